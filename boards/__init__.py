@@ -1,0 +1,1 @@
+"""Board definitions, vendor-tool templates and the host driver."""

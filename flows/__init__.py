@@ -1,0 +1,1 @@
+"""bitfab compiler: QONNX in, verified integer streaming dataflow design out."""

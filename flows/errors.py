@@ -1,0 +1,46 @@
+"""User-facing errors and the CLI exit codes they map to.
+
+Every error a user can cause is one of these, with a message that names the file or node,
+says what is wrong and what would work. The CLI prints the message (no traceback) and exits
+with the class's ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class BitfabError(Exception):
+    """Base class: a problem the user can fix. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class InputError(BitfabError):
+    """Bad input file, model, option or build directory (exit 1)."""
+
+
+class ModelFileError(InputError):
+    """The model file is missing, not ONNX, truncated or otherwise unreadable."""
+
+
+class UnsupportedError(InputError):
+    """A node, attribute, shape or datatype the compiler cannot map (names the node)."""
+
+
+class LayerError(InputError):
+    """A dataflow layer's parameters are inconsistent (e.g. PE does not divide MH)."""
+
+
+class FoldingError(InputError):
+    """A folding file or target that cannot be built."""
+
+
+class ToolMissingError(BitfabError):
+    """A needed tool (g++, vitis_hls, vivado) is not on PATH (exit 2)."""
+
+    exit_code = 2
+
+
+class VerificationError(BitfabError):
+    """Two executions that must agree bit for bit do not (exit 3)."""
+
+    exit_code = 3

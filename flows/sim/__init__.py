@@ -1,0 +1,1 @@
+"""C-simulation: compile the generated HLS C++ with g++ and call it from Python."""

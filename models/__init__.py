@@ -1,0 +1,1 @@
+"""Brevitas model zoo, data loading and training for bitfab."""
