@@ -1,0 +1,150 @@
+"""Frontend: load a QONNX file, clean it with qonnx, check it is something we can map.
+
+Every problem found here is a user error with a message that names the file or node, says
+what is wrong and what would work (exit code 1 at the CLI).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.general import GiveReadableTensorNames, GiveUniqueNodeNames
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
+from qonnx.util.cleanup import cleanup_model
+
+from flows.errors import BitfabError, ModelFileError, UnsupportedError
+from flows.passes.gemm_to_matmul import GemmToMatMul
+
+log = logging.getLogger(__name__)
+
+QUANT_OPS = {"Quant", "BipolarQuant"}
+# Ops the compiler can place: in the dataflow design, absorbed into thresholds, or on the host.
+SUPPORTED_OPS = QUANT_OPS | {
+    "MatMul",
+    "Gemm",
+    "Mul",
+    "Add",
+    "Sub",
+    "Div",
+    "BatchNormalization",
+    "Relu",
+    "Identity",
+    "Reshape",
+    "Flatten",
+    "TopK",
+    "ArgMax",
+    "Softmax",
+}
+
+
+def load_model(path: str | Path) -> ModelWrapper:
+    """Read an ONNX file, turning every way it can be unreadable into a ModelFileError."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"{p}: no such file; give the path of a QONNX .onnx file or a zoo name")
+    if not p.is_file():
+        raise ModelFileError(f"{p}: not a file; give the path of a QONNX .onnx file")
+    data = p.read_bytes()
+    if not data:
+        raise ModelFileError(f"{p}: the file is empty; export the model again")
+    try:
+        proto = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{p}: not a readable ONNX file ({type(exc).__name__}); it may be truncated or "
+            "another format: export it again with brevitas.export.export_qonnx"
+        ) from None
+    if not proto.graph.node:
+        raise ModelFileError(f"{p}: the ONNX graph has no nodes (truncated or not a model)")
+    return ModelWrapper(proto)
+
+
+def _check_static_io(model: ModelWrapper, src: str) -> None:
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [vi for vi in model.graph.input if vi.name not in inits]
+    if len(inputs) != 1 or len(model.graph.output) != 1:
+        raise UnsupportedError(
+            f"{src}: the graph has {len(inputs)} inputs and "
+            f"{len(model.graph.output)} outputs; bitfab maps single-input single-output nets"
+        )
+    for vi in inputs + list(model.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        if not dims or any(not d.HasField("dim_value") or d.dim_value <= 0 for d in dims):
+            shape = [d.dim_param or d.dim_value for d in dims]
+            raise UnsupportedError(
+                f"{src}: tensor '{vi.name}' has a dynamic or missing shape {shape}; export with a "
+                "fixed shape (batch 1), e.g. torch.rand(1, C, H, W) as the example input"
+            )
+
+
+def _check_ops(model: ModelWrapper, src: str) -> None:
+    for node in model.graph.node:
+        if node.op_type not in SUPPORTED_OPS:
+            raise UnsupportedError(
+                f"{src}: node '{node.name}' is a {node.op_type}, which bitfab cannot map; "
+                f"supported ops: {', '.join(sorted(SUPPORTED_OPS))}"
+            )
+
+
+def _check_quantized(model: ModelWrapper, src: str) -> None:
+    matmuls = model.get_nodes_by_op_type("MatMul")
+    if not matmuls:
+        raise UnsupportedError(f"{src}: the graph has no MatMul/Gemm layer to map to hardware")
+    for mm in matmuls:
+        prod = model.find_producer(mm.input[1])
+        if prod is None or prod.op_type not in QUANT_OPS:
+            raise UnsupportedError(
+                f"{src}: node '{mm.name}' multiplies by float (unquantized) weights; bitfab "
+                "maps quantized networks: train with Brevitas QuantLinear/QuantConv2d or put a "
+                "QONNX Quant node on every weight"
+            )
+    for node in model.graph.node:
+        if node.op_type in QUANT_OPS:
+            scale = model.get_initializer(node.input[1])
+            if scale is not None and (not np.all(np.isfinite(scale)) or np.any(scale == 0)):
+                raise UnsupportedError(
+                    f"{src}: node '{node.name}' has a zero, NaN or infinite scale; a quantizer "
+                    "needs finite non-zero scales (check the training run or the exporter)"
+                )
+        for name in node.input:
+            init = model.get_initializer(name)
+            if init is not None and init.dtype.kind == "f" and not np.all(np.isfinite(init)):
+                raise UnsupportedError(
+                    f"{src}: node '{node.name}' input '{name}' holds NaN or infinite values"
+                )
+
+
+def import_model(path: str | Path) -> ModelWrapper:
+    """Load, clean and validate a QONNX model: the reference that verification compares against.
+
+    Cleanup is qonnx's own (shape inference, constant folding that keeps quantizers, unique
+    readable names); Gemm becomes MatMul so every later pass sees one matrix op.
+    """
+    src = str(path)
+    model = load_model(path)
+    _check_static_io(model, src)
+    try:
+        model = cleanup_model(model)
+        model = model.transform(GemmToMatMul())
+        model = model.transform(FoldTransposeIntoQuantInit())
+        model = model.transform(InferShapes())
+        model = model.transform(GiveUniqueNodeNames())
+        model = model.transform(GiveReadableTensorNames())
+        model = model.transform(InferDataTypes())
+    except BitfabError:
+        raise
+    except Exception as exc:  # qonnx raises many kinds on malformed graphs
+        raise ModelFileError(
+            f"{src}: qonnx could not clean the graph ({type(exc).__name__}: {exc}); check that "
+            "it is a valid QONNX export"
+        ) from None
+    _check_ops(model, src)
+    _check_quantized(model, src)
+    return model

@@ -1,0 +1,169 @@
+"""Integerize MatMul layers and absorb what follows them into thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_shapes import InferShapes
+
+from flows.chains import follow_chain
+from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.errors import UnsupportedError
+from flows.quantizers import is_quantizer, quantized_weight_integers, read_quantizer
+from flows.thresholds import ChainEvaluator, compute_thresholds
+
+
+def weight_scale_per_channel(scale: np.ndarray, mw: int, mh: int, where: str) -> np.ndarray:
+    """A weight scale as one float32 per output channel (MatMul weights are [MW, MH])."""
+    s = np.asarray(scale, np.float32)
+    if s.size == 1:
+        return np.full(mh, s.ravel()[0], np.float32)
+    full = np.broadcast_to(s, (mw, mh))
+    if not np.all(full == full[:1, :]):
+        raise UnsupportedError(
+            f"node '{where}': the weight scale varies along the input dimension; bitfab "
+            "supports per-tensor and per-output-channel weight scales"
+        )
+    return full[0].astype(np.float32)
+
+
+def accumulator_bounds(w: np.ndarray, xlo: int, xhi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-channel bounds of ``x @ w`` for x in [xlo, xhi]^MW (w is [MW, MH] int)."""
+    a, b = w * xlo, w * xhi
+    return np.minimum(a, b).sum(axis=0), np.maximum(a, b).sum(axis=0)
+
+
+class AbsorbIntoThresholds(Transformation):
+    """Turn ``Quant_x -> MatMul(Quant_w) -> chain -> Quant_y`` into an integer layer.
+
+    The result is ``Div(s_x) -> MatMul(int W) -> MultiThreshold -> Mul(s_y)``: the MatMul sees
+    the integers ``q_x``, weights are the integers of the weight quantizer, and the chain plus
+    the output quantizer become per-channel thresholds computed by evaluation
+    (flows/thresholds.py). Channels the chain makes decreasing get negated weights. A MatMul
+    whose chain ends in no quantizer (the last layer) becomes ``Div(s_x) -> MatMul(int W) ->
+    Mul(s_x * s_w)`` and its chain stays as it is, for the host tail.
+
+    Requires: cleaned graph (flows.frontend.import_model), Gemm lowered to MatMul.
+    Ensures: every MatMul multiplies integer tensors (datatype-annotated) by integer
+    initializers; no Quant remains on weights; thresholded activations are MultiThreshold.
+    """
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        # Last layer first: each layer reads its input quantizer before the layer in front of
+        # it is rewritten (that rewrite replaces the quantizer by MultiThreshold + Mul).
+        for mm in reversed(model.get_nodes_by_op_type("MatMul")):
+            wq_node = model.find_producer(mm.input[1])
+            if not is_quantizer(wq_node):
+                continue  # already integer
+            self._lower(model, mm, wq_node)
+            return model.transform(InferShapes()), True
+        return model, False
+
+    def _lower(self, model: ModelWrapper, mm, wq_node) -> None:
+        graph = model.graph
+        xq_node = model.find_producer(mm.input[0])
+        if not is_quantizer(xq_node):
+            raise UnsupportedError(
+                f"node '{mm.name}': its input does not come from an activation quantizer; "
+                "bitfab needs a Quant/BipolarQuant (Brevitas QuantIdentity) before every layer"
+            )
+        xq = read_quantizer(model, xq_node)
+        wq = read_quantizer(model, wq_node)
+        if np.any(xq.zeropt != 0) or np.any(wq.zeropt != 0):
+            raise UnsupportedError(
+                f"node '{mm.name}': a non-zero zero point feeds this MatMul; the hardware "
+                "has no zero-point correction; quantize symmetrically (zero_point=0)"
+            )
+        if xq.scale.size != 1:
+            raise UnsupportedError(
+                f"node '{xq.node_name}': per-channel activation scales before MatMul "
+                f"'{mm.name}' are not supported; use a per-tensor activation scale"
+            )
+        w_int = quantized_weight_integers(model, wq_node, wq)
+        if w_int.ndim != 2:
+            raise UnsupportedError(f"node '{mm.name}': weights of shape {w_int.shape} are not 2-D")
+        mw, mh = w_int.shape
+        s_w = weight_scale_per_channel(wq.scale, mw, mh, wq_node.name)
+        to_float = np.float64(xq.scale.ravel()[0]) * s_w.astype(np.float64)
+        xlo, xhi = xq.qmin, xq.qmax
+        acc_lo, acc_hi = accumulator_bounds(w_int, xlo, xhi)
+        chain = follow_chain(model, mm.output[0])
+
+        idx = list(graph.node).index(mm)
+        x_int = model.make_new_valueinfo_name()
+        s_x_name = model.make_new_valueinfo_name()
+        model.set_initializer(s_x_name, xq.scale.reshape(()).astype(np.float32))
+        new = [helper.make_node("Div", [mm.input[0], s_x_name], [x_int], name=mm.name + "_to_int")]
+        acc = model.make_new_valueinfo_name()
+        w_name = model.make_new_valueinfo_name()
+        if chain.quantizer is not None:
+            yq = read_quantizer(model, chain.quantizer)
+            if np.any(yq.zeropt != 0):
+                raise UnsupportedError(
+                    f"node '{yq.node_name}': activation zero points are not supported"
+                )
+            n_thres = len(yq.levels()) - 1
+            ev = ChainEvaluator(
+                model, chain.nodes, chain.quantizer, yq, mm.output[0], mh, n_thres, to_float
+            )
+            res = compute_thresholds(ev, acc_lo, acc_hi, f"node '{mm.name}'")
+            w_int = np.where(res.negate[None, :], -w_int, w_int)
+            t_name = model.make_new_valueinfo_name()
+            model.set_initializer(t_name, res.thresholds.astype(np.float32))
+            y_int = model.make_new_valueinfo_name()
+            new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
+            new.append(
+                helper.make_node(
+                    "MultiThreshold",
+                    [acc, t_name],
+                    [y_int],
+                    domain="qonnx.custom_op.general",
+                    name=mm.name + "_thresholds",
+                    out_dtype=yq.dtype.name,
+                    out_scale=float(res.out_step),
+                    out_bias=float(res.out_bias),
+                )
+            )
+            s_y_name = model.make_new_valueinfo_name()
+            model.set_initializer(s_y_name, yq.scale.astype(np.float32))
+            new.append(
+                helper.make_node(
+                    "Mul", [y_int, s_y_name], [chain.quantizer.output[0]],
+                    name=mm.name + "_to_float",
+                )
+            )
+            removed = [mm, wq_node, *chain.nodes, chain.quantizer]
+            model.set_tensor_datatype(y_int, yq.dtype)
+        else:
+            new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
+            c_name = model.make_new_valueinfo_name()
+            model.set_initializer(c_name, to_float.astype(np.float32).reshape(1, mh))
+            new.append(
+                helper.make_node("Mul", [acc, c_name], [mm.output[0]], name=mm.name + "_dequant")
+            )
+            removed = [mm, wq_node]
+            model.set_tensor_datatype(mm.output[0], DataType["FLOAT32"])
+        wdt = _weight_dtype(wq, w_int)
+        model.set_initializer(w_name, w_int.astype(np.float32))
+        model.set_tensor_datatype(w_name, wdt)
+        model.set_tensor_datatype(x_int, xq.dtype)
+        model.set_tensor_shape(x_int, model.get_tensor_shape(mm.input[0]))
+        model.set_tensor_datatype(acc, signed_type_holding(int(acc_lo.min()), int(acc_hi.max())))
+        for n in removed:
+            graph.node.remove(n)
+        for i, n in enumerate(new):
+            graph.node.insert(idx + i, n)
+
+
+def _weight_dtype(wq, w_int: np.ndarray):
+    """Datatype of the (possibly negated) integer weights: the quantizer's, widened if needed."""
+    if wq.bipolar:
+        return BIPOLAR
+    dt = wq.dtype
+    lo, hi = int(w_int.min()), int(w_int.max())
+    if dt.allowed(lo) and dt.allowed(hi):
+        return dt
+    return signed_type_holding(lo, hi)

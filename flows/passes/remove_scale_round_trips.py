@@ -1,0 +1,41 @@
+"""Remove ``Mul(s) -> Div(s)`` pairs between integer layers."""
+
+from __future__ import annotations
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_shapes import InferShapes
+
+
+class RemoveScaleRoundTrips(Transformation):
+    """Connect integer layers directly where one scales its integers to float and the next
+    divides them back by the same scale.
+
+    Requires: AbsorbIntoThresholds applied.
+    Ensures: no Div whose input is a Mul by the same constant; integer tensors flow from one
+    layer into the next.
+    """
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        for div in model.get_nodes_by_op_type("Div"):
+            mul = model.find_producer(div.input[0])
+            if mul is None or mul.op_type != "Mul":
+                continue
+            s_div = model.get_initializer(div.input[1])
+            s_mul = model.get_initializer(mul.input[1])
+            if s_div is None or s_mul is None or s_div.size != 1 or s_mul.size != 1:
+                continue
+            if not np.array_equal(s_div.ravel(), s_mul.ravel()):
+                continue
+            if len(model.find_consumers(mul.output[0])) != 1:
+                continue
+            src, dst = mul.input[0], div.output[0]
+            for consumer in model.find_consumers(dst):
+                for i, name in enumerate(consumer.input):
+                    if name == dst:
+                        consumer.input[i] = src
+            model.graph.node.remove(div)
+            model.graph.node.remove(mul)
+            return model.transform(InferShapes()), True
+        return model, False
