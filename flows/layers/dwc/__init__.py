@@ -1,0 +1,1 @@
+"""Stream data-width converter between layers whose PE and next SIMD differ."""

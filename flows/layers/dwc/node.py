@@ -1,0 +1,38 @@
+"""Width converter as a qonnx CustomOp."""
+
+from __future__ import annotations
+
+from qonnx.custom_op.base import CustomOp
+
+from flows.layers.common import dt
+from flows.layers.dwc import ref
+from flows.layers.dwc.spec import DwcSpec
+
+
+class StreamingDWC(CustomOp):
+    def get_nodeattr_types(self):
+        return {
+            "in_elems": ("i", True, 1),
+            "out_elems": ("i", True, 1),
+            "dtype": ("s", True, ""),
+            "total": ("i", True, 1),
+            "reps": ("i", False, 1),
+        }
+
+    def spec(self) -> DwcSpec:
+        g = self.get_nodeattr
+        return DwcSpec(self.onnx_node.name, g("in_elems"), g("out_elems"), dt(g("dtype")),
+                       g("total"), g("reps"))
+
+    def make_shape_compatible_op(self, model):
+        return super().make_const_shape_op(model.get_tensor_shape(self.onnx_node.input[0]))
+
+    def infer_node_datatype(self, model):
+        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("dtype")))
+
+    def execute_node(self, context, graph):
+        context[self.onnx_node.output[0]] = ref.dwc(context[self.onnx_node.input[0]])
+
+    def verify_node(self):
+        self.spec().validate()
+        return []

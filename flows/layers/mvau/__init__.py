@@ -1,0 +1,1 @@
+"""Matrix-vector-activation unit: y = thresholds(x @ W), XNOR-popcount or integer MAC."""

@@ -1,0 +1,53 @@
+"""MVAU cycle and resource estimates (FINN-R style formulas; estimates, not synthesis)."""
+
+from __future__ import annotations
+
+import math
+
+from flows.layers.mvau.spec import MvauSpec
+
+
+def cycles(s: MvauSpec) -> int:
+    """Cycles per image: every (neuron fold, synapse fold) pair takes one cycle per pixel."""
+    return s.nf * s.sf * s.pixels
+
+
+def mac_kind(s: MvauSpec) -> str:
+    """Which resource the multiply-accumulate maps to."""
+    if s.xnor:
+        return "XNOR"
+    if s.wdt.bitwidth() >= 4 and s.idt.bitwidth() >= 4:
+        return "DSP"
+    return "LUT"
+
+
+def resources(s: MvauSpec) -> dict[str, int]:
+    """LUT/BRAM18/DSP estimate.
+
+    Compute: an XNOR lane is ~1 LUT plus its share of the popcount tree; a LUT multiplier
+    ~ wbits*ibits LUTs; DSP lanes take one DSP48 each. Memory: each PE holds NF*SF words of
+    SIMD*wbits bits; small memories go to LUTRAM (64 bits per LUT), larger ones to BRAM18
+    (18 Kib, at most 36 bits wide).
+    """
+    wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
+    acc_bits = s.acc_dt.bitwidth()
+    lanes = s.pe * s.simd
+    kind = mac_kind(s)
+    if kind == "XNOR":
+        compute = lanes + s.pe * acc_bits * max(1, int(math.log2(max(s.simd, 2))))
+    elif kind == "LUT":
+        compute = lanes * wb * ib + s.pe * acc_bits * 2
+    else:
+        compute = s.pe * acc_bits * 2
+    thresh = s.pe * acc_bits * max(s.n_thres, 0)
+    width = s.simd * wb
+    depth = s.nf * s.sf
+    mem_bits = width * depth
+    if mem_bits <= 4096:
+        bram = 0
+        mem_luts = s.pe * math.ceil(mem_bits / 64)
+    else:
+        bram = s.pe * math.ceil(width / 36) * math.ceil(depth / 512)
+        mem_luts = 0
+    dsp = lanes if kind == "DSP" else 0
+    return {"LUT": int(compute + thresh + mem_luts + 150), "BRAM18": int(bram), "DSP": int(dsp)}

@@ -1,0 +1,106 @@
+"""What the codegen template needs for one MVAU: config values and packed memories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from boards.driver.packing import pack_words_as_hex, to_storage
+from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.layers.mvau.spec import MvauSpec
+
+
+def kind(dt) -> str:
+    if dt == BIPOLAR:
+        return "bitfab::Kind::Bipolar"
+    return "bitfab::Kind::Signed" if dt.signed() else "bitfab::Kind::Unsigned"
+
+
+@dataclass(frozen=True)
+class MvauHls:
+    name: str
+    mw: int
+    mh: int
+    simd: int
+    pe: int
+    in_bits: int
+    w_bits: int
+    acc_bits: int
+    out_bits: int
+    in_kind: str
+    w_kind: str
+    out_kind: str
+    n_thres: int
+    out_bias: int
+    weights: list[list[str]]  # [PE][tiles] hex words of SIMD*W_BITS bits
+    thresholds: list[list[list[int]]]  # [PE][NF][max(n_thres,1)]
+    reps: int
+    in_width: int
+    out_width: int
+
+
+def hardware_thresholds(s: MvauSpec, t: np.ndarray) -> np.ndarray:
+    """Thresholds in the kernel's accumulator domain.
+
+    XNOR layers accumulate popcount p with dot = 2p - MW, so ``dot >= T`` is
+    ``p >= ceil((T + MW) / 2)``; the result is clipped to [0, MW + 1] (always / never met).
+    """
+    t = np.asarray(t, np.int64)
+    if s.xnor:
+        return np.clip(-((-(t + s.mw)) // 2), 0, s.mw + 1)
+    return t
+
+
+def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
+    """Pack weights per PE and tile as the kernel indexes them (see hls/include/bitfab/mvau.hpp)."""
+    w = np.asarray(w, np.int64)
+    wst = to_storage(w, s.wdt == BIPOLAR)
+    wbits = s.wdt.bitwidth()
+    weights = []
+    for p in range(s.pe):
+        words = []
+        for nf in range(s.nf):
+            col = wst[:, nf * s.pe + p]
+            words.extend(pack_words_as_hex(col, wbits, s.simd))
+        weights.append(words)
+    if s.n_thres > 0 and t is not None:
+        ht = hardware_thresholds(s, t)
+        lo = min(int(ht.min()), 0)
+        hi = max(int(ht.max()), 1)
+        if s.xnor:
+            acc_bits = signed_type_holding(lo, max(hi, s.mw + 1)).bitwidth()
+        else:
+            acc_lo, acc_hi = int(s.acc_dt.min()), int(s.acc_dt.max())
+            acc_bits = signed_type_holding(min(lo, acc_lo), max(hi, acc_hi)).bitwidth()
+        thr = [[ht[nf * s.pe + p].tolist() for nf in range(s.nf)] for p in range(s.pe)]
+        out_bits = s.odt.bitwidth()
+        out_kind = "bitfab::Kind::Unsigned" if s.odt == BIPOLAR else kind(s.odt)
+        out_bias = 0 if s.odt == BIPOLAR else s.out_bias
+    else:
+        acc_bits = max(s.acc_dt.bitwidth(), signed_type_holding(0, s.mw + 1).bitwidth())
+        thr = [[[0] for _ in range(s.nf)] for _ in range(s.pe)]
+        out_bits = s.acc_dt.bitwidth()
+        out_kind = "bitfab::Kind::Signed"
+        out_bias = 0
+    return MvauHls(
+        name=s.name,
+        mw=s.mw,
+        mh=s.mh,
+        simd=s.simd,
+        pe=s.pe,
+        in_bits=s.idt.bitwidth(),
+        w_bits=wbits,
+        acc_bits=acc_bits,
+        out_bits=out_bits,
+        in_kind=kind(s.idt),
+        w_kind=kind(s.wdt),
+        out_kind=out_kind,
+        n_thres=s.n_thres,
+        out_bias=out_bias,
+        weights=weights,
+        thresholds=thr,
+        reps=s.pixels,
+        in_width=s.simd * s.idt.bitwidth(),
+        out_width=s.pe * out_bits,
+    )

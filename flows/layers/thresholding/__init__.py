@@ -1,0 +1,1 @@
+"""Standalone multi-threshold activation (input quantization on integer inputs)."""

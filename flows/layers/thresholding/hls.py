@@ -1,0 +1,60 @@
+"""What the codegen template needs for one Thresholding layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.layers.mvau.hls import kind
+from flows.layers.thresholding.spec import ThresholdingSpec
+
+
+@dataclass(frozen=True)
+class ThresholdingHls:
+    name: str
+    channels: int  # channels as the kernel sees them (PE when thresholds are shared)
+    pe: int
+    in_bits: int
+    in_kind: str
+    out_bits: int
+    out_kind: str
+    t_bits: int
+    n_thres: int
+    out_bias: int
+    thresholds: list[list[list[int]]]  # [PE][C/PE][n]
+    reps: int
+    in_width: int
+    out_width: int
+
+
+def build(s: ThresholdingSpec, t: np.ndarray) -> ThresholdingHls:
+    """Shared thresholds: the kernel sees PE channels and C/PE times as many repetitions."""
+    t = np.asarray(t, np.int64)
+    if s.shared:
+        t = np.broadcast_to(t[:1], (s.pe, t.shape[1]))
+        channels, reps = s.pe, s.pixels * (s.channels // s.pe)
+    else:
+        channels, reps = s.channels, s.pixels
+    lo, hi = int(s.idt.min()), int(s.idt.max())
+    t_bits = signed_type_holding(min(lo, int(t.min())), max(hi + 1, int(t.max()))).bitwidth()
+    nf = channels // s.pe
+    thr = [[t[f * s.pe + p].tolist() for f in range(nf)] for p in range(s.pe)]
+    out_bits = s.odt.bitwidth()
+    return ThresholdingHls(
+        name=s.name,
+        channels=channels,
+        pe=s.pe,
+        in_bits=s.idt.bitwidth(),
+        in_kind=kind(s.idt),
+        out_bits=out_bits,
+        out_kind="bitfab::Kind::Unsigned" if s.odt == BIPOLAR else kind(s.odt),
+        t_bits=t_bits,
+        n_thres=s.n_thres,
+        out_bias=0 if s.odt == BIPOLAR else s.out_bias,
+        thresholds=thr,
+        reps=reps,
+        in_width=s.pe * s.idt.bitwidth(),
+        out_width=s.pe * out_bits,
+    )

@@ -1,0 +1,59 @@
+"""Thresholding as a qonnx CustomOp (the ONNX edge)."""
+
+from __future__ import annotations
+
+import numpy as np
+from qonnx.custom_op.base import CustomOp
+
+from flows.layers.common import dt
+from flows.layers.thresholding import ref
+from flows.layers.thresholding.spec import ThresholdingSpec
+
+
+class Thresholding(CustomOp):
+    """Inputs: x (integers, channels last), T [C or 1, n]."""
+
+    def get_nodeattr_types(self):
+        return {
+            "C": ("i", True, 0),
+            "PE": ("i", False, 1),
+            "idt": ("s", True, ""),
+            "odt": ("s", True, ""),
+            "n_thres": ("i", True, 0),
+            "out_bias": ("i", False, 0),
+            "out_step": ("i", False, 1),
+            "shared": ("i", False, 0),
+            "pixels": ("i", False, 1),
+        }
+
+    def spec(self) -> ThresholdingSpec:
+        g = self.get_nodeattr
+        return ThresholdingSpec(
+            name=self.onnx_node.name,
+            channels=g("C"),
+            pe=g("PE"),
+            idt=dt(g("idt")),
+            odt=dt(g("odt")),
+            n_thres=g("n_thres"),
+            out_bias=g("out_bias"),
+            out_step=g("out_step"),
+            shared=bool(g("shared")),
+            pixels=g("pixels"),
+        )
+
+    def make_shape_compatible_op(self, model):
+        return super().make_const_shape_op(model.get_tensor_shape(self.onnx_node.input[0]))
+
+    def infer_node_datatype(self, model):
+        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("odt")))
+
+    def execute_node(self, context, graph):
+        s = self.spec()
+        x = np.rint(context[self.onnx_node.input[0]]).astype(np.int64)
+        t = context[self.onnx_node.input[1]]
+        y = ref.thresholding(x, t, s.out_bias, s.out_step)
+        context[self.onnx_node.output[0]] = y.astype(np.float32)
+
+    def verify_node(self):
+        self.spec().validate()
+        return []

@@ -1,0 +1,36 @@
+"""Thresholding parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qonnx.core.datatype import DataType
+
+from flows.errors import LayerError
+
+
+@dataclass(frozen=True)
+class ThresholdingSpec:
+    """``out = out_bias + out_step * count(x >= T[c])`` over C channels (T shared if one row)."""
+
+    name: str
+    channels: int
+    pe: int
+    idt: DataType
+    odt: DataType
+    n_thres: int
+    out_bias: int
+    out_step: int
+    shared: bool  # one threshold row for every channel
+    pixels: int = 1
+
+    def validate(self) -> None:
+        if self.channels % self.pe:
+            raise LayerError(
+                f"Thresholding '{self.name}': C={self.channels} not divisible by PE={self.pe}"
+            )
+        if not self.idt.is_integer():
+            raise LayerError(
+                f"Thresholding '{self.name}': input datatype {self.idt.name} is not an integer "
+                "type; annotate the graph input with its integer datatype"
+            )

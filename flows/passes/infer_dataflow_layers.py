@@ -1,0 +1,107 @@
+"""Replace integer MatMul (+ MultiThreshold) and lone MultiThreshold by dataflow layers."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_shapes import InferShapes
+
+from flows.datatypes import BIPOLAR
+from flows.errors import UnsupportedError
+from flows.layers.common import DOMAIN
+
+
+def _int_dt(model: ModelWrapper, tensor: str, where: str):
+    d = model.get_tensor_datatype(tensor)
+    if not d.is_integer():
+        raise UnsupportedError(
+            f"node '{where}': input '{tensor}' is {d.name}, not an integer tensor; the layer "
+            "before it was not integerized"
+        )
+    return d
+
+
+def _pixels(shape) -> int:
+    return int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
+
+
+class InferDataflowLayers(Transformation):
+    """``MatMul(int, int W) [-> MultiThreshold]`` becomes MVAU; a MultiThreshold on an
+    integer tensor not after a MatMul becomes Thresholding.
+
+    Requires: AbsorbIntoThresholds and RemoveScaleRoundTrips applied.
+    Ensures: integer MatMul and MultiThreshold nodes are gone, replaced by nodes of domain
+    ``flows.layers.custom_ops``; outputs are unchanged (the layers' numpy references compute
+    exactly what the replaced nodes computed on integers).
+    """
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        graph = model.graph
+        for node in list(graph.node):
+            if node.op_type == "MatMul" and model.get_initializer(node.input[1]) is not None:
+                w = model.get_initializer(node.input[1])
+                wdt = model.get_tensor_datatype(node.input[1])
+                if not wdt.is_integer():
+                    continue
+                idt = _int_dt(model, node.input[0], node.name)
+                mw, mh = w.shape
+                consumers = model.find_consumers(node.output[0])
+                mt = consumers[0] if len(consumers) == 1 else None
+                attrs = dict(MW=int(mw), MH=int(mh), SIMD=1, PE=1, idt=idt.name, wdt=wdt.name,
+                             acc_dt=model.get_tensor_datatype(node.output[0]).name,
+                             pixels=_pixels(model.get_tensor_shape(node.input[0])))
+                inputs = [node.input[0], node.input[1]]
+                if mt is not None and mt.op_type == "MultiThreshold":
+                    inst = getCustomOp(mt)
+                    t = model.get_initializer(mt.input[1])
+                    attrs.update(
+                        odt=inst.get_nodeattr("out_dtype"),
+                        n_thres=int(t.shape[1]),
+                        out_bias=int(inst.get_nodeattr("out_bias")),
+                        out_step=int(inst.get_nodeattr("out_scale")),
+                    )
+                    t_name = model.make_new_valueinfo_name()
+                    model.set_initializer(t_name, np.asarray(t, np.int64))
+                    inputs.append(t_name)
+                    out = mt.output[0]
+                    removed = [node, mt]
+                else:
+                    attrs.update(odt=attrs["acc_dt"], n_thres=0)
+                    out = node.output[0]
+                    removed = [node]
+                idx = list(graph.node).index(node)
+                new = helper.make_node("MVAU", inputs, [out], domain=DOMAIN, name=node.name,
+                                       **attrs)
+                for n in removed:
+                    graph.node.remove(n)
+                graph.node.insert(idx, new)
+                return model.transform(InferShapes()), True
+            if node.op_type == "MultiThreshold":
+                prod = model.find_producer(node.input[0])
+                if prod is not None and prod.op_type == "MatMul":
+                    continue
+                idt = _int_dt(model, node.input[0], node.name)
+                inst = getCustomOp(node)
+                t = model.get_initializer(node.input[1])
+                shape = model.get_tensor_shape(node.input[0])
+                odt = inst.get_nodeattr("out_dtype")
+                t_name = model.make_new_valueinfo_name()
+                model.set_initializer(t_name, np.asarray(t, np.int64))
+                new = helper.make_node(
+                    "Thresholding", [node.input[0], t_name], [node.output[0]], domain=DOMAIN,
+                    name=node.name, C=int(shape[-1]), PE=1, idt=idt.name, odt=odt,
+                    n_thres=int(t.shape[1]), out_bias=int(inst.get_nodeattr("out_bias")),
+                    out_step=int(inst.get_nodeattr("out_scale")), shared=int(t.shape[0] == 1),
+                    pixels=_pixels(shape),
+                )
+                idx = list(graph.node).index(node)
+                graph.node.remove(node)
+                graph.node.insert(idx, new)
+                return model.transform(InferShapes()), True
+        return model, False
+
+
+__all__ = ["InferDataflowLayers", "BIPOLAR"]
