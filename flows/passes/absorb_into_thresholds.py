@@ -125,6 +125,7 @@ class AbsorbIntoThresholds(Transformation):
                     out_dtype=yq.dtype.name,
                     out_scale=float(res.out_step),
                     out_bias=float(res.out_bias),
+                    ref_tensor=chain.quantizer.output[0],
                 )
             )
             s_y_name = model.make_new_valueinfo_name()

@@ -24,6 +24,11 @@ def _int_dt(model: ModelWrapper, tensor: str, where: str):
     return d
 
 
+def _ref_tensor(node) -> str:
+    """The reference tensor a thresholded layer reproduces (provenance for verification)."""
+    return next((a.s.decode() for a in node.attribute if a.name == "ref_tensor"), "")
+
+
 def _pixels(shape) -> int:
     return int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
 
@@ -62,6 +67,7 @@ class InferDataflowLayers(Transformation):
                         n_thres=int(t.shape[1]),
                         out_bias=int(inst.get_nodeattr("out_bias")),
                         out_step=int(inst.get_nodeattr("out_scale")),
+                        ref_tensor=_ref_tensor(mt),
                     )
                     t_name = model.make_new_valueinfo_name()
                     model.set_initializer(t_name, np.asarray(t, np.int64))
@@ -95,7 +101,7 @@ class InferDataflowLayers(Transformation):
                     name=node.name, C=int(shape[-1]), PE=1, idt=idt.name, odt=odt,
                     n_thres=int(t.shape[1]), out_bias=int(inst.get_nodeattr("out_bias")),
                     out_step=int(inst.get_nodeattr("out_scale")), shared=int(t.shape[0] == 1),
-                    pixels=_pixels(shape),
+                    pixels=_pixels(shape), ref_tensor=_ref_tensor(node),
                 )
                 idx = list(graph.node).index(node)
                 graph.node.remove(node)

@@ -28,6 +28,8 @@ class MVAU(CustomOp):
             "out_bias": ("i", False, 0),
             "out_step": ("i", False, 1),
             "pixels": ("i", False, 1),
+            # provenance: the reference tensor this layer's integers reproduce
+            "ref_tensor": ("s", False, ""),
         }
 
     def spec(self) -> MvauSpec:

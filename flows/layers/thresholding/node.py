@@ -24,6 +24,8 @@ class Thresholding(CustomOp):
             "out_step": ("i", False, 1),
             "shared": ("i", False, 0),
             "pixels": ("i", False, 1),
+            # provenance: the reference tensor this layer's integers reproduce
+            "ref_tensor": ("s", False, ""),
         }
 
     def spec(self) -> ThresholdingSpec:

@@ -1,0 +1,43 @@
+"""Board family bases: what every board of a family shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boards.errors import BoardError
+
+
+@dataclass(frozen=True)
+class Board:
+    """A board: FPGA part, processing system, AXI width, PL clock and resource counts."""
+
+    name: str
+    part: str
+    ps: str  # "zynq7" or "zynq_us+"
+    hp_port_bits: int
+    default_clock_mhz: float
+    max_clock_mhz: float
+    luts: int
+    ffs: int
+    bram18: int
+    dsps: int
+    urams: int = 0
+
+    def budget(self) -> dict[str, int]:
+        return {"LUT": self.luts, "BRAM18": self.bram18, "DSP": self.dsps}
+
+    def check_clock(self, mhz: float) -> None:
+        if not (0 < mhz <= self.max_clock_mhz):
+            raise BoardError(
+                f"board '{self.name}': clock {mhz} MHz is outside (0, {self.max_clock_mhz}] MHz, "
+                f"the range its PL supports; the default is {self.default_clock_mhz} MHz"
+            )
+
+
+class _Zynq7000:
+    """Zynq-7000: PS7, 64-bit HP ports, FCLK0 up to 250 MHz in practice."""
+
+    ps = "zynq7"
+    hp_port_bits = 64
+    max_clock_mhz = 250.0
+    default_clock_mhz = 100.0

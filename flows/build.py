@@ -1,0 +1,272 @@
+"""The ordered build steps. Each saves its model and artifacts; manifest.json comes last.
+
+A build directory without manifest.json, or whose manifest says a step failed, is never a
+finished build. The manifest is written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+
+from boards.registry import get_board
+from flows import report as report_mod
+from flows.codegen.render import render
+from flows.config import BuildConfig
+from flows.errors import BitfabError, InputError
+from flows.fold import apply_folding_file, fold
+from flows.frontend import import_model
+from flows.partition import split
+from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
+from flows.passes.infer_dataflow_layers import InferDataflowLayers
+from flows.passes.insert_dwc import InsertDWC
+from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
+from flows.sim.csim import compile_csim
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+PACKAGES = ["bitfab", "qonnx", "brevitas", "onnx", "onnxruntime", "numpy", "torch", "hls4ml"]
+
+
+@dataclass
+class BuildContext:
+    """State shared by the steps (paths, models, artifacts), keyed by name, not in the IR."""
+
+    cfg: BuildConfig
+    out: Path
+    source: Path
+    board: object
+    model: ModelWrapper | None = None
+    partition: object = None
+    design: object = None
+    csim_lib: Path | None = None
+    folding: dict | None = None
+    verification: dict | None = None
+
+
+def _save(ctx: BuildContext, idx: int, name: str, model: ModelWrapper) -> None:
+    steps = ctx.out / "steps"
+    steps.mkdir(parents=True, exist_ok=True)
+    model.save(str(steps / f"{idx:02d}_{name}.onnx"))
+
+
+def step_import(ctx: BuildContext) -> None:
+    ctx.model = import_model(ctx.source)
+    ctx.model.save(str(ctx.out / "reference.onnx"))
+
+
+def step_integerize(ctx: BuildContext) -> None:
+    m = ctx.model.transform(AbsorbIntoThresholds())
+    ctx.model = m.transform(RemoveScaleRoundTrips())
+
+
+def step_dataflow(ctx: BuildContext) -> None:
+    ctx.model = ctx.model.transform(InferDataflowLayers())
+
+
+def step_partition(ctx: BuildContext) -> None:
+    ctx.partition = split(ctx.model, str(ctx.source))
+    ctx.partition.dataflow.save(str(ctx.out / "dataflow.onnx"))
+
+
+def step_fold(ctx: BuildContext) -> None:
+    df = ctx.partition.dataflow
+    if ctx.cfg.folding is not None:
+        ctx.folding = apply_folding_file(df, ctx.cfg.folding)
+    else:
+        ctx.folding = fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, ctx.board.budget())
+    (ctx.out / "folding.json").write_text(json.dumps(ctx.folding, indent=2) + "\n")
+    ctx.partition.dataflow = df.transform(InsertDWC())
+    ctx.model = ctx.partition.dataflow
+
+
+def step_codegen(ctx: BuildContext) -> None:
+    hls = ctx.out / "hls"
+    if hls.exists():
+        shutil.rmtree(hls)
+    hls.mkdir(parents=True)
+    ctx.design = render(ctx.partition.dataflow, hls, ctx.cfg.model)
+
+
+def step_csim(ctx: BuildContext) -> None:
+    ctx.csim_lib = compile_csim(ctx.out / "hls", ctx.out / "sim")
+
+
+def step_deploy(ctx: BuildContext) -> None:
+    """The driver package and accel.json: everything the host needs to run the design."""
+    dep = ctx.out / "deploy"
+    if dep.exists():
+        shutil.rmtree(dep)
+    driver_src = Path(__file__).resolve().parents[1] / "boards" / "driver"
+    shutil.copytree(driver_src, dep / "driver", ignore=shutil.ignore_patterns("__pycache__"))
+    p = ctx.partition
+    ref = ModelWrapper(str(ctx.out / "reference.onnx"))
+    iname = ref.graph.input[0].name
+    consts = {f"h:{k}": v for k, v in p.head.consts.items()}
+    consts.update({f"t:{k}": v for k, v in p.tail.consts.items()})
+    np.savez(dep / "host_consts.npz", **consts)
+    d = ctx.design
+    df = p.dataflow
+
+    def stream(io, tensor):
+        return {"bits": io.bits, "elems": io.elems, "words": io.words, "signed": io.signed,
+                "bipolar": io.bipolar, "shape": [int(s) for s in df.get_tensor_shape(tensor)]}
+
+    cfg = {
+        "format": FORMAT_VERSION,
+        "model": ctx.cfg.model,
+        "board": ctx.board.name,
+        "clock_mhz": ctx.cfg.clock_mhz,
+        "input_shape": [int(s) for s in ref.get_tensor_shape(iname)],
+        "input_dtype": "float32",
+        "output_shape": [int(s) for s in ref.get_tensor_shape(ref.graph.output[0].name)],
+        "stream_in": stream(d.input, df.graph.input[0].name),
+        "stream_out": stream(d.output, df.graph.output[0].name),
+        "head": p.head.to_json(),
+        "tail": p.tail.to_json(),
+        "host_consts": "host_consts.npz",
+        "csim_library": str(ctx.csim_lib.relative_to(ctx.out)) if ctx.csim_lib else None,
+        "dma": {"input": "idma0", "output": "odma0"},
+    }
+    (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    (dep / "README").write_text(
+        "Run on the board: python3 -c \"from driver.accelerator import Accelerator; "
+        "a = Accelerator.from_build('..', backend='pynq')\"  (bitstream flow: bitfab bitstream)\n"
+    )
+
+
+def step_verify(ctx: BuildContext) -> None:
+    if ctx.cfg.verify_n > 0:
+        from flows.verify import verify_build
+
+        ctx.verification = verify_build(ctx.out, ctx.cfg.verify_n, seed=ctx.cfg.seed)
+
+
+def step_report(ctx: BuildContext) -> None:
+    report_mod.write_report(ctx)
+
+
+STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("import", step_import),
+    ("integerize", step_integerize),
+    ("dataflow", step_dataflow),
+    ("partition", step_partition),
+    ("fold", step_fold),
+    ("codegen", step_codegen),
+    ("csim", step_csim),
+    ("deploy", step_deploy),
+    ("verify", step_verify),
+    ("report", step_report),
+]
+STEP_NAMES = [n for n, _ in STEPS]
+SAVES_MODEL = {"import", "integerize", "dataflow", "fold"}
+
+
+def _versions() -> dict:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(out: Path, data: dict) -> None:
+    tmp = out / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(out / MANIFEST)
+
+
+def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str]:
+    """A zoo name is exported to QONNX first; a path is used as it is."""
+    p = Path(cfg.model)
+    if cfg.model.endswith(".onnx") or p.exists():
+        return p, p.stem
+    from models.export import export_zoo_model
+
+    src = scratch / f"{cfg.model}.onnx"
+    export_zoo_model(cfg.model, src, checkpoint=cfg.checkpoint, seed=cfg.seed)
+    return src, cfg.model
+
+
+def run_build(cfg: BuildConfig) -> Path:
+    """Run the steps; returns the build directory. Raises BitfabError on user errors."""
+    board = get_board(cfg.board)
+    board.check_clock(cfg.clock_mhz)
+    for s in (cfg.from_step, cfg.to_step):
+        if s is not None and s not in STEP_NAMES:
+            raise InputError(f"unknown step '{s}'; steps: {', '.join(STEP_NAMES)}")
+    name = Path(cfg.model).stem if cfg.model.endswith(".onnx") else cfg.model
+    out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
+    src, _ = resolve_source(cfg, out)
+    ctx = BuildContext(cfg=cfg, out=out, source=src, board=board)
+    status = {}
+    manifest = {
+        "format": FORMAT_VERSION,
+        "config": cfg.to_json(),
+        "versions": _versions(),
+        "inputs": {"model_sha256": _sha256(src)},
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "host": platform.node(),
+        "steps": status,
+    }
+    stop = STEP_NAMES.index(cfg.to_step) if cfg.to_step else len(STEPS) - 1
+    try:
+        for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
+            log.info("step %02d %s", i + 1, sname)
+            fn(ctx)
+            if sname in SAVES_MODEL and ctx.model is not None:
+                _save(ctx, i + 1, sname, ctx.model)
+            status[sname] = "done"
+    except BitfabError:
+        status[sname] = "failed"
+        manifest["status"] = "failed"
+        write_manifest(out, manifest)
+        raise
+    manifest["status"] = "done" if stop == len(STEPS) - 1 else f"stopped after {STEP_NAMES[stop]}"
+    if ctx.verification is not None:
+        manifest["verification"] = {k: ctx.verification[k] for k in ("n", "status")}
+    write_manifest(out, manifest)
+    return out
+
+
+def check_finished(build_dir: Path) -> dict:
+    """The manifest of a finished build, or an InputError saying why it is not one."""
+    d = Path(build_dir)
+    m = d / MANIFEST
+    if not d.is_dir():
+        raise InputError(f"{d}: no such build directory; run `bitfab build` first")
+    if not m.exists():
+        raise InputError(f"{d}: no {MANIFEST}: the build is unfinished or was interrupted; "
+                         "run `bitfab build` again")
+    try:
+        data = json.loads(m.read_text())
+    except json.JSONDecodeError:
+        raise InputError(f"{m}: unreadable manifest; rebuild") from None
+    if data.get("format") != FORMAT_VERSION:
+        raise InputError(f"{d}: built by another bitfab version (format {data.get('format')}, "
+                         f"expected {FORMAT_VERSION}); rebuild it")
+    if data.get("status") != "done":
+        raise InputError(f"{d}: the build did not finish (status: {data.get('status')}); "
+                         "rebuild it")
+    return data

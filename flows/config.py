@@ -1,0 +1,25 @@
+"""Build configuration: one typed object from the CLI or API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    model: str  # zoo name or path to a .onnx file
+    board: str = "pynq-z2"
+    out: Path | None = None
+    clock_mhz: float = 100.0
+    target_fps: float | None = None
+    checkpoint: Path | None = None
+    folding: Path | None = None
+    verify_n: int = 0
+    from_step: str | None = None
+    to_step: str | None = None
+    seed: int = 0
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}

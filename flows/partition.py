@@ -1,0 +1,106 @@
+"""Split the lowered model into host head, dataflow design and host tail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from onnx import TensorProto, helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.util.basic import qonnx_make_model
+
+from boards.driver.host_graph import HostGraph, HostOp
+from flows.errors import UnsupportedError
+from flows.layers.common import DOMAIN
+
+HOST_OPS = {"Mul", "Add", "Sub", "Div", "Relu", "Identity", "Reshape", "Flatten", "Quant",
+            "BipolarQuant", "Softmax", "ArgMax", "TopK", "Transpose"}
+
+
+@dataclass
+class Partition:
+    head: HostGraph
+    dataflow: ModelWrapper
+    tail: HostGraph
+
+
+def is_dataflow(node) -> bool:
+    return node.domain == DOMAIN
+
+
+def _host_graph(model: ModelWrapper, nodes: list, inp: str, out: str, src: str) -> HostGraph:
+    ops, consts = [], {}
+    for n in nodes:
+        if n.op_type not in HOST_OPS:
+            raise UnsupportedError(
+                f"{src}: node '{n.name}' ({n.op_type}) would have to run on the host, which "
+                f"runs only {', '.join(sorted(HOST_OPS))}"
+            )
+        attrs = {}
+        if n.op_type in ("Reshape", "Flatten"):
+            attrs["shape"] = [int(d) for d in model.get_tensor_shape(n.output[0])]
+            inputs = [n.input[0]]
+        else:
+            inputs = list(n.input)
+            for a in n.attribute:
+                v = helper.get_attribute_value(a)
+                attrs[a.name] = v.decode() if isinstance(v, bytes) else v
+            if n.op_type in ("Quant", "BipolarQuant"):
+                attrs = {k: v for k, v in attrs.items()}
+                inst = getCustomOp(n)
+                if n.op_type == "Quant":
+                    attrs = {"signed": int(inst.get_nodeattr("signed")),
+                             "narrow": int(inst.get_nodeattr("narrow")),
+                             "rounding_mode": str(inst.get_nodeattr("rounding_mode"))}
+        for i in inputs:
+            init = model.get_initializer(i)
+            if init is not None:
+                consts[i] = np.asarray(init)
+        ops.append(HostOp(n.op_type, inputs, list(n.output), attrs))
+    return HostGraph(inp, out, ops, consts)
+
+
+def split(model: ModelWrapper, src: str) -> Partition:
+    """The dataflow nodes must form one contiguous chain; before it is the head, after it the
+    tail. Raises naming the node that breaks the chain."""
+    nodes = list(model.graph.node)
+    df_idx = [i for i, n in enumerate(nodes) if is_dataflow(n)]
+    if not df_idx:
+        raise UnsupportedError(f"{src}: no layer could be mapped to the dataflow design")
+    first, last = df_idx[0], df_idx[-1]
+    for i in range(first, last + 1):
+        if not is_dataflow(nodes[i]):
+            raise UnsupportedError(
+                f"{src}: node '{nodes[i].name}' ({nodes[i].op_type}) sits between dataflow "
+                "layers but cannot be mapped to hardware; bitfab needs the quantized layers "
+                "to form one chain"
+            )
+    df_nodes = nodes[first : last + 1]
+    df_in, df_out = df_nodes[0].input[0], df_nodes[-1].output[0]
+    for a, b in zip(df_nodes, df_nodes[1:]):
+        if b.input[0] != a.output[0]:
+            raise UnsupportedError(f"{src}: dataflow layers '{a.name}' and '{b.name}' branch")
+    head = _host_graph(model, nodes[:first], model.graph.input[0].name, df_in, src)
+    tail = _host_graph(model, nodes[last + 1 :], df_out, model.graph.output[0].name, src)
+    return Partition(head, dataflow_model(model, df_nodes, df_in, df_out), tail)
+
+
+def dataflow_model(model: ModelWrapper, nodes: list, df_in: str, df_out: str) -> ModelWrapper:
+    """A standalone ONNX model of the dataflow chain, datatypes annotated."""
+    names = {i for n in nodes for i in n.input} | {o for n in nodes for o in n.output}
+    inits = [t for t in model.graph.initializer if t.name in names]
+    vis = [v for v in model.graph.value_info if v.name in names and v.name not in (df_in, df_out)]
+    g = helper.make_graph(
+        nodes,
+        "dataflow",
+        [helper.make_tensor_value_info(df_in, TensorProto.FLOAT, model.get_tensor_shape(df_in))],
+        [helper.make_tensor_value_info(df_out, TensorProto.FLOAT,
+                                       model.get_tensor_shape(df_out))],
+        initializer=inits,
+        value_info=vis,
+    )
+    m = ModelWrapper(qonnx_make_model(g, opset_imports=model.model.opset_import))
+    for name in names:
+        m.set_tensor_datatype(name, model.get_tensor_datatype(name))
+    return m

@@ -1,0 +1,203 @@
+"""Bit-exact verification: QONNX reference vs dataflow model vs C-simulation.
+
+Inputs are drawn from the input's annotated integer datatype, else uniformly over the float
+range the input quantizer covers (mapped back through the affine preprocessing), a little
+beyond it so clipping is exercised too. Integers are compared exactly. When the float32
+reference disagrees with the hardware, the sample is re-run in float64: if float64 agrees
+with the hardware the case is reference rounding (counted, exit 0), otherwise a mismatch.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from onnx import TensorProto
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.change_batchsize import ChangeBatchSize
+from qonnx.transformation.infer_shapes import InferShapes
+
+from boards.driver.accelerator import Accelerator
+from boards.driver.host_graph import TRANSCENDENTAL
+from flows.quantizers import is_quantizer, read_quantizer
+
+log = logging.getLogger(__name__)
+CHUNK = 100
+MARGIN = 0.1
+
+
+def input_range(ref: ModelWrapper) -> tuple[float, float]:
+    """Float range to draw inputs from: metadata, else the first quantizer's range mapped
+    back through scalar affine preprocessing."""
+    meta = ref.get_metadata_prop("bitfab.input_range")
+    if meta:
+        lo, hi = (float(v) for v in meta.split(","))
+        return lo, hi
+    a, b = 1.0, 0.0  # x_at_quantizer = a * x + b
+    t = ref.graph.input[0].name
+    while True:
+        cons = ref.find_consumers(t)
+        if len(cons) != 1:
+            break
+        n = cons[0]
+        c = ref.get_initializer(n.input[1]) if len(n.input) > 1 else None
+        if is_quantizer(n):
+            q = read_quantizer(ref, n)
+            s = float(np.asarray(q.scale).ravel()[0])
+            lo_q, hi_q = s * q.qmin, s * q.qmax
+            x0, x1 = sorted(((lo_q - b) / a, (hi_q - b) / a))
+            return x0, x1
+        if n.op_type in ("Reshape", "Flatten", "Identity"):
+            pass
+        elif c is not None and c.size == 1 and n.input[0] == t:
+            v = float(c.ravel()[0])
+            if n.op_type == "Mul":
+                a, b = a * v, b * v
+            elif n.op_type == "Div":
+                a, b = a / v, b / v
+            elif n.op_type == "Add":
+                b = b + v
+            elif n.op_type == "Sub":
+                b = b - v
+            else:
+                break
+        else:
+            break
+        t = n.output[0]
+    return -1.0, 1.0
+
+
+def draw_inputs(ref: ModelWrapper, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    iname = ref.graph.input[0].name
+    shape = [n, *ref.get_tensor_shape(iname)[1:]]
+    dt = ref.get_tensor_datatype(iname)
+    if dt.is_integer():
+        if dt.name == "BIPOLAR":
+            return rng.choice(np.array([-1.0, 1.0], np.float32), size=shape)
+        return rng.integers(int(dt.min()), int(dt.max()) + 1, size=shape).astype(np.float32)
+    lo, hi = input_range(ref)
+    w = hi - lo
+    return rng.uniform(lo - MARGIN * w, hi + MARGIN * w, size=shape).astype(np.float32)
+
+
+def _batched(ref: ModelWrapper, n: int) -> ModelWrapper:
+    return ref.transform(ChangeBatchSize(n)).transform(InferShapes())
+
+
+def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
+    """execute_onnx on batches; returns output (and all tensors when ``full``)."""
+    iname = ref.graph.input[0].name
+    out = {}
+    cache = {}
+    for i in range(0, len(x), CHUNK):
+        xb = x[i : i + CHUNK]
+        m = cache.get(len(xb))
+        if m is None:
+            m = cache[len(xb)] = _batched(ref, len(xb))
+        ctx = execute_onnx(m, {iname: xb}, return_full_exec_context=full)
+        for k, v in ctx.items():
+            out.setdefault(k, []).append(np.asarray(v))
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def to_float64(ref: ModelWrapper) -> ModelWrapper:
+    """The same graph computed in float64 (initializers and tensor types widened)."""
+    m = ModelWrapper(ref.model.__deepcopy__())
+    for init in list(m.graph.initializer):
+        arr = m.get_initializer(init.name)
+        if arr.dtype == np.float32:
+            m.set_initializer(init.name, arr.astype(np.float64))
+    for vi in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
+        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+            vi.type.tensor_type.elem_type = TensorProto.DOUBLE
+    return m
+
+
+def _compare_point(acc: Accelerator) -> str | None:
+    """Tail tensor compared instead of the output when the tail has a transcendental op."""
+    for op in acc.tail.ops:
+        if op.op_type in TRANSCENDENTAL:
+            return op.inputs[0]
+    return None
+
+
+def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | None = None) -> dict:
+    """Run the three executions on the same inputs and compare them exactly."""
+    d = Path(build_dir)
+    ref = ModelWrapper(str(d / "reference.onnx"))
+    df = ModelWrapper(str(d / "dataflow.onnx"))
+    acc = Accelerator.from_build(d, backend="csim")
+    x = inputs.astype(np.float32) if inputs is not None else draw_inputs(ref, n, seed)
+    n = len(x)
+    oname = ref.graph.output[0].name
+    point = _compare_point(acc)
+    ref_ctx = run_reference(ref, x, full=point is not None)
+    ref_out = ref_ctx[point] if point else ref_ctx[oname]
+
+    ints = acc.run_head(x)
+    df_in = df.graph.input[0].name
+    df_ctx = execute_onnx(_batched(df, n), {df_in: ints.astype(np.float32)},
+                          return_full_exec_context=True)
+    hw_ints = acc.run_design(ints)
+    df_out = np.rint(df_ctx[df.graph.output[0].name]).astype(np.int64).reshape(hw_ints.shape)
+    tail_env = acc.tail.run(hw_ints.astype(np.float32))
+    hw_out = tail_env[point] if point else tail_env[acc.tail.output]
+
+    bad_csim = np.flatnonzero(np.any((hw_ints != df_out).reshape(n, -1), axis=1))
+    bad_ref = np.flatnonzero(~_rows_equal(ref_out, hw_out))
+    rounding, mismatch = [], []
+    if len(bad_ref):
+        ref64 = to_float64(ref)
+        iname = ref.graph.input[0].name
+        for i in bad_ref:
+            xi = x[i : i + 1]
+            single = execute_onnx(ref, {iname: xi}, return_full_exec_context=point is not None)
+            r1 = single[point] if point else single[oname]
+            if _rows_equal(r1, hw_out[i : i + 1]).all():
+                rounding.append(int(i))  # batched float32 summation order differed
+                continue
+            c64 = execute_onnx(ref64, {iname: xi.astype(np.float64)},
+                               return_full_exec_context=point is not None)
+            r64 = c64[point] if point else c64[oname]
+            if np.array_equal(np.asarray(r64, np.float32), hw_out[i : i + 1]):
+                rounding.append(int(i))
+            else:
+                mismatch.append(int(i))
+    result = {
+        "n": int(n),
+        "compared": f"values entering {point} (transcendental tail op)" if point else "outputs",
+        "csim_vs_dataflow_mismatches": int(len(bad_csim)),
+        "reference_mismatches": len(mismatch),
+        "reference_rounding": len(rounding),
+        "status": "pass" if not mismatch and not len(bad_csim) else "mismatch",
+    }
+    if mismatch or len(bad_csim):
+        i = int(mismatch[0] if mismatch else bad_csim[0])
+        result["first_mismatch"] = {"sample": i, "layer": _first_bad_layer(ref, df, x[i:i+1], acc)}
+    return result
+
+
+def _rows_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a).reshape(len(a), -1)
+    b = np.asarray(b).reshape(len(b), -1)
+    return np.all((a == b) | (np.isnan(a) & np.isnan(b)), axis=1)
+
+
+def _first_bad_layer(ref: ModelWrapper, df: ModelWrapper, x: np.ndarray, acc) -> str:
+    """Name the first dataflow layer whose integers differ from the reference quantizer's."""
+    ctx = execute_onnx(ref, {ref.graph.input[0].name: x}, return_full_exec_context=True)
+    dctx = execute_onnx(df, {df.graph.input[0].name: acc.run_head(x).astype(np.float32)},
+                        return_full_exec_context=True)
+    for node in df.graph.node:
+        rt = next((a.s.decode() for a in node.attribute if a.name == "ref_tensor"), "")
+        if not rt or rt not in ctx:
+            continue
+        q = read_quantizer(ref, ref.find_producer(rt))
+        want = np.rint(ctx[rt] / q.scale).astype(np.int64)
+        got = np.rint(dctx[node.output[0]]).astype(np.int64)
+        if not np.array_equal(want.reshape(got.shape), got):
+            return node.name
+    return "(all layers agree; the host tail differs)"
