@@ -1,0 +1,242 @@
+"""The model zoo: names, shapes and bit widths of every model bitfab knows, and how to build them.
+
+The topologies are Brevitas' ``bnn_pynq`` classes (FINN's BNN-PYNQ networks) used as they are,
+so that an exported zoo model is the same graph a FINN user gets from Brevitas. Nothing here
+downloads weights: a model is built with seeded random weights (and is "untrained") unless a
+checkpoint from :mod:`models.checkpoint` is loaded into it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from flows.errors import InputError
+
+with warnings.catch_warnings():
+    # Brevitas warns at import time about optional CUDA kernels that a CPU flow never uses.
+    warnings.simplefilter("ignore")
+    from brevitas.core.restrict_val import RestrictValueType
+    from brevitas.nn import QuantIdentity
+    from brevitas_examples.bnn_pynq.models.CNV import CNV
+    from brevitas_examples.bnn_pynq.models.common import CommonActQuant
+    from brevitas_examples.bnn_pynq.models.FC import FC
+    from brevitas_examples.bnn_pynq.models.tensor_norm import TensorNorm
+
+log = logging.getLogger(__name__)
+
+#: BatchNorm calibration of a freshly built model: number of forward passes and batch size.
+CALIBRATION_PASSES = 4
+CALIBRATION_BATCH = 64
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    """One zoo entry: everything the compiler and the trainer need to know before building it.
+
+    ``input_shape`` has batch 1 and is NCHW; the network takes float input in [0, 1] and does its
+    own ``2x - 1`` preprocessing. ``hidden`` is the hidden layer widths (for CNV: the six conv
+    channel counts, then the two FC widths).
+    """
+
+    name: str
+    topology: str
+    weight_bits: int
+    act_bits: int
+    in_bits: int
+    dataset: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    hidden: tuple[int, ...]
+
+
+_FC_HIDDEN = {"tfc": (64, 64, 64), "sfc": (256, 256, 256), "lfc": (1024, 1024, 1024)}
+# W, A -> input bit width, as in Brevitas' bnn_pynq cfg files (lfc-w2a2 has no cfg: 2, like
+# the other w2a2 FC nets).
+_FC_IN_BITS = {(1, 1): 1, (1, 2): 2, (2, 2): 2}
+_CNV_HIDDEN = (64, 64, 128, 128, 256, 256, 512, 512)
+_BITS = ((1, 1), (1, 2), (2, 2))
+
+
+def _make_registry() -> dict[str, ZooModel]:
+    entries: list[ZooModel] = []
+    for topology, hidden in _FC_HIDDEN.items():
+        for w, a in _BITS:
+            entries.append(
+                ZooModel(
+                    name=f"{topology}-w{w}a{a}",
+                    topology=topology,
+                    weight_bits=w,
+                    act_bits=a,
+                    in_bits=_FC_IN_BITS[(w, a)],
+                    dataset="mnist",
+                    input_shape=(1, 1, 28, 28),
+                    num_classes=10,
+                    hidden=hidden,
+                )
+            )
+    for w, a in _BITS:
+        entries.append(
+            ZooModel(
+                name=f"cnv-w{w}a{a}",
+                topology="cnv",
+                weight_bits=w,
+                act_bits=a,
+                in_bits=8,
+                dataset="cifar10",
+                input_shape=(1, 3, 32, 32),
+                num_classes=10,
+                hidden=_CNV_HIDDEN,
+            )
+        )
+    entries.append(
+        ZooModel(
+            name="digits-w2a2",
+            topology="digits",
+            weight_bits=2,
+            act_bits=2,
+            in_bits=8,
+            dataset="digits",
+            input_shape=(1, 1, 8, 8),
+            num_classes=10,
+            hidden=(64, 64),
+        )
+    )
+    return {e.name: e for e in entries}
+
+
+_REGISTRY = _make_registry()
+
+
+def list_models() -> list[ZooModel]:
+    """All zoo entries, in a fixed order (FC nets, CNV, digits) so listings are reproducible."""
+    return list(_REGISTRY.values())
+
+
+def get_model(name: str) -> ZooModel:
+    """The entry called ``name``; a user typo gets the list of names that would work."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(_REGISTRY)
+        raise InputError(f"unknown model {name!r}; known models: {known}") from None
+
+
+class FCQ17Input(FC):
+    """Brevitas' FC network whose input quantizer is CNV's Q1.7 one (8 bits, scale 2**-7).
+
+    FC's own input quantizer has scale ``1/(2**(b-1) - 1)``, which is not a power of two for
+    8 bits, so the integer pipeline could not represent the quantized input exactly. With the
+    Q1.7 quantizer every input level is an integer times 2**-7, and the ``2x - 1`` of
+    ``FC.forward`` (kept) maps pixel values k/16 onto that grid exactly.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        weight_bit_width: int,
+        act_bit_width: int,
+        in_features: tuple[int, int],
+        out_features: tuple[int, ...],
+    ) -> None:
+        super().__init__(
+            num_classes=num_classes,
+            weight_bit_width=weight_bit_width,
+            act_bit_width=act_bit_width,
+            in_bit_width=8,
+            in_channels=1,
+            out_features=out_features,
+            in_features=in_features,
+        )
+        self.features[0] = QuantIdentity(
+            act_quant=CommonActQuant,
+            bit_width=8,
+            min_val=-1.0,
+            max_val=1.0 - 2.0**-7,
+            narrow_range=False,
+            restrict_scaling_type=RestrictValueType.POWER_OF_TWO,
+        )
+
+
+def _construct(entry: ZooModel) -> nn.Module:
+    if entry.topology in _FC_HIDDEN:
+        return FC(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_bit_width=entry.in_bits,
+            in_channels=entry.input_shape[1],
+            out_features=entry.hidden,
+            in_features=entry.input_shape[2:],
+        )
+    if entry.topology == "cnv":
+        return CNV(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_bit_width=entry.in_bits,
+            in_ch=entry.input_shape[1],
+        )
+    if entry.topology == "digits":
+        return FCQ17Input(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_features=entry.input_shape[2:],
+            out_features=entry.hidden,
+        )
+    raise InputError(f"model {entry.name!r}: unknown topology {entry.topology!r}")
+
+
+@torch.no_grad()
+def calibrate_norm_stats(model: nn.Module, entry: ZooModel, seed: int = 0) -> None:
+    """Set BatchNorm/TensorNorm running statistics from seeded random inputs in [0, 1].
+
+    Why: Brevitas initialises running stats to mean 0, var 1 while the accumulators of a random
+    net are far larger, so every hidden activation of an untrained net saturates and every
+    threshold lands at the edge of its range. Measured stats make an untrained net exercise
+    all output levels, which is what compiler tests need. Gammas and betas keep Brevitas' init.
+    Statistics are the cumulative average over the passes (BatchNorm ``momentum=None``; for
+    TensorNorm, which has no such mode, ``momentum = 1/(k+1)`` on pass k does the same).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    norms = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    tnorms = [m for m in model.modules() if isinstance(m, TensorNorm)]
+    saved = [m.momentum for m in norms], [m.momentum for m in tnorms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()  # dropout's 1/(1-p) rescaling would bias the measured statistics
+    try:
+        shape = (CALIBRATION_BATCH, *entry.input_shape[1:])
+        for k in range(CALIBRATION_PASSES):
+            for m in tnorms:
+                m.momentum = 1.0 / (k + 1)
+            model(torch.rand(shape, generator=gen))
+    finally:
+        for m, mom in zip(norms, saved[0], strict=True):
+            m.momentum = mom
+        for m, mom in zip(tnorms, saved[1], strict=True):
+            m.momentum = mom
+        model.eval()
+
+
+def build_model(entry: ZooModel, seed: int = 0) -> nn.Module:
+    """A fresh model for ``entry`` with seeded random weights and calibrated norm statistics.
+
+    The same ``seed`` always gives the same weights (the caller's global torch RNG state is left
+    untouched). The result is in eval mode and untrained until a checkpoint is loaded into it.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = _construct(entry)
+    calibrate_norm_stats(model, entry, seed=seed)
+    log.debug("built %s (seed %d, untrained)", entry.name, seed)
+    return model
