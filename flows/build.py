@@ -138,7 +138,7 @@ def step_deploy(ctx: BuildContext) -> None:
         "head": p.head.to_json(),
         "tail": p.tail.to_json(),
         "host_consts": "host_consts.npz",
-        "csim_library": str(ctx.csim_lib.relative_to(ctx.out)) if ctx.csim_lib else None,
+        "csim_library": str(ctx.csim_lib.resolve().relative_to(ctx.out.resolve())) if ctx.csim_lib else None,
         "dma": {"input": "idma0", "output": "odma0"},
     }
     (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
@@ -200,10 +200,17 @@ def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str]:
     p = Path(cfg.model)
     if cfg.model.endswith(".onnx") or p.exists():
         return p, p.stem
-    from models.export import export_zoo_model
+    from models.checkpoint import load_checkpoint
+    from models.export import export_qonnx_model
+    from models.zoo import get_model
 
-    src = scratch / f"{cfg.model}.onnx"
-    export_zoo_model(cfg.model, src, checkpoint=cfg.checkpoint, seed=cfg.seed)
+    entry = get_model(cfg.model)
+    src = scratch / "source.onnx"
+    if cfg.checkpoint is not None:
+        model, _ = load_checkpoint(entry, cfg.checkpoint)
+        export_qonnx_model(entry, src, model=model, trained=True)
+    else:
+        export_qonnx_model(entry, src, seed=cfg.seed, trained=False)
     return src, cfg.model
 
 

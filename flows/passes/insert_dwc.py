@@ -39,6 +39,7 @@ class InsertDWC(Transformation):
             )
             b.input[0] = new_t
             model.graph.node.insert(nodes.index(b), node)
+            model.set_tensor_shape(new_t, shape)
             model.set_tensor_datatype(new_t, dt)
             return model.transform(InferShapes()), True
         return model, False

@@ -31,6 +31,7 @@ def source_hash(hls_dir: Path) -> str:
 
 def compile_csim(hls_dir: Path, out_dir: Path) -> Path:
     """Build ``out_dir/csim-<hash>.so`` from ``hls_dir/csim_harness.cpp`` unless it exists."""
+    hls_dir, out_dir = hls_dir.resolve(), out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     lib = out_dir / f"csim-{source_hash(hls_dir)}.so"
     if lib.exists():

@@ -51,9 +51,9 @@ class MVAU(CustomOp):
         )
 
     def make_shape_compatible_op(self, model):
-        x_shape = model.get_tensor_shape(self.onnx_node.input[0])
-        out_shape = list(x_shape[:-1]) + [self.get_nodeattr("MH")]
-        return super().make_const_shape_op(out_shape)
+        # A MatMul with the weights has the MVAU's shape semantics (any batch).
+        node = self.onnx_node
+        return helper.make_node("MatMul", [node.input[0], node.input[1]], [node.output[0]])
 
     def infer_node_datatype(self, model):
         model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("odt")))

@@ -1,0 +1,160 @@
+"""The ``bitfab`` command line. Errors print one message (no traceback) and set the exit code:
+0 done, 1 bad input, 2 vendor tool missing, 3 verification mismatch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from boards.driver.accelerator import DriverError
+from boards.errors import BoardError
+from flows.errors import BitfabError, InputError, VerificationError
+
+
+def _fail(msg: str, code: int) -> None:
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(code)
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BitfabError as exc:
+            _fail(str(exc), exc.exit_code)
+        except (BoardError, DriverError) as exc:
+            _fail(str(exc), 1)
+
+
+@click.group(cls=_Cli)
+@click.option("-v", "--verbose", is_flag=True, help="log every step")
+def main(verbose: bool) -> None:
+    """bitfab: Brevitas/QONNX networks to bit-exact FPGA dataflow designs."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("model")
+@click.option("--board", default="pynq-z2", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+@click.option("--clock-mhz", type=float, default=100.0, show_default=True)
+@click.option("--target-fps", type=float, default=None)
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
+@click.option("--folding", type=click.Path(path_type=Path), default=None,
+              help="folding JSON (as written to DIR/folding.json)")
+@click.option("--verify", "verify_n", type=int, default=0, help="verify on N inputs")
+@click.option("--to-step", default=None, help="stop after this step")
+@click.option("--seed", type=int, default=0, show_default=True)
+def build(model, board, out, clock_mhz, target_fps, checkpoint, folding, verify_n, to_step,
+          seed):
+    """Build MODEL (zoo name or .onnx file) into a verified dataflow design."""
+    from flows.build import run_build
+    from flows.config import BuildConfig
+
+    cfg = BuildConfig(model=model, board=board, out=out, clock_mhz=clock_mhz,
+                      target_fps=target_fps, checkpoint=checkpoint, folding=folding,
+                      verify_n=verify_n, to_step=to_step, seed=seed)
+    d = run_build(cfg)
+    rep = d / "report.json"
+    if rep.exists():
+        r = json.loads(rep.read_text())
+        t = r["totals"]
+        click.echo(f"built {d}: {len(r['layers'])} layers, estimated {t['estimated_fps']:.0f} "
+                   f"FPS at {r['clock_mhz']} MHz (cycle model), resources (estimate) "
+                   f"{t['resources']}")
+        v = r.get("verification")
+        if v:
+            click.echo(_verify_line(v))
+            if v["status"] != "pass":
+                raise VerificationError(f"{d}: verification failed: {v.get('first_mismatch')}")
+    else:
+        click.echo(f"stopped after step '{to_step}' in {d}")
+
+
+def _verify_line(v: dict) -> str:
+    return (f"verify: {v['n']} inputs, {v['status']}; compared {v['compared']}; "
+            f"reference mismatches {v['reference_mismatches']}, reference rounding "
+            f"{v['reference_rounding']}, csim vs dataflow mismatches "
+            f"{v['csim_vs_dataflow_mismatches']}")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--n", "n", type=int, default=100, show_default=True)
+@click.option("--inputs", type=click.Path(path_type=Path), default=None, help="x.npy")
+@click.option("--seed", type=int, default=0)
+def verify(build_dir, n, inputs, seed):
+    """Check the build bit-exactly against the QONNX reference (exit 3 on mismatch)."""
+    from flows.build import check_finished
+    from flows.verify import verify_build
+
+    check_finished(build_dir)
+    x = None
+    if inputs is not None:
+        try:
+            x = np.load(inputs)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{inputs}: cannot read as .npy ({exc})") from None
+    v = verify_build(build_dir, n, seed=seed, inputs=x)
+    click.echo(_verify_line(v))
+    if v["status"] != "pass":
+        raise VerificationError(
+            f"{build_dir}: mismatch at sample {v['first_mismatch']['sample']}, first layer that "
+            f"differs: {v['first_mismatch']['layer']}"
+        )
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["csim", "pynq"]), default="csim")
+@click.option("--input", "input_", type=click.Path(path_type=Path), default=None)
+@click.option("--batch", type=int, default=256, show_default=True)
+def run(build_dir, backend, input_, batch):
+    """Run the host driver: outputs, agreement with the reference, latency and throughput."""
+    from boards.driver.accelerator import Accelerator
+    from flows.build import check_finished
+    from flows.verify import draw_inputs, run_reference
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    check_finished(build_dir)
+    acc = Accelerator.from_build(build_dir, backend=backend)
+    ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
+    x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)
+    y = acc.execute(x.astype(np.float32) if input_ is None else x)
+    r = run_reference(ref, x.astype(np.float32))[ref.graph.output[0].name]
+    same = int(np.sum(np.all((y.reshape(len(y), -1) == r.reshape(len(r), -1)), axis=1)))
+    click.echo(f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference")
+    t = acc.throughput_test(batch=len(x))
+    click.echo(f"throughput ({t['backend']}, {t['measured']} time): {t['fps']:.0f} images/s; "
+               f"latency per image p50 {t['latency_us']['p50']:.1f} us, "
+               f"p99 {t['latency_us']['p99']:.1f} us (batch {t['batch']})")
+
+
+@main.command()
+def models():
+    """List the zoo models."""
+    from models.zoo import list_models
+
+    for m in list_models():
+        click.echo(f"{m.name:14s} {m.topology:7s} W{m.weight_bits}A{m.act_bits} "
+                   f"in={m.in_bits}b  {m.dataset:8s} input {tuple(m.input_shape)}")
+
+
+@main.command()
+def boards():
+    """List the boards."""
+    from boards.registry import list_boards
+
+    for b in list_boards():
+        click.echo(f"{b.name:10s} {b.part:18s} {b.ps:8s} LUT {b.luts} BRAM18 {b.bram18} "
+                   f"DSP {b.dsps} clock {b.default_clock_mhz}-{b.max_clock_mhz} MHz")
+
+
+if __name__ == "__main__":
+    main()

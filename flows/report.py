@@ -1,0 +1,107 @@
+"""report.json / report.html: per-layer shapes, types, folding, cycles and estimates."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from qonnx.custom_op.registry import getCustomOp
+
+from flows.layers.registry import KINDS, layer_spec
+from flows.layers.mvau.cost import mac_kind
+
+ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
+
+
+def layer_rows(df) -> list[dict]:
+    rows = []
+    for node in df.graph.node:
+        kind = KINDS[node.op_type]
+        spec = layer_spec(node)
+        row = {
+            "name": node.name,
+            "kind": node.op_type,
+            "in_shape": [int(v) for v in df.get_tensor_shape(node.input[0])],
+            "out_shape": [int(v) for v in df.get_tensor_shape(node.output[0])],
+            "in_dtype": df.get_tensor_datatype(node.input[0]).name,
+            "out_dtype": df.get_tensor_datatype(node.output[0]).name,
+            "cycles": int(kind.cost.cycles(spec)),
+            "resources": kind.cost.resources(spec),
+        }
+        inst = getCustomOp(node)
+        if node.op_type == "MVAU":
+            row.update(MW=spec.mw, MH=spec.mh, SIMD=spec.simd, PE=spec.pe,
+                       weight_dtype=spec.wdt.name, acc_dtype=spec.acc_dt.name,
+                       mac=mac_kind(spec),
+                       requant="thresholds" if spec.n_thres else "none (accumulator out)",
+                       thresholds_per_channel=spec.n_thres)
+        elif node.op_type == "Thresholding":
+            row.update(C=spec.channels, PE=spec.pe, thresholds_per_channel=spec.n_thres,
+                       shared_thresholds=spec.shared)
+        else:
+            row.update(in_elems=inst.get_nodeattr("in_elems"),
+                       out_elems=inst.get_nodeattr("out_elems"))
+        rows.append(row)
+    return rows
+
+
+def build_report(ctx) -> dict:
+    df = ctx.partition.dataflow
+    rows = layer_rows(df)
+    clk = ctx.cfg.clock_mhz * 1e6
+    worst = max(r["cycles"] for r in rows)
+    total = {k: sum(r["resources"][k] for r in rows) for k in ("LUT", "BRAM18", "DSP")}
+    # Latency of one image through the pipeline: layers overlap, so it is bounded by the
+    # sum of each layer's cycles only in the worst case; report both bounds until the FIFO
+    # simulation lands.
+    return {
+        "model": ctx.cfg.model,
+        "board": ctx.board.name,
+        "clock_mhz": ctx.cfg.clock_mhz,
+        "layers": rows,
+        "totals": {
+            "resources": total,
+            "resources_note": ESTIMATE_NOTE,
+            "board_budget": ctx.board.budget(),
+            "bottleneck_cycles": worst,
+            "estimated_fps": clk / worst,
+            "latency_cycles_upper_bound": sum(r["cycles"] for r in rows),
+            "estimated_latency_us_upper_bound": sum(r["cycles"] for r in rows) / clk * 1e6,
+            "fps_note": "estimate from the cycle model at the build clock",
+        },
+        "host": {"head_ops": [o.op_type for o in ctx.partition.head.ops],
+                 "tail_ops": [o.op_type for o in ctx.partition.tail.ops]},
+        "folding": ctx.folding,
+        "verification": ctx.verification,
+    }
+
+
+def write_report(ctx) -> None:
+    rep = build_report(ctx)
+    (ctx.out / "report.json").write_text(json.dumps(rep, indent=2, sort_keys=True) + "\n")
+    (ctx.out / "report.html").write_text(to_html(rep))
+
+
+def to_html(rep: dict) -> str:
+    cols = ["name", "kind", "in_shape", "out_shape", "in_dtype", "out_dtype", "SIMD", "PE",
+            "mac", "cycles"]
+    head = "".join(f"<th>{c}</th>" for c in cols + ["LUT*", "BRAM18*", "DSP*"])
+    body = []
+    worst = rep["totals"]["bottleneck_cycles"]
+    for r in rep["layers"]:
+        cells = "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols)
+        res = "".join(f"<td>{r['resources'][k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
+        bar = int(200 * r["cycles"] / worst)
+        body.append(f"<tr>{cells}{res}<td><div style='background:#48c;height:10px;"
+                    f"width:{bar}px'></div></td></tr>")
+    t = rep["totals"]
+    v = rep.get("verification") or {}
+    return (
+        "<!doctype html><meta charset='utf-8'><title>bitfab report</title>"
+        f"<h1>{html.escape(rep['model'])} on {html.escape(rep['board'])}</h1>"
+        f"<p>Clock {rep['clock_mhz']} MHz; estimated {t['estimated_fps']:.0f} FPS "
+        f"(bottleneck {worst} cycles). Resources* {t['resources']} of {t['board_budget']}.</p>"
+        f"<p>Verification: {html.escape(json.dumps(v))}</p>"
+        f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
+        f"<p>* {ESTIMATE_NOTE}</p>"
+    )
