@@ -137,6 +137,36 @@ def run(build_dir, backend, input_, batch):
 
 
 @main.command()
+@click.argument("model")
+@click.option("--data", required=True, help="'digits' or a directory holding the data set")
+@click.option("--epochs", type=int, default=None)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="checkpoint path (default checkpoints/MODEL.pt)")
+def train(model, data, epochs, seed, out):
+    """Train a zoo MODEL on real data (MNIST/CIFAR-10 from a local directory, or digits)."""
+    from models.checkpoint import save_checkpoint
+    from models.data import load_dataset
+    from models.train import DEFAULT_EPOCHS
+    from models.train import train as train_model
+    from models.zoo import get_model
+
+    entry = get_model(model)
+    directory = None if data == "digits" else data
+    if data == "digits" and entry.dataset != "digits":
+        raise InputError(f"model '{model}' is trained on {entry.dataset}, not digits; give "
+                         f"--data DIR with the {entry.dataset} files")
+    xtr, ytr, xte, yte = load_dataset(entry.dataset, directory, seed=seed)
+    n_epochs = epochs or DEFAULT_EPOCHS[entry.dataset]
+    net, metrics = train_model(entry, xtr, ytr, xte, yte, epochs=n_epochs, seed=seed)
+    path = out or Path("checkpoints") / f"{model}.pt"
+    save_checkpoint(net, entry, path, {k: v for k, v in metrics.items() if k != "loss_history"})
+    click.echo(f"trained {model} on {entry.dataset}: test accuracy "
+               f"{metrics['test_accuracy']:.4f} ({len(yte)} images), {n_epochs} epochs; "
+               f"checkpoint {path}")
+
+
+@main.command()
 def models():
     """List the zoo models."""
     from models.zoo import list_models

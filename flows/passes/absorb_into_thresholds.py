@@ -64,7 +64,7 @@ class AbsorbIntoThresholds(Transformation):
 
     def _lower(self, model: ModelWrapper, mm, wq_node) -> None:
         graph = model.graph
-        xq_node = model.find_producer(mm.input[0])
+        xq_node = _quantizer_behind_layout_ops(model, mm.input[0])
         if not is_quantizer(xq_node):
             raise UnsupportedError(
                 f"node '{mm.name}': its input does not come from an activation quantizer; "
@@ -157,6 +157,18 @@ class AbsorbIntoThresholds(Transformation):
             graph.node.remove(n)
         for i, n in enumerate(new):
             graph.node.insert(idx + i, n)
+
+
+LAYOUT_OPS = ("Reshape", "Flatten", "Identity")
+
+
+def _quantizer_behind_layout_ops(model: ModelWrapper, tensor: str):
+    """The activation quantizer feeding ``tensor``, looking through Reshape/Flatten (which
+    move integers around without changing them)."""
+    node = model.find_producer(tensor)
+    while node is not None and node.op_type in LAYOUT_OPS:
+        node = model.find_producer(node.input[0])
+    return node
 
 
 def _weight_dtype(wq, w_int: np.ndarray):

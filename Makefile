@@ -1,0 +1,44 @@
+# bitfab: Brevitas/QONNX -> bit-exact FPGA dataflow designs.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+MODEL   ?= tfc-w1a1
+BOARD   ?= pynq-z2
+OUT     ?= build/$(MODEL)-$(BOARD)
+VERIFY  ?= 100
+
+.PHONY: install test test-all build verify run bitstream bench lint clean
+
+$(BIN)/bitfab: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned, so nothing pulls a CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/bitfab
+
+test: install
+	$(BIN)/pytest -q -n 2
+
+test-all: install
+	$(BIN)/pytest -q -n 2 -m ''
+
+build: install
+	$(BIN)/bitfab build $(MODEL) --board $(BOARD) --out $(OUT) --verify $(VERIFY)
+
+verify: install
+	$(BIN)/bitfab verify $(OUT) --n $(VERIFY)
+
+run: install
+	$(BIN)/bitfab run $(OUT) --backend csim --batch 256
+
+bench: install
+	$(BIN)/python bench/csim_vs_executor.py --model $(MODEL)
+
+lint: install
+	$(BIN)/ruff check flows models boards tests bench
+
+clean:
+	rm -rf build

@@ -1,0 +1,128 @@
+"""Bad input: exit code 1, one message naming the file or node, no traceback, no manifest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests import qonnx_factory as qf
+
+BITFAB = [sys.executable, "-m", "flows.cli"]
+
+
+def _build(path, out):
+    return subprocess.run([*BITFAB, "build", str(path), "--out", str(out)], capture_output=True,
+                          text=True)
+
+
+def _assert_clean_failure(r, out, *needles):
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in r.stderr, r.stderr
+    assert not (out / "manifest.json").exists() or '"status": "failed"' in (
+        out / "manifest.json"
+    ).read_text()
+
+
+def test_missing_file(tmp_path):
+    out = tmp_path / "o"
+    r = _build(tmp_path / "nope.onnx", out)
+    _assert_clean_failure(r, out, "nope.onnx", "no such file")
+
+
+def test_not_onnx(tmp_path):
+    p = tmp_path / "junk.onnx"
+    p.write_bytes(b"this is not a protobuf \x00\xff\xfe" * 10)
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "junk.onnx", "not a readable ONNX file")
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.onnx"
+    p.write_bytes(b"")
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "empty.onnx", "empty")
+
+
+def test_truncated_onnx(tmp_path, zoo_onnx):
+    data = zoo_onnx("tfc-w1a1").read_bytes()
+    p = tmp_path / "trunc.onnx"
+    p.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "o"
+    r = _build(p, out)
+    _assert_clean_failure(r, out, "trunc.onnx")
+
+
+def test_float_model(tmp_path):
+    p = tmp_path / "float.onnx"
+    qf.BAD_FACTORIES["float_only"](0).save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "float (unquantized) weights", "Quant")
+
+
+def test_unsupported_op(tmp_path):
+    p = tmp_path / "cos.onnx"
+    qf.BAD_FACTORIES["unsupported_op"](0).save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "cannot map", "supported ops")
+
+
+def test_dynamic_shape(tmp_path):
+    p = tmp_path / "dyn.onnx"
+    qf.BAD_FACTORIES["dynamic_batch"](0).save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "dynamic or missing shape")
+
+
+def test_conv_dilation_is_rejected(tmp_path):
+    p = tmp_path / "dil.onnx"
+    qf.BAD_FACTORIES["conv_dilation"](0).save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "Conv")
+
+
+def test_zero_scale(tmp_path):
+    p = tmp_path / "zs.onnx"
+    qf.BAD_FACTORIES["zero_scale"](0).save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "zero, NaN or infinite scale")
+
+
+def test_unknown_board(tmp_path, zoo_onnx):
+    out = tmp_path / "o"
+    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--board", "zedboardx",
+                        "--out", str(out)], capture_output=True, text=True)
+    _assert_clean_failure(r, out, "unknown board 'zedboardx'", "pynq-z2")
+
+
+def test_unknown_model_name(tmp_path):
+    out = tmp_path / "o"
+    r = _build("tfc-w9a9", out)
+    _assert_clean_failure(r, out, "unknown model 'tfc-w9a9'", "tfc-w1a1")
+
+
+def test_bad_folding_file(tmp_path, zoo_onnx):
+    f = tmp_path / "fold.json"
+    f.write_text('{"layers": {"MatMul_0": {"SIMD": 7, "PE": 1}}}')
+    out = tmp_path / "o"
+    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f),
+                        "--out", str(out)], capture_output=True, text=True)
+    _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=7")
+
+
+def test_verify_unfinished_build(tmp_path):
+    d = tmp_path / "half"
+    d.mkdir()
+    r = subprocess.run([*BITFAB, "verify", str(d)], capture_output=True, text=True)
+    assert r.returncode == 1 and "unfinished" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("clock", ["0", "400"])
+def test_clock_out_of_range(tmp_path, zoo_onnx, clock):
+    out = tmp_path / "o"
+    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--clock-mhz", clock,
+                        "--out", str(out)], capture_output=True, text=True)
+    _assert_clean_failure(r, out, "pynq-z2", "MHz")

@@ -1,0 +1,78 @@
+"""End to end: zoo FC models and foreign QONNX files build and verify bit-exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flows.verify import verify_build
+from tests import qonnx_factory as qf
+
+pytestmark = pytest.mark.csim
+
+BITFAB = [sys.executable, "-m", "flows.cli"]
+
+
+def test_tfc_w1a1_cli_build_and_verify_500(tmp_path):
+    out = tmp_path / "t"
+    r = subprocess.run([*BITFAB, "build", "tfc-w1a1", "--board", "pynq-z2", "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([*BITFAB, "verify", str(out), "--n", "500"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert "500 inputs, pass" in r.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "done"
+    report = json.loads((out / "report.json").read_text())
+    assert [lay["kind"] for lay in report["layers"]].count("MVAU") == 4
+    assert all(lay["mac"] == "XNOR" for lay in report["layers"][1:] if lay["kind"] == "MVAU")
+
+
+@pytest.mark.parametrize("name", ["tfc-w1a2", "tfc-w2a2", "sfc-w1a1", "sfc-w1a2", "sfc-w2a2"])
+def test_fc_zoo_verifies(built, name):
+    v = verify_build(built(name), 300)
+    assert v["status"] == "pass", v
+    assert v["reference_mismatches"] == 0 and v["csim_vs_dataflow_mismatches"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["lfc-w1a1", "lfc-w1a2", "lfc-w2a2"])
+def test_lfc_zoo_verifies(built, name):
+    v = verify_build(built(name), 500)
+    assert v["status"] == "pass", v
+
+
+@pytest.mark.parametrize("kind", sorted(qf.FACTORIES))
+def test_foreign_qonnx_builds_and_verifies(tmp_path, built, kind):
+    path = tmp_path / f"{kind}.onnx"
+    qf.FACTORIES[kind](0).save(str(path))
+    v = verify_build(built(str(path)), 300)
+    assert v["status"] == "pass", v
+
+
+def test_folding_file_is_applied_and_still_exact(tmp_path, built):
+    d = built("tfc-w1a1")
+    folding = json.loads((d / "folding.json").read_text())
+    for name in folding["layers"]:
+        folding["layers"][name] = {"SIMD": 16, "PE": 2}
+    f = tmp_path / "fold.json"
+    f.write_text(json.dumps(folding))
+    d2 = built("tfc-w1a1", folding=f)
+    report = json.loads((d2 / "report.json").read_text())
+    mvaus = [lay for lay in report["layers"] if lay["kind"] == "MVAU"]
+    assert all(lay["SIMD"] == 16 and lay["PE"] == 2 for lay in mvaus)
+    assert any(lay["kind"] == "StreamingDWC" for lay in report["layers"])
+    assert verify_build(d2, 200)["status"] == "pass"
+
+
+def test_run_command_reports_agreement_and_throughput(built):
+    d = built("tfc-w1a1")
+    r = subprocess.run([*BITFAB, "run", str(d), "--backend", "csim", "--batch", "64"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "64/64 bit-identical" in r.stdout
+    assert "csim, wall time" in r.stdout
