@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
@@ -146,6 +148,10 @@ class AbsorbIntoThresholds(Transformation):
                 helper.make_node("Mul", [acc, c_name], [mm.output[0]], name=mm.name + "_dequant")
             )
             removed = [mm, wq_node]
+            # provenance for verification: which reference tensor this accumulator scales to
+            refs = json.loads(model.get_metadata_prop("bitfab.acc_ref") or "{}")
+            refs[acc] = {"ref": mm.output[0], "scale": to_float.tolist()}
+            model.set_metadata_prop("bitfab.acc_ref", json.dumps(refs))
             model.set_tensor_datatype(mm.output[0], DataType["FLOAT32"])
         wdt = _weight_dtype(wq, w_int)
         model.set_initializer(w_name, w_int.astype(np.float32))

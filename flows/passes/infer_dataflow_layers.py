@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
@@ -76,6 +78,10 @@ class InferDataflowLayers(Transformation):
                     removed = [node, mt]
                 else:
                     attrs.update(odt=attrs["acc_dt"], n_thres=0)
+                    refs = json.loads(model.get_metadata_prop("bitfab.acc_ref") or "{}")
+                    if node.output[0] in refs:
+                        attrs.update(ref_tensor=refs[node.output[0]]["ref"],
+                                     ref_scale=refs[node.output[0]]["scale"])
                     out = node.output[0]
                     removed = [node]
                 idx = list(graph.node).index(node)

@@ -30,6 +30,7 @@ class MVAU(CustomOp):
             "pixels": ("i", False, 1),
             # provenance: the reference tensor this layer's integers reproduce
             "ref_tensor": ("s", False, ""),
+            "ref_scale": ("floats", False, []),
         }
 
     def spec(self) -> MvauSpec:
