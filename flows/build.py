@@ -27,7 +27,7 @@ from flows.codegen.render import render
 from flows.config import BuildConfig
 from flows.errors import BitfabError, InputError
 from flows.fold import apply_folding_file, fold
-from flows.frontend import import_model
+from flows.frontend import import_model, load_model
 from flows.partition import split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
@@ -199,6 +199,7 @@ def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str]:
     """A zoo name is exported to QONNX first; a path is used as it is."""
     p = Path(cfg.model)
     if cfg.model.endswith(".onnx") or p.exists():
+        load_model(p)  # raises a ModelFileError naming the file if it is missing or unreadable
         return p, p.stem
     from models.checkpoint import load_checkpoint
     from models.export import export_qonnx_model

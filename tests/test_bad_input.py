@@ -106,11 +106,11 @@ def test_unknown_model_name(tmp_path):
 
 def test_bad_folding_file(tmp_path, zoo_onnx):
     f = tmp_path / "fold.json"
-    f.write_text('{"layers": {"MatMul_0": {"SIMD": 7, "PE": 1}}}')
+    f.write_text('{"layers": {"MatMul_0": {"SIMD": 5, "PE": 1}}}')
     out = tmp_path / "o"
     r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f),
                         "--out", str(out)], capture_output=True, text=True)
-    _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=7")
+    _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=5")
 
 
 def test_verify_unfinished_build(tmp_path):

@@ -1,0 +1,10 @@
+/// \file bitfab.hpp
+/// \brief The whole bitfab HLS streaming-kernel library.
+#pragma once
+
+#include "bitfab/types.hpp"
+#include "bitfab/activation.hpp"
+#include "bitfab/dwc.hpp"
+#include "bitfab/label_select.hpp"
+#include "bitfab/mvau.hpp"
+#include "bitfab/thresholding.hpp"

@@ -1,0 +1,321 @@
+/// \file mvau.hpp
+/// \brief Matrix-vector-activation unit: y = act(x @ W) for a stream of input vectors.
+#pragma once
+
+#include <type_traits>
+
+#include "bitfab/activation.hpp"
+#include "bitfab/types.hpp"
+
+namespace bitfab {
+
+/// \brief Configuration of mvau(); the code generator emits one such struct per layer.
+///
+/// \code
+/// struct fc0_cfg {
+///   static constexpr unsigned MW = 64;        // input vector length (rows of W)
+///   static constexpr unsigned MH = 16;        // output vector length (columns of W)
+///   static constexpr unsigned SIMD = 8;       // input elements per input word; SIMD | MW
+///   static constexpr unsigned PE = 4;         // output channels per output word; PE | MH
+///   static constexpr unsigned IN_BITS = 1;    // bits per input field
+///   static constexpr unsigned W_BITS = 1;     // bits per weight field
+///   static constexpr unsigned ACC_BITS = 8;   // accumulator (and threshold) width, <= 32
+///   static constexpr unsigned OUT_BITS = 1;   // bits per output field
+///   static constexpr bitfab::Kind IN_KIND = bitfab::Kind::Bipolar;
+///   static constexpr bitfab::Kind W_KIND = bitfab::Kind::Bipolar;
+///   static constexpr bitfab::Kind OUT_KIND = bitfab::Kind::Unsigned;  // Signed or Unsigned
+///   static constexpr unsigned N_THRES = 1;    // 0 = no activation: output the accumulator
+///   static constexpr int OUT_BIAS = 0;        // added to the threshold count
+/// };
+/// \endcode
+///
+/// Derived: SF = MW / SIMD (input words per vector), NF = MH / PE (output words per vector).
+namespace detail {
+
+/// XNOR mode (Bipolar inputs and weights): acc = number of agreeing bits, 0 .. MW.
+/// \tparam CFG mvau configuration
+template <class CFG>
+struct XnorPopcount {
+  static constexpr unsigned SIMD = CFG::SIMD;
+  typedef ap_uint<SIMD> in_word;
+  typedef ap_uint<SIMD> w_word;
+  typedef ap_int<CFG::ACC_BITS> acc_t;
+  /// Wider signed type for the dot product 2*acc - MW.
+  typedef ap_int<CFG::ACC_BITS + 2> result_t;
+#if BITFAB_FAST_CSIM
+  typedef Limbs<SIMD> operand;
+  static operand prepare(const in_word& x) { return operand(x); }
+#else
+  typedef in_word operand;
+  static operand prepare(const in_word& x) {
+#pragma HLS INLINE
+    return x;
+  }
+#endif
+
+  /// Popcount of xnor(x, w) over the SIMD lanes of one word.
+  static acc_t dot(const operand& x, const w_word& w) {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    const Limbs<SIMD> wl(w);
+    unsigned n = 0;
+    for (unsigned i = 0; i < Limbs<SIMD>::N; i++) {
+      uint64_t agree = ~(x.v[i] ^ wl.v[i]);
+      if (i == Limbs<SIMD>::N - 1 && SIMD % 64) agree &= (1ULL << (SIMD % 64)) - 1;
+      n += __builtin_popcountll(agree);
+    }
+    return acc_t(n);
+#else
+    const ap_uint<SIMD> agree = ~(x ^ w);
+    ap_uint<clog2(SIMD + 1)> n = 0;
+  popcount_loop:
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+      n += agree[s];
+    }
+    return acc_t(n);
+#endif
+  }
+  /// Output without activation: the +-1 dot product, 2*popcount - MW.
+  static result_t result(const acc_t& acc) {
+#pragma HLS INLINE
+    return result_t(2 * result_t(acc) - result_t(CFG::MW));
+  }
+};
+
+/// Product of one input and one weight value, on DSPs (wide operands).
+/// \tparam PB width of the product
+template <unsigned PB>
+struct MulDsp {
+  /// \tparam A input value type (ap_int)
+  /// \tparam B weight value type (ap_int)
+  template <class A, class B>
+  static ap_int<PB> mul(const A& a, const B& b) {
+#pragma HLS INLINE
+    const ap_int<PB> r = a * b;
+#ifdef __SYNTHESIS__
+#pragma HLS BIND_OP variable = r op = mul impl = dsp
+#endif
+    return r;
+  }
+};
+
+/// Product of one input and one weight value, in LUTs (narrow operands).
+/// \tparam PB width of the product
+template <unsigned PB>
+struct MulLut {
+  /// \tparam A input value type (ap_int)
+  /// \tparam B weight value type (ap_int)
+  template <class A, class B>
+  static ap_int<PB> mul(const A& a, const B& b) {
+#pragma HLS INLINE
+    const ap_int<PB> r = a * b;
+#ifdef __SYNTHESIS__
+#pragma HLS BIND_OP variable = r op = mul impl = fabric
+#endif
+    return r;
+  }
+};
+
+/// Product when one operand is Bipolar (+1/-1): a negate-or-pass mux, no multiplier.
+/// \tparam PB           width of the product
+/// \tparam INPUT_IS_PM1 true when the input is the Bipolar operand, false when the weight is
+template <unsigned PB, bool INPUT_IS_PM1>
+struct MulSign {
+  /// \tparam A input value type (ap_int)
+  /// \tparam B weight value type (ap_int)
+  template <class A, class B>
+  static ap_int<PB> mul(const A& a, const B& b) {
+#pragma HLS INLINE
+    if (INPUT_IS_PM1) return a > 0 ? ap_int<PB>(b) : ap_int<PB>(-b);
+    return b > 0 ? ap_int<PB>(a) : ap_int<PB>(-a);
+  }
+};
+
+/// MAC mode: acc = sum over the row of decode(x) * decode(w).
+/// \tparam CFG mvau configuration
+template <class CFG>
+struct MacDot {
+  static constexpr unsigned SIMD = CFG::SIMD;
+  static constexpr unsigned IB = CFG::IN_BITS, WB = CFG::W_BITS;
+  static constexpr unsigned PB = value_bits<CFG::IN_KIND, IB>() + value_bits<CFG::W_KIND, WB>();
+  typedef ap_uint<SIMD * IB> in_word;
+  typedef ap_uint<SIMD * WB> w_word;
+  typedef ap_int<CFG::ACC_BITS> acc_t;
+  typedef acc_t result_t;
+  /// Weight policy: how one product is built in hardware.
+  typedef typename std::conditional<
+      CFG::IN_KIND == Kind::Bipolar || CFG::W_KIND == Kind::Bipolar,
+      MulSign<PB, CFG::IN_KIND == Kind::Bipolar>,
+      typename std::conditional<(WB >= 4 || IB >= 4), MulDsp<PB>, MulLut<PB>>::type>::type Mul;
+#if BITFAB_FAST_CSIM
+  typedef FieldReader<SIMD, IB> operand;
+#else
+  typedef in_word operand;
+#endif
+  static operand prepare(const in_word& x) {
+#pragma HLS INLINE
+    return operand(x);
+  }
+
+  /// Partial dot product of one input word with one weight word.
+  static acc_t dot(const operand& x, const w_word& w) {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    // Modulo-2^64 arithmetic, truncated to ACC_BITS: the same bits the ap_int adder tree gives.
+    const FieldReader<SIMD, WB> wf(w);
+    uint64_t sum = 0;
+    for (unsigned s = 0; s < SIMD; s++) {
+      sum += uint64_t(decode_native<CFG::IN_KIND, IB>(x.raw(s))) *
+             uint64_t(decode_native<CFG::W_KIND, WB>(wf.raw(s)));
+    }
+    return acc_t(ap_uint<64>(sum));
+#else
+    const FieldReader<SIMD, IB> xf(x);
+    const FieldReader<SIMD, WB> wf(w);
+    acc_t sum = 0;
+  simd_loop:
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+      sum += Mul::mul(decode_value<CFG::IN_KIND, IB>(xf[s]), decode_value<CFG::W_KIND, WB>(wf[s]));
+    }
+    return sum;
+#endif
+  }
+  /// Output without activation: the accumulator itself.
+  static result_t result(const acc_t& acc) {
+#pragma HLS INLINE
+    return acc;
+  }
+};
+
+/// Output stage of mvau(): thresholds when N_THRES > 0, pass-through otherwise.
+/// \tparam CFG mvau configuration
+/// \tparam Dot accumulation policy (XnorPopcount or MacDot)
+/// \tparam HAS_THRES CFG::N_THRES > 0
+template <class CFG, class Dot, bool HAS_THRES = (CFG::N_THRES > 0)>
+struct MvauOutput {
+  typedef MultiThreshold<CFG::N_THRES, CFG::OUT_BIAS, CFG::OUT_KIND, CFG::OUT_BITS> Act;
+  static ap_uint<CFG::OUT_BITS> field(const typename Dot::acc_t& acc,
+                                      const ap_int<CFG::ACC_BITS> (&thr)[CFG::N_THRES]) {
+#pragma HLS INLINE
+    return Act::apply(acc, thr);
+  }
+};
+
+/// \copydoc MvauOutput
+template <class CFG, class Dot>
+struct MvauOutput<CFG, Dot, false> {
+  static ap_uint<CFG::OUT_BITS> field(const typename Dot::acc_t& acc,
+                                      const ap_int<CFG::ACC_BITS> (&)[1]) {
+#pragma HLS INLINE
+    return PassThrough<CFG::OUT_BITS>::apply(Dot::result(acc));
+  }
+};
+
+}  // namespace detail
+
+/// Matrix-vector-activation unit (finn-hlslib style MVAU).
+///
+/// For each of `reps` input vectors x (length MW): y = x @ W (W is MW x MH), then the
+/// activation: with N_THRES > 0, y[n] = OUT_BIAS + #{l : acc[n] >= thresholds[p][nf][l]};
+/// with N_THRES == 0, y[n] = acc[n] (XNOR mode: the dot product 2*popcount - MW) as OUT_BITS
+/// two's complement.
+///
+/// Accumulation: IN_KIND == W_KIND == Bipolar is XNOR mode, acc = popcount(xnor(x, w)) in
+/// 0 .. MW (thresholds compare against this count). Otherwise MAC mode, acc = sum x*w of the
+/// decoded values, held in ap_int<ACC_BITS>.
+///
+/// Stream layout (SF = MW/SIMD, NF = MH/PE):
+///  - in: SF words per vector; word sf field s is x[sf*SIMD + s].
+///  - weights[p][nf*SF + sf] field s is W[sf*SIMD + s][nf*PE + p].
+///  - thresholds[p][nf][l] is threshold l of output channel nf*PE + p (ascending in l).
+///  - out: NF words per vector; word nf field p is y[nf*PE + p].
+///
+/// The input vector is read once (while nf == 0) into a buffer and reused for nf > 0; the
+/// single loop over reps*NF*SF tiles runs at II=1.
+/// \tparam CFG configuration struct, see the fields documented above
+template <class CFG>
+void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
+          hls::stream<ap_uint<CFG::PE * CFG::OUT_BITS>>& out,
+          const ap_uint<CFG::SIMD * CFG::W_BITS> weights[CFG::PE]
+                                                        [(CFG::MH / CFG::PE) * (CFG::MW / CFG::SIMD)],
+          const ap_int<CFG::ACC_BITS> thresholds[CFG::PE][CFG::MH / CFG::PE]
+                                                [CFG::N_THRES > 0 ? CFG::N_THRES : 1],
+          unsigned reps) {
+#pragma HLS INLINE off
+  static_assert(CFG::SIMD >= 1 && CFG::PE >= 1, "SIMD and PE must be at least 1");
+  static_assert(CFG::MW % CFG::SIMD == 0, "mvau: MW must be divisible by SIMD");
+  static_assert(CFG::MH % CFG::PE == 0, "mvau: MH must be divisible by PE");
+  static_assert(CFG::IN_KIND != Kind::Bipolar || CFG::IN_BITS == 1,
+                "mvau: a Bipolar input is IN_BITS = 1");
+  static_assert(CFG::W_KIND != Kind::Bipolar || CFG::W_BITS == 1,
+                "mvau: a Bipolar weight is W_BITS = 1");
+  static_assert(CFG::IN_BITS >= 1 && CFG::IN_BITS <= 32, "mvau: IN_BITS must be in [1, 32]");
+  static_assert(CFG::W_BITS >= 1 && CFG::W_BITS <= 32, "mvau: W_BITS must be in [1, 32]");
+  static_assert(CFG::ACC_BITS >= 2 && CFG::ACC_BITS <= 32, "mvau: ACC_BITS must be in [2, 32]");
+  static_assert(CFG::OUT_BITS >= 1 && CFG::OUT_BITS <= 32, "mvau: OUT_BITS must be in [1, 32]");
+  static_assert(CFG::OUT_KIND != Kind::Bipolar,
+                "mvau: OUT_KIND is Signed or Unsigned (a bipolar activation is Unsigned, "
+                "OUT_BITS = 1, N_THRES = 1, OUT_BIAS = 0)");
+
+  constexpr bool XNOR = CFG::IN_KIND == Kind::Bipolar && CFG::W_KIND == Kind::Bipolar;
+  static_assert(!XNOR || CFG::MW < (1ULL << (CFG::ACC_BITS - 1)),
+                "mvau: XNOR mode counts up to MW, which must fit ap_int<ACC_BITS>");
+  static_assert(!XNOR || CFG::N_THRES > 0 || CFG::MW < (1ULL << (CFG::OUT_BITS - 1)),
+                "mvau: XNOR mode without thresholds outputs -MW .. MW, which must fit OUT_BITS");
+
+  typedef typename std::conditional<XNOR, detail::XnorPopcount<CFG>, detail::MacDot<CFG>>::type
+      Dot;
+  typedef detail::MvauOutput<CFG, Dot> Output;
+  typedef typename Dot::acc_t acc_t;
+  typedef typename Dot::operand operand;
+
+  constexpr unsigned SF = CFG::MW / CFG::SIMD;
+  constexpr unsigned NF = CFG::MH / CFG::PE;
+  constexpr unsigned TILES = SF * NF;
+
+  operand inbuf[SF];
+  acc_t acc[CFG::PE];
+#pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 3
+
+  unsigned sf = 0, nf = 0, tile = 0;
+mvau_loop:
+  for (unsigned i = 0; i < reps * TILES; i++) {
+#pragma HLS PIPELINE II = 1
+    // Invariant: sf == i % SF, nf == (i / SF) % NF, tile == nf * SF + sf == i % TILES;
+    // acc[p] holds the partial sum of output channel nf*PE + p over input words 0 .. sf-1.
+    operand x;
+    if (nf == 0) {
+      x = Dot::prepare(in.read());
+      inbuf[sf] = x;
+    } else {
+      x = inbuf[sf];
+    }
+  pe_loop:
+    for (unsigned p = 0; p < CFG::PE; p++) {
+#pragma HLS UNROLL
+      const acc_t part = Dot::dot(x, weights[p][tile]);
+      acc[p] = (sf == 0) ? part : acc_t(acc[p] + part);
+    }
+    if (sf == SF - 1) {
+      detail::FieldWriter<CFG::PE, CFG::OUT_BITS> y;
+    out_loop:
+      for (unsigned p = 0; p < CFG::PE; p++) {
+#pragma HLS UNROLL
+        y.set(p, Output::field(acc[p], thresholds[p][nf]));
+      }
+      out.write(y.word());
+    }
+    if (++tile == TILES) tile = 0;
+    if (++sf == SF) {
+      sf = 0;
+      if (++nf == NF) nf = 0;
+    }
+  }
+}
+
+}  // namespace bitfab

@@ -1,0 +1,239 @@
+/// \file types.hpp
+/// \brief Data kinds, field decode/encode and compile-time helpers shared by every bitfab kernel.
+///
+/// Layout contract (the same as boards/driver/packing.py): element j of a stream word occupies
+/// bits [j*BITS, (j+1)*BITS), LSB first, two's complement for signed data; a BIPOLAR value is one
+/// bit, 1 = +1 and 0 = -1.
+///
+/// C-simulation speed: under g++ (no __SYNTHESIS__) words are unpacked through native 64-bit
+/// limbs (detail::Limbs) instead of ap_uint part selects. Define BITFAB_NO_FAST_CSIM to make g++
+/// run the synthesizable code path instead; both paths give identical results (the test suite
+/// runs both).
+#pragma once
+
+#include <ap_int.h>
+#include <hls_stream.h>
+#include <stdint.h>
+
+#if !defined(__SYNTHESIS__) && !defined(BITFAB_NO_FAST_CSIM)
+#define BITFAB_FAST_CSIM 1
+#else
+#define BITFAB_FAST_CSIM 0
+#endif
+
+namespace bitfab {
+
+/// How the bits of one stream field are read as a number.
+enum class Kind {
+  Unsigned,  ///< plain binary, 0 .. 2^BITS-1
+  Signed,    ///< two's complement, -2^(BITS-1) .. 2^(BITS-1)-1
+  Bipolar    ///< one bit: 1 = +1, 0 = -1
+};
+
+/// Ceiling of log2(x): the number of bits that index x distinct values (clog2(1) == 0).
+constexpr unsigned clog2(unsigned long long x) {
+  unsigned r = 0;
+  while (r < 64 && (1ULL << r) < x) {
+    ++r;
+  }
+  return r;
+}
+
+/// Width of the signed integer that holds every value of a field.
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+template <Kind K, unsigned BITS>
+constexpr unsigned value_bits() {
+  return K == Kind::Signed ? BITS : BITS + 1;
+}
+
+/// Signed ap_int type that holds every value of a field.
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+template <Kind K, unsigned BITS>
+struct value_of {
+  typedef ap_int<value_bits<K, BITS>()> type;
+};
+
+/// Value of a stored field as a (synthesizable) signed ap_int.
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+template <Kind K, unsigned BITS>
+typename value_of<K, BITS>::type decode_value(const ap_uint<BITS>& field) {
+#pragma HLS INLINE
+  static_assert(BITS >= 1, "a field has at least one bit");
+  static_assert(K != Kind::Bipolar || BITS == 1, "a Bipolar field is exactly 1 bit wide");
+  typedef typename value_of<K, BITS>::type V;
+  if (K == Kind::Bipolar) {
+    return field[0] ? V(1) : V(-1);
+  }
+  if (K == Kind::Signed) {
+    return V(ap_int<BITS>(field));  // same width: reinterpret the bits as two's complement
+  }
+  return V(field);
+}
+
+/// Value of a stored field as an int (Bipolar: 1 -> +1, 0 -> -1; Signed: two's complement).
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+template <Kind K, unsigned BITS>
+int decode(ap_uint<BITS> field) {
+#pragma HLS INLINE
+  static_assert(value_bits<K, BITS>() <= 32, "decode() returns int: the value must fit 32 bits");
+  return decode_value<K, BITS>(field).to_int();
+}
+
+/// Stored field for an output value: Bipolar stores v > 0 as 1; Signed and Unsigned store the
+/// low BITS bits of v (two's complement). Range checks are the caller's (see MultiThreshold).
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+/// \tparam V    integer or ap_int type of the value (deduced)
+template <Kind K, unsigned BITS, class V>
+ap_uint<BITS> encode(const V& v) {
+#pragma HLS INLINE
+  static_assert(K != Kind::Bipolar || BITS == 1, "a Bipolar field is exactly 1 bit wide");
+  if (K == Kind::Bipolar) {
+    return ap_uint<BITS>(v > 0 ? 1 : 0);
+  }
+  return ap_uint<BITS>(ap_int<BITS>(v));
+}
+
+namespace detail {
+
+#if BITFAB_FAST_CSIM
+/// A W-bit word held as native 64-bit limbs, LSB first (C-simulation only).
+/// \tparam W width of the word in bits
+template <unsigned W>
+struct Limbs {
+  static constexpr unsigned N = (W + 63) / 64;
+  uint64_t v[N];
+
+  Limbs() {
+    for (unsigned i = 0; i < N; i++) v[i] = 0;
+  }
+  explicit Limbs(const ap_uint<W>& w) {
+    if (W <= 64) {
+      v[0] = w.to_uint64();
+      return;
+    }
+    for (unsigned i = 0; i < N; i++) {
+      const unsigned lo = 64 * i;
+      const unsigned hi = lo + 63 < W - 1 ? lo + 63 : W - 1;
+      v[i] = w.range(hi, lo).to_uint64();
+    }
+  }
+  /// The `bits`-wide field starting at bit `lo` (bits <= 64).
+  uint64_t field(unsigned lo, unsigned bits) const {
+    const unsigned i = lo >> 6, off = lo & 63;
+    uint64_t f = v[i] >> off;
+    if (off + bits > 64) f |= v[i + 1] << (64 - off);
+    return bits >= 64 ? f : (f & ((1ULL << bits) - 1));
+  }
+  /// OR `f` into the (so far zero) `bits`-wide field starting at bit `lo`.
+  void set_field(unsigned lo, unsigned bits, uint64_t f) {
+    const unsigned i = lo >> 6, off = lo & 63;
+    if (bits < 64) f &= (1ULL << bits) - 1;
+    v[i] |= f << off;
+    if (off + bits > 64) v[i + 1] |= f >> (64 - off);
+  }
+  ap_uint<W> word() const {
+    ap_uint<W> w = 0;
+    if (W <= 64) {
+      w = v[0];
+      return w;
+    }
+    for (unsigned i = 0; i < N; i++) {
+      const unsigned lo = 64 * i;
+      const unsigned hi = lo + 63 < W - 1 ? lo + 63 : W - 1;
+      w.range(hi, lo) = ap_uint<64>(v[i]);
+    }
+    return w;
+  }
+};
+#endif
+
+/// Read access to the N fields of BITS bits packed in one stream word.
+/// \tparam N    fields per word
+/// \tparam BITS bits per field
+template <unsigned N, unsigned BITS>
+class FieldReader {
+ public:
+  typedef ap_uint<N * BITS> word_t;
+  FieldReader() {}
+  explicit FieldReader(const word_t& w) : w_(w) {}
+  /// Stored bits of field i.
+  ap_uint<BITS> operator[](unsigned i) const {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    return ap_uint<BITS>(w_.field(i * BITS, BITS));
+#else
+    return w_.range(i * BITS + BITS - 1, i * BITS);
+#endif
+  }
+#if BITFAB_FAST_CSIM
+  /// Stored bits of field i as a native integer (C-simulation only).
+  uint64_t raw(unsigned i) const { return w_.field(i * BITS, BITS); }
+  /// The limbs of the whole word (C-simulation only).
+  const Limbs<N * BITS>& limbs() const { return w_; }
+#endif
+
+ private:
+#if BITFAB_FAST_CSIM
+  Limbs<N * BITS> w_;
+#else
+  word_t w_;
+#endif
+};
+
+/// Builds one stream word from N fields of BITS bits; every field must be set exactly once.
+/// \tparam N    fields per word
+/// \tparam BITS bits per field
+template <unsigned N, unsigned BITS>
+class FieldWriter {
+ public:
+  typedef ap_uint<N * BITS> word_t;
+  FieldWriter() {
+#if !BITFAB_FAST_CSIM
+    w_ = 0;
+#endif
+  }
+  /// Store the bits of field i.
+  void set(unsigned i, const ap_uint<BITS>& f) {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    w_.set_field(i * BITS, BITS, f.to_uint64());
+#else
+    w_.range(i * BITS + BITS - 1, i * BITS) = f;
+#endif
+  }
+  word_t word() const {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    return w_.word();
+#else
+    return w_;
+#endif
+  }
+
+ private:
+#if BITFAB_FAST_CSIM
+  Limbs<N * BITS> w_;
+#else
+  word_t w_;
+#endif
+};
+
+#if BITFAB_FAST_CSIM
+/// Value of a stored field as a native integer, same result as decode() (C-simulation only).
+/// \tparam K    kind of the field
+/// \tparam BITS bits of the stored field
+template <Kind K, unsigned BITS>
+inline int64_t decode_native(uint64_t f) {
+  if (K == Kind::Bipolar) return f ? 1 : -1;
+  if (K == Kind::Signed && BITS < 64 && (f >> (BITS - 1))) return int64_t(f) - (int64_t(1) << BITS);
+  return int64_t(f);
+}
+#endif
+
+}  // namespace detail
+}  // namespace bitfab

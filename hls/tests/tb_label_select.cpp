@@ -1,0 +1,16 @@
+// Generic testbench for bitfab::label_select. tb_config.h is generated per case by
+// tests/test_hls_kernels.py and defines: struct tb_cfg, TB_REPS, TB_N_IN, TB_IN[], TB_N_OUT,
+// TB_EXPECTED[].
+#include "bitfab/label_select.hpp"
+#include "tb_check.hpp"
+#include "tb_config.h"
+
+int main(int argc, char** argv) {
+  hls::stream<ap_uint<tb_cfg::PE * tb_cfg::IN_BITS>> in("in");
+  hls::stream<ap_uint<tb_cfg::OUT_BITS>> out("out");
+  for (unsigned long i = 0; i < TB_N_IN; i++) in.write(TB_IN[i]);
+  tb::Timer timer;
+  bitfab::label_select<tb_cfg>(in, out, TB_REPS);
+  timer.report();
+  return tb::check(in, out, TB_EXPECTED, TB_N_OUT, argc, argv);
+}
