@@ -5,17 +5,56 @@
 /// compares every output word with the expected one and prints `PASS` or the first mismatch.
 /// `--corrupt-expected K` flips bit 0 of expected word K first: the tests use it to prove that
 /// a wrong expected value fails.
+///
+/// The generated tb_config.h holds words as plain uint64_t limb arrays ((W+63)/64 limbs per
+/// word, least significant first) and thresholds as long long: constant-initialized PODs
+/// compile instantly, whereas g++ needs minutes for a few thousand ap_uint("0x..", 16)
+/// initializers. load_words()/load_ints() turn them into ap_uint/ap_int arrays at run time.
 #pragma once
+
+#include <ap_int.h>
+#include <hls_stream.h>
+#include <stdint.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-#include <ap_int.h>
-#include <hls_stream.h>
-
 namespace tb {
+
+/// Number of 64-bit limbs of one W-bit word.
+constexpr unsigned long limbs_per_word(unsigned long w) { return (w + 63) / 64; }
+
+/// words[k] = the W-bit word in limbs[k*L .. k*L+L), L = limbs_per_word(W).
+/// \tparam W bits per word
+template <int W>
+void load_words(const uint64_t* limbs, ap_uint<W>* words, unsigned long n) {
+  const unsigned long L = limbs_per_word(W);
+  for (unsigned long k = 0; k < n; k++) {
+    ap_uint<W> w = 0;
+    for (unsigned long i = 0; i < L; i++) w |= ap_uint<W>(limbs[k * L + i]) << (64 * i);
+    words[k] = w;
+  }
+}
+
+/// values[k] = ints[k] for an ap_int array seen as flat.
+/// \tparam W bits per value
+template <int W>
+void load_ints(const long long* ints, ap_int<W>* values, unsigned long n) {
+  for (unsigned long k = 0; k < n; k++) values[k] = ints[k];
+}
+
+/// Write n words (given as limbs) to a stream.
+/// \tparam W bits per word
+template <int W>
+void push(hls::stream<ap_uint<W>>& s, const uint64_t* limbs, unsigned long n) {
+  ap_uint<W> w;
+  for (unsigned long k = 0; k < n; k++) {
+    load_words<W>(limbs + k * limbs_per_word(W), &w, 1);
+    s.write(w);
+  }
+}
 
 /// Index of the expected word to corrupt, or -1 (from `--corrupt-expected K`).
 inline long corrupt_index(int argc, char** argv) {
@@ -39,23 +78,26 @@ class Timer {
   std::chrono::steady_clock::time_point t0_;
 };
 
-/// Compare `out` with expected[0 .. n); `in` must have been consumed entirely. Returns the
-/// process exit code: 0 on PASS, 1 on any mismatch.
+/// Compare `out` with the n expected words (given as limbs); `in` must have been consumed
+/// entirely. Returns the process exit code: 0 on PASS, 1 on any mismatch.
+/// \tparam IW bits per input word
+/// \tparam OW bits per output word
 template <int IW, int OW>
-int check(hls::stream<ap_uint<IW>>& in, hls::stream<ap_uint<OW>>& out,
-          const ap_uint<OW>* expected, unsigned long n, int argc, char** argv) {
+int check(hls::stream<ap_uint<IW>>& in, hls::stream<ap_uint<OW>>& out, const uint64_t* expected,
+          unsigned long n, int argc, char** argv) {
   const long corrupt = corrupt_index(argc, argv);
   if (!in.empty()) {
     std::printf("MISMATCH input: %lu words left unread\n", (unsigned long)in.size());
     return 1;
   }
   if (out.size() != n) {
-    std::printf("MISMATCH count: got %lu output words, expected %lu\n",
-                (unsigned long)out.size(), n);
+    std::printf("MISMATCH count: got %lu output words, expected %lu\n", (unsigned long)out.size(),
+                n);
     return 1;
   }
   for (unsigned long k = 0; k < n; k++) {
-    ap_uint<OW> want = expected[k];
+    ap_uint<OW> want;
+    load_words<OW>(expected + k * limbs_per_word(OW), &want, 1);
     if ((long)k == corrupt) want[0] = !want[0];
     const ap_uint<OW> got = out.read();
     if (got != want) {

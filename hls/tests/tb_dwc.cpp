@@ -1,16 +1,17 @@
 // Generic testbench for bitfab::dwc. tb_config.h is generated per case by
-// tests/test_hls_kernels.py and defines: struct tb_cfg, TB_REPS, TB_N_IN, TB_IN[], TB_N_OUT,
-// TB_EXPECTED[].
+// tests/test_hls_kernels.py and defines struct tb_cfg, TB_REPS, TB_N_IN, TB_IN_LIMBS, TB_N_OUT
+// and TB_EXPECTED_LIMBS (see tb_check.hpp).
 #include "bitfab/dwc.hpp"
 #include "tb_check.hpp"
 #include "tb_config.h"
 
 int main(int argc, char** argv) {
-  hls::stream<ap_uint<tb_cfg::IN_ELEMS * tb_cfg::BITS>> in("in");
-  hls::stream<ap_uint<tb_cfg::OUT_ELEMS * tb_cfg::BITS>> out("out");
-  for (unsigned long i = 0; i < TB_N_IN; i++) in.write(TB_IN[i]);
+  typedef tb_cfg Cfg;
+  hls::stream<ap_uint<Cfg::IN_ELEMS * Cfg::BITS>> in("in");
+  hls::stream<ap_uint<Cfg::OUT_ELEMS * Cfg::BITS>> out("out");
+  tb::push(in, TB_IN_LIMBS, TB_N_IN);
   tb::Timer timer;
-  bitfab::dwc<tb_cfg>(in, out, TB_REPS);
+  bitfab::dwc<Cfg>(in, out, TB_REPS);
   timer.report();
-  return tb::check(in, out, TB_EXPECTED, TB_N_OUT, argc, argv);
+  return tb::check(in, out, TB_EXPECTED_LIMBS, TB_N_OUT, argc, argv);
 }

@@ -1,16 +1,31 @@
 // Generic testbench for bitfab::mvau. tb_config.h is generated per case by
-// tests/test_hls_kernels.py and defines: struct tb_cfg, TB_REPS, TB_WEIGHTS, TB_THRESHOLDS,
-// TB_N_IN, TB_IN[], TB_N_OUT, TB_EXPECTED[].
+// tests/test_hls_kernels.py and defines struct tb_cfg, TB_REPS, TB_WEIGHTS_LIMBS (PE*NF*SF
+// words, p-major), TB_THRESHOLDS_INT (PE*NF*max(N_THRES,1)), TB_N_IN, TB_IN_LIMBS, TB_N_OUT and
+// TB_EXPECTED_LIMBS (see tb_check.hpp for the limb format).
 #include "bitfab/mvau.hpp"
 #include "tb_check.hpp"
 #include "tb_config.h"
 
 int main(int argc, char** argv) {
-  hls::stream<ap_uint<tb_cfg::SIMD * tb_cfg::IN_BITS>> in("in");
-  hls::stream<ap_uint<tb_cfg::PE * tb_cfg::OUT_BITS>> out("out");
-  for (unsigned long i = 0; i < TB_N_IN; i++) in.write(TB_IN[i]);
+  typedef tb_cfg Cfg;
+  constexpr unsigned SF = Cfg::MW / Cfg::SIMD, NF = Cfg::MH / Cfg::PE;
+  constexpr unsigned NT = Cfg::N_THRES > 0 ? Cfg::N_THRES : 1;
+  constexpr unsigned WW = Cfg::SIMD * Cfg::W_BITS;
+  static_assert(sizeof(TB_WEIGHTS_LIMBS) / 8 == Cfg::PE * NF * SF * tb::limbs_per_word(WW),
+                "TB_WEIGHTS_LIMBS does not match the config");
+  static_assert(sizeof(TB_THRESHOLDS_INT) / 8 == Cfg::PE * NF * NT,
+                "TB_THRESHOLDS_INT does not match the config");
+
+  static ap_uint<WW> weights[Cfg::PE][NF * SF];
+  static ap_int<Cfg::ACC_BITS> thresholds[Cfg::PE][NF][NT];
+  tb::load_words(TB_WEIGHTS_LIMBS, &weights[0][0], Cfg::PE * NF * SF);
+  tb::load_ints(TB_THRESHOLDS_INT, &thresholds[0][0][0], Cfg::PE * NF * NT);
+
+  hls::stream<ap_uint<Cfg::SIMD * Cfg::IN_BITS>> in("in");
+  hls::stream<ap_uint<Cfg::PE * Cfg::OUT_BITS>> out("out");
+  tb::push(in, TB_IN_LIMBS, TB_N_IN);
   tb::Timer timer;
-  bitfab::mvau<tb_cfg>(in, out, TB_WEIGHTS, TB_THRESHOLDS, TB_REPS);
+  bitfab::mvau<Cfg>(in, out, weights, thresholds, TB_REPS);
   timer.report();
-  return tb::check(in, out, TB_EXPECTED, TB_N_OUT, argc, argv);
+  return tb::check(in, out, TB_EXPECTED_LIMBS, TB_N_OUT, argc, argv);
 }

@@ -34,6 +34,12 @@ struct MultiThreshold {
   template <class V, class T>
   static ap_uint<OUT_BITS> apply(const V& v, const T (&thr)[N_THRES]) {
 #pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    const int64_t x = detail::to_native(v);
+    int count = 0;
+    for (unsigned l = 0; l < N_THRES; l++) count += x >= detail::to_native(thr[l]);
+    return encode<OUT_KIND, OUT_BITS>(OUT_BIAS + count);
+#else
     ap_uint<clog2(N_THRES + 1)> count = 0;
   thres_loop:
     for (unsigned l = 0; l < N_THRES; l++) {
@@ -41,6 +47,7 @@ struct MultiThreshold {
       if (v >= thr[l]) count++;
     }
     return encode<OUT_KIND, OUT_BITS>(OUT_BIAS + int(count));
+#endif
   }
 };
 

@@ -2,9 +2,9 @@
 /// \brief The whole bitfab HLS streaming-kernel library.
 #pragma once
 
-#include "bitfab/types.hpp"
 #include "bitfab/activation.hpp"
 #include "bitfab/dwc.hpp"
 #include "bitfab/label_select.hpp"
 #include "bitfab/mvau.hpp"
 #include "bitfab/thresholding.hpp"
+#include "bitfab/types.hpp"

@@ -33,7 +33,8 @@ constexpr unsigned dwc_iterations(unsigned in_elems, unsigned out_elems, unsigne
 ///   static constexpr unsigned IN_ELEMS = 6;   // elements per input word
 ///   static constexpr unsigned OUT_ELEMS = 4;  // elements per output word
 ///   static constexpr unsigned BITS = 2;       // bits per element
-///   static constexpr unsigned TOTAL = 36;     // elements per rep; IN_ELEMS | TOTAL, OUT_ELEMS | TOTAL
+///   static constexpr unsigned TOTAL = 36;     // elements per rep; IN_ELEMS | TOTAL, OUT_ELEMS |
+///   TOTAL
 /// };
 /// \endcode
 ///
@@ -48,16 +49,35 @@ void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
 #pragma HLS INLINE off
   static_assert(CFG::IN_ELEMS >= 1 && CFG::OUT_ELEMS >= 1 && CFG::BITS >= 1,
                 "dwc: IN_ELEMS, OUT_ELEMS and BITS must be at least 1");
+  static_assert(CFG::BITS <= 64, "dwc: BITS must be at most 64");
   static_assert(CFG::TOTAL % CFG::IN_ELEMS == 0, "dwc: TOTAL must be divisible by IN_ELEMS");
   static_assert(CFG::TOTAL % CFG::OUT_ELEMS == 0, "dwc: TOTAL must be divisible by OUT_ELEMS");
 
+  constexpr unsigned ITERS = detail::dwc_iterations(CFG::IN_ELEMS, CFG::OUT_ELEMS, CFG::TOTAL);
+
+#if BITFAB_FAST_CSIM
+  // Same schedule as below, the buffer held as one native integer per element.
+  uint64_t elems[CFG::IN_ELEMS + CFG::OUT_ELEMS - 1];
+  unsigned count = 0;
+  for (unsigned i = 0; i < reps * ITERS; i++) {
+    if (count < CFG::OUT_ELEMS) {
+      const detail::FieldReader<CFG::IN_ELEMS, CFG::BITS> x(in.read());
+      for (unsigned j = 0; j < CFG::IN_ELEMS; j++) elems[count + j] = x.raw(j);
+      count += CFG::IN_ELEMS;
+    }
+    if (count >= CFG::OUT_ELEMS) {
+      detail::FieldWriter<CFG::OUT_ELEMS, CFG::BITS> y;
+      for (unsigned j = 0; j < CFG::OUT_ELEMS; j++) y.set_raw(j, elems[j]);
+      out.write(y.word());
+      count -= CFG::OUT_ELEMS;
+      for (unsigned j = 0; j < count; j++) elems[j] = elems[j + CFG::OUT_ELEMS];
+    }
+  }
+#else
   constexpr unsigned IN_W = CFG::IN_ELEMS * CFG::BITS;
   constexpr unsigned OUT_W = CFG::OUT_ELEMS * CFG::BITS;
   // At most OUT_ELEMS-1 elements wait when a word of IN_ELEMS arrives.
   constexpr unsigned BUF_W = (CFG::IN_ELEMS + CFG::OUT_ELEMS - 1) * CFG::BITS;
-  constexpr unsigned ITERS =
-      detail::dwc_iterations(CFG::IN_ELEMS, CFG::OUT_ELEMS, CFG::TOTAL);
-
   ap_uint<BUF_W> buf = 0;
   ap_uint<clog2(CFG::IN_ELEMS + CFG::OUT_ELEMS)> count = 0;
 dwc_loop:
@@ -80,6 +100,7 @@ dwc_loop:
       count -= CFG::OUT_ELEMS;
     }
   }
+#endif
 }
 
 }  // namespace bitfab

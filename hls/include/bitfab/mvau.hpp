@@ -33,6 +33,12 @@ namespace bitfab {
 namespace detail {
 
 /// XNOR mode (Bipolar inputs and weights): acc = number of agreeing bits, 0 .. MW.
+///
+/// Policy interface shared with MacDot: `operand` is what the input buffer holds per input
+/// word (`prepare()` makes it), `sum_t` the running sum `dot()` partials are added in, and
+/// `finish()` turns a finished sum into the ap_int<ACC_BITS> accumulator. In hardware these
+/// are the input word and ap_int<ACC_BITS> itself; the fast C-simulation path uses native
+/// integers (sums modulo 2^64, truncated to ACC_BITS by finish(): the same bits).
 /// \tparam CFG mvau configuration
 template <class CFG>
 struct XnorPopcount {
@@ -44,28 +50,36 @@ struct XnorPopcount {
   typedef ap_int<CFG::ACC_BITS + 2> result_t;
 #if BITFAB_FAST_CSIM
   typedef Limbs<SIMD> operand;
+  typedef uint64_t sum_t;
   static operand prepare(const in_word& x) { return operand(x); }
-#else
-  typedef in_word operand;
-  static operand prepare(const in_word& x) {
-#pragma HLS INLINE
-    return x;
-  }
-#endif
+  static acc_t finish(sum_t s) { return acc_t(ap_uint<64>(s)); }
 
   /// Popcount of xnor(x, w) over the SIMD lanes of one word.
-  static acc_t dot(const operand& x, const w_word& w) {
-#pragma HLS INLINE
-#if BITFAB_FAST_CSIM
+  static sum_t dot(const operand& x, const w_word& w) {
     const Limbs<SIMD> wl(w);
-    unsigned n = 0;
+    uint64_t n = 0;
     for (unsigned i = 0; i < Limbs<SIMD>::N; i++) {
       uint64_t agree = ~(x.v[i] ^ wl.v[i]);
       if (i == Limbs<SIMD>::N - 1 && SIMD % 64) agree &= (1ULL << (SIMD % 64)) - 1;
       n += __builtin_popcountll(agree);
     }
-    return acc_t(n);
+    return n;
+  }
 #else
+  typedef in_word operand;
+  typedef acc_t sum_t;
+  static operand prepare(const in_word& x) {
+#pragma HLS INLINE
+    return x;
+  }
+  static acc_t finish(const sum_t& s) {
+#pragma HLS INLINE
+    return s;
+  }
+
+  /// Popcount of xnor(x, w) over the SIMD lanes of one word.
+  static sum_t dot(const operand& x, const w_word& w) {
+#pragma HLS INLINE
     const ap_uint<SIMD> agree = ~(x ^ w);
     ap_uint<clog2(SIMD + 1)> n = 0;
   popcount_loop:
@@ -74,8 +88,8 @@ struct XnorPopcount {
       n += agree[s];
     }
     return acc_t(n);
-#endif
   }
+#endif
   /// Output without activation: the +-1 dot product, 2*popcount - MW.
   static result_t result(const acc_t& acc) {
 #pragma HLS INLINE
@@ -132,7 +146,8 @@ struct MulSign {
   }
 };
 
-/// MAC mode: acc = sum over the row of decode(x) * decode(w).
+/// MAC mode: acc = sum over the row of decode(x) * decode(w). Same policy interface as
+/// XnorPopcount.
 /// \tparam CFG mvau configuration
 template <class CFG>
 struct MacDot {
@@ -148,29 +163,57 @@ struct MacDot {
       CFG::IN_KIND == Kind::Bipolar || CFG::W_KIND == Kind::Bipolar,
       MulSign<PB, CFG::IN_KIND == Kind::Bipolar>,
       typename std::conditional<(WB >= 4 || IB >= 4), MulDsp<PB>, MulLut<PB>>::type>::type Mul;
+
 #if BITFAB_FAST_CSIM
-  typedef FieldReader<SIMD, IB> operand;
+  /// The decoded input values of one word.
+  struct operand {
+    int64_t v[SIMD];
+  };
+  typedef uint64_t sum_t;
+  static operand prepare(const in_word& x) {
+    const FieldReader<SIMD, IB> f(x);
+    operand o;
+    for (unsigned s = 0; s < SIMD; s++) o.v[s] = decode_native<CFG::IN_KIND, IB>(f.raw(s));
+    return o;
+  }
+  static acc_t finish(sum_t s) { return acc_t(ap_uint<64>(s)); }
+
+  /// Partial dot product of one input word with one weight word (modulo 2^64).
+  static sum_t dot(const operand& x, const w_word& w) {
+    const Limbs<SIMD * WB> wl(w);
+    uint64_t sum = 0;
+    if (64 % WB == 0) {  // no weight field straddles two limbs: shift them out in order
+      constexpr unsigned PER_LIMB = 64 / WB;
+      for (unsigned i = 0, s = 0; i < Limbs<SIMD * WB>::N; i++) {
+        uint64_t limb = wl.v[i];
+        for (unsigned j = 0; j < PER_LIMB && s < SIMD; j++, s++) {
+          const uint64_t f = WB == 64 ? limb : limb & ((1ULL << (WB % 64)) - 1);
+          limb = WB == 64 ? 0 : limb >> (WB % 64);
+          sum += uint64_t(x.v[s]) * uint64_t(decode_native<CFG::W_KIND, WB>(f));
+        }
+      }
+    } else {
+      for (unsigned s = 0; s < SIMD; s++) {
+        sum += uint64_t(x.v[s]) * uint64_t(decode_native<CFG::W_KIND, WB>(wl.field(s * WB, WB)));
+      }
+    }
+    return sum;
+  }
 #else
   typedef in_word operand;
-#endif
+  typedef acc_t sum_t;
   static operand prepare(const in_word& x) {
 #pragma HLS INLINE
-    return operand(x);
+    return x;
+  }
+  static acc_t finish(const sum_t& s) {
+#pragma HLS INLINE
+    return s;
   }
 
   /// Partial dot product of one input word with one weight word.
-  static acc_t dot(const operand& x, const w_word& w) {
+  static sum_t dot(const operand& x, const w_word& w) {
 #pragma HLS INLINE
-#if BITFAB_FAST_CSIM
-    // Modulo-2^64 arithmetic, truncated to ACC_BITS: the same bits the ap_int adder tree gives.
-    const FieldReader<SIMD, WB> wf(w);
-    uint64_t sum = 0;
-    for (unsigned s = 0; s < SIMD; s++) {
-      sum += uint64_t(decode_native<CFG::IN_KIND, IB>(x.raw(s))) *
-             uint64_t(decode_native<CFG::W_KIND, WB>(wf.raw(s)));
-    }
-    return acc_t(ap_uint<64>(sum));
-#else
     const FieldReader<SIMD, IB> xf(x);
     const FieldReader<SIMD, WB> wf(w);
     acc_t sum = 0;
@@ -180,8 +223,8 @@ struct MacDot {
       sum += Mul::mul(decode_value<CFG::IN_KIND, IB>(xf[s]), decode_value<CFG::W_KIND, WB>(wf[s]));
     }
     return sum;
-#endif
   }
+#endif
   /// Output without activation: the accumulator itself.
   static result_t result(const acc_t& acc) {
 #pragma HLS INLINE
@@ -238,8 +281,8 @@ struct MvauOutput<CFG, Dot, false> {
 template <class CFG>
 void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
           hls::stream<ap_uint<CFG::PE * CFG::OUT_BITS>>& out,
-          const ap_uint<CFG::SIMD * CFG::W_BITS> weights[CFG::PE]
-                                                        [(CFG::MH / CFG::PE) * (CFG::MW / CFG::SIMD)],
+          const ap_uint<CFG::SIMD * CFG::W_BITS>
+              weights[CFG::PE][(CFG::MH / CFG::PE) * (CFG::MW / CFG::SIMD)],
           const ap_int<CFG::ACC_BITS> thresholds[CFG::PE][CFG::MH / CFG::PE]
                                                 [CFG::N_THRES > 0 ? CFG::N_THRES : 1],
           unsigned reps) {
@@ -265,10 +308,9 @@ void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
   static_assert(!XNOR || CFG::N_THRES > 0 || CFG::MW < (1ULL << (CFG::OUT_BITS - 1)),
                 "mvau: XNOR mode without thresholds outputs -MW .. MW, which must fit OUT_BITS");
 
-  typedef typename std::conditional<XNOR, detail::XnorPopcount<CFG>, detail::MacDot<CFG>>::type
-      Dot;
+  typedef typename std::conditional<XNOR, detail::XnorPopcount<CFG>, detail::MacDot<CFG>>::type Dot;
   typedef detail::MvauOutput<CFG, Dot> Output;
-  typedef typename Dot::acc_t acc_t;
+  typedef typename Dot::sum_t sum_t;
   typedef typename Dot::operand operand;
 
   constexpr unsigned SF = CFG::MW / CFG::SIMD;
@@ -276,7 +318,7 @@ void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
   constexpr unsigned TILES = SF * NF;
 
   operand inbuf[SF];
-  acc_t acc[CFG::PE];
+  sum_t acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
 #pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
 #pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
@@ -298,15 +340,15 @@ mvau_loop:
   pe_loop:
     for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
-      const acc_t part = Dot::dot(x, weights[p][tile]);
-      acc[p] = (sf == 0) ? part : acc_t(acc[p] + part);
+      const sum_t part = Dot::dot(x, weights[p][tile]);
+      acc[p] = (sf == 0) ? part : sum_t(acc[p] + part);
     }
     if (sf == SF - 1) {
       detail::FieldWriter<CFG::PE, CFG::OUT_BITS> y;
     out_loop:
       for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
-        y.set(p, Output::field(acc[p], thresholds[p][nf]));
+        y.set(p, Output::field(Dot::finish(acc[p]), thresholds[p][nf]));
       }
       out.write(y.word());
     }

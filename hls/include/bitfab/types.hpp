@@ -15,6 +15,9 @@
 #include <hls_stream.h>
 #include <stdint.h>
 
+#include <type_traits>
+#include <utility>
+
 #if !defined(__SYNTHESIS__) && !defined(BITFAB_NO_FAST_CSIM)
 #define BITFAB_FAST_CSIM 1
 #else
@@ -101,6 +104,16 @@ ap_uint<BITS> encode(const V& v) {
 namespace detail {
 
 #if BITFAB_FAST_CSIM
+/// True when the C-simulation model of T exposes its 64-bit limbs (ap_private::get_pVal), as
+/// the ap_types shipped with hls4ml and Vitis do; otherwise Limbs falls back to part selects.
+/// \tparam T an ap_uint type
+template <class T, class = void>
+struct has_limb_access : std::false_type {};
+/// \copydoc has_limb_access
+template <class T>
+struct has_limb_access<T, decltype(void(std::declval<const T&>().V.get_pVal(0)))> : std::true_type {
+};
+
 /// A W-bit word held as native 64-bit limbs, LSB first (C-simulation only).
 /// \tparam W width of the word in bits
 template <unsigned W>
@@ -114,8 +127,15 @@ struct Limbs {
   explicit Limbs(const ap_uint<W>& w) {
     if (W <= 64) {
       v[0] = w.to_uint64();
-      return;
+    } else {
+      load(w, has_limb_access<ap_uint<W>>());
     }
+  }
+  void load(const ap_uint<W>& w, std::true_type) {
+    for (unsigned i = 0; i < N; i++) v[i] = w.V.get_pVal(i);
+    if (W % 64) v[N - 1] &= (1ULL << (W % 64)) - 1;
+  }
+  void load(const ap_uint<W>& w, std::false_type) {
     for (unsigned i = 0; i < N; i++) {
       const unsigned lo = 64 * i;
       const unsigned hi = lo + 63 < W - 1 ? lo + 63 : W - 1;
@@ -173,8 +193,6 @@ class FieldReader {
 #if BITFAB_FAST_CSIM
   /// Stored bits of field i as a native integer (C-simulation only).
   uint64_t raw(unsigned i) const { return w_.field(i * BITS, BITS); }
-  /// The limbs of the whole word (C-simulation only).
-  const Limbs<N * BITS>& limbs() const { return w_; }
 #endif
 
  private:
@@ -206,6 +224,10 @@ class FieldWriter {
     w_.range(i * BITS + BITS - 1, i * BITS) = f;
 #endif
   }
+#if BITFAB_FAST_CSIM
+  /// Store field i from a native integer (C-simulation only).
+  void set_raw(unsigned i, uint64_t f) { w_.set_field(i * BITS, BITS, f); }
+#endif
   word_t word() const {
 #pragma HLS INLINE
 #if BITFAB_FAST_CSIM
@@ -224,15 +246,29 @@ class FieldWriter {
 };
 
 #if BITFAB_FAST_CSIM
-/// Value of a stored field as a native integer, same result as decode() (C-simulation only).
+/// Value of a stored field (bits above BITS zero) as a native integer, the same value decode()
+/// gives (C-simulation only).
 /// \tparam K    kind of the field
 /// \tparam BITS bits of the stored field
 template <Kind K, unsigned BITS>
 inline int64_t decode_native(uint64_t f) {
-  if (K == Kind::Bipolar) return f ? 1 : -1;
-  if (K == Kind::Signed && BITS < 64 && (f >> (BITS - 1))) return int64_t(f) - (int64_t(1) << BITS);
+  if (K == Kind::Bipolar) return int64_t(f << 1) - 1;
+  if (K == Kind::Signed && BITS < 64) {
+    const uint64_t sign = 1ULL << ((BITS - 1) % 64);
+    return int64_t(f ^ sign) - int64_t(sign);  // branch-free sign extension
+  }
   return int64_t(f);
 }
+
+/// An ap_int/ap_uint value (at most 64 bits) or a native integer as int64_t (C-simulation only).
+/// \tparam W width of the ap type
+/// \tparam S signedness of the ap type
+template <int W, bool S>
+inline int64_t to_native(const ap_int_base<W, S>& v) {
+  static_assert(W <= 64, "to_native: at most 64 bits");
+  return v.to_int64();
+}
+inline int64_t to_native(int64_t v) { return v; }
 #endif
 
 }  // namespace detail
