@@ -22,14 +22,15 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.globals["word"] = _word_literal
+    env.globals["limbs"] = _limbs
     return env
 
 
-def _word_literal(hex_word: str, width: int) -> str:
-    if width <= 64:
-        return hex_word + "ULL"
-    return f'ap_uint<{width}>("{hex_word}", 16)'
+def _limbs(hex_word: str, width: int) -> str:
+    """A word as comma-separated 64-bit limbs, least significant first."""
+    v = int(hex_word, 16)
+    n = (width + 63) // 64
+    return ",".join(f"0x{(v >> (64 * i)) & (2**64 - 1):x}ULL" for i in range(n))
 
 
 def c_name(name: str) -> str:
@@ -126,7 +127,8 @@ def render(df: ModelWrapper, out_dir: Path, model_name: str) -> Design:
     for _, h in design.layers:
         if hasattr(h, "w_bits"):
             widths.append(h.simd * h.w_bits)
-    ap_max = max(1024, 1 << (max(widths) - 1).bit_length())
+    # headroom above the widest word: kernels form intermediates a few bits wider
+    ap_max = max(1024, 2 << (max(widths) - 1).bit_length())
     common = dict(top=TOP, in_width=design.input.width, out_width=design.output.width)
     (out_dir / "top.cpp").write_text(env.get_template("top.cpp.j2").render(
         layers=ctx_layers, streams=streams, model_name=model_name, ap_int_max_w=ap_max, **common))

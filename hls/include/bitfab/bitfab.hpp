@@ -8,3 +8,4 @@
 #include "bitfab/mvau.hpp"
 #include "bitfab/thresholding.hpp"
 #include "bitfab/types.hpp"
+#include "bitfab/csim_init.hpp"
