@@ -31,6 +31,7 @@ from flows.frontend import import_model, load_model
 from flows.partition import split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
+from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.insert_dwc import InsertDWC
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
 from flows.sim.csim import compile_csim
@@ -70,6 +71,7 @@ def step_import(ctx: BuildContext) -> None:
 
 def step_integerize(ctx: BuildContext) -> None:
     m = ctx.model.transform(AbsorbIntoThresholds())
+    m = m.transform(InputQuantToThresholds())
     ctx.model = m.transform(RemoveScaleRoundTrips())
 
 
@@ -239,8 +241,12 @@ def run_build(cfg: BuildConfig) -> Path:
         "steps": status,
     }
     stop = STEP_NAMES.index(cfg.to_step) if cfg.to_step else len(STEPS) - 1
+    start = _resume(ctx, cfg.from_step) if cfg.from_step else 0
     try:
         for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
+            if i < start:
+                status[sname] = "reused"
+                continue
             log.info("step %02d %s", i + 1, sname)
             fn(ctx)
             if sname in SAVES_MODEL and ctx.model is not None:
@@ -256,6 +262,28 @@ def run_build(cfg: BuildConfig) -> Path:
         manifest["verification"] = {k: ctx.verification[k] for k in ("n", "status")}
     write_manifest(out, manifest)
     return out
+
+
+def _resume(ctx: BuildContext, from_step: str) -> int:
+    """Load the newest saved model before ``from_step``; return the index to run from.
+
+    Steps between that model and ``from_step`` that save nothing (e.g. partition) are cheap
+    and run again, so the state they produce is always consistent with the saved model.
+    """
+    want = STEP_NAMES.index(from_step)
+    saved = [i for i, n in enumerate(STEP_NAMES) if n in SAVES_MODEL and i < want]
+    if not saved:
+        return 0
+    i = saved[-1]
+    path = ctx.out / "steps" / f"{i + 1:02d}_{STEP_NAMES[i]}.onnx"
+    if not path.exists() or not (ctx.out / "reference.onnx").exists():
+        raise InputError(f"{ctx.out}: cannot start from step '{from_step}': {path.name} is "
+                         "missing; run the whole build once first")
+    if STEP_NAMES[i] == "fold":  # the folded model is the dataflow partition; redo from it
+        i = STEP_NAMES.index("dataflow")
+        path = ctx.out / "steps" / f"{i + 1:02d}_dataflow.onnx"
+    ctx.model = ModelWrapper(str(path))
+    return i + 1
 
 
 def check_finished(build_dir: Path) -> dict:

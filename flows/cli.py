@@ -13,6 +13,7 @@ import numpy as np
 
 from boards.driver.accelerator import DriverError
 from boards.errors import BoardError
+from models.errors import ModelError
 from flows.errors import BitfabError, InputError, VerificationError
 
 
@@ -27,7 +28,7 @@ class _Cli(click.Group):
             return super().invoke(ctx)
         except BitfabError as exc:
             _fail(str(exc), exc.exit_code)
-        except (BoardError, DriverError) as exc:
+        except (BoardError, DriverError, ModelError) as exc:
             _fail(str(exc), 1)
 
 
@@ -49,17 +50,20 @@ def main(verbose: bool) -> None:
 @click.option("--folding", type=click.Path(path_type=Path), default=None,
               help="folding JSON (as written to DIR/folding.json)")
 @click.option("--verify", "verify_n", type=int, default=0, help="verify on N inputs")
+@click.option("--from-step", default=None,
+              help="reuse the saved models of earlier steps and run from this step")
 @click.option("--to-step", default=None, help="stop after this step")
 @click.option("--seed", type=int, default=0, show_default=True)
-def build(model, board, out, clock_mhz, target_fps, checkpoint, folding, verify_n, to_step,
-          seed):
+def build(model, board, out, clock_mhz, target_fps, checkpoint, folding, verify_n, from_step,
+          to_step, seed):
     """Build MODEL (zoo name or .onnx file) into a verified dataflow design."""
     from flows.build import run_build
     from flows.config import BuildConfig
 
     cfg = BuildConfig(model=model, board=board, out=out, clock_mhz=clock_mhz,
                       target_fps=target_fps, checkpoint=checkpoint, folding=folding,
-                      verify_n=verify_n, to_step=to_step, seed=seed)
+                      verify_n=verify_n, from_step=from_step, to_step=to_step,
+                      seed=seed)
     d = run_build(cfg)
     rep = d / "report.json"
     if rep.exists():

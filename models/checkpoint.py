@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from flows.errors import InputError
+from models.errors import ModelError
 from models.zoo import ZooModel, build_model
 
 log = logging.getLogger(__name__)
@@ -52,27 +52,27 @@ def save_checkpoint(
 def load_checkpoint(entry: ZooModel, path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Build ``entry`` and load the checkpoint at ``path`` into it; return (model, meta).
 
-    The model is in eval mode. Raises :class:`InputError` naming the file and ``entry`` when the
+    The model is in eval mode. Raises :class:`ModelError` naming the file and ``entry`` when the
     file is missing, is not a bitfab checkpoint, or holds a different model.
     """
     path = Path(path)
     expected = f"expected a checkpoint of model {entry.name!r}"
     if not path.is_file():
-        raise InputError(f"checkpoint {path}: no such file ({expected})")
+        raise ModelError(f"checkpoint {path}: no such file ({expected})")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a truncated or foreign file
-        raise InputError(
+        raise ModelError(
             f"checkpoint {path}: not a bitfab checkpoint ({expected}; "
             f"torch.load failed: {type(exc).__name__})"
         ) from exc
     if not (isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT):
-        raise InputError(
+        raise ModelError(
             f"checkpoint {path}: not a bitfab checkpoint ({expected}; "
             "save one with models.checkpoint.save_checkpoint or `bitfab train`)"
         )
     if payload.get("model") != entry.name:
-        raise InputError(
+        raise ModelError(
             f"checkpoint {path} holds model {payload.get('model')!r}, {expected}; "
             f"pass the matching model name or a checkpoint of {entry.name!r}"
         )
@@ -80,7 +80,7 @@ def load_checkpoint(entry: ZooModel, path: str | Path) -> tuple[nn.Module, dict[
     try:
         model.load_state_dict(payload["state_dict"], strict=True)
     except (RuntimeError, KeyError) as exc:
-        raise InputError(
+        raise ModelError(
             f"checkpoint {path}: weights do not fit model {entry.name!r}: {exc}"
         ) from exc
     model.eval()

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from flows.errors import InputError
+from models.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
         with opener(path, "rb") as f:
             data = f.read()
     except OSError as exc:
-        raise InputError(f"MNIST file {path}: cannot read it ({exc})") from exc
+        raise ModelError(f"MNIST file {path}: cannot read it ({exc})") from exc
     if len(data) < 4 + 4 * ndim or data[0] != 0 or data[1] != 0:
-        raise InputError(f"MNIST file {path}: not an idx file (bad magic number)")
+        raise ModelError(f"MNIST file {path}: not an idx file (bad magic number)")
     if data[2] != _IDX_UBYTE or data[3] != ndim:
-        raise InputError(
+        raise ModelError(
             f"MNIST file {path}: idx type 0x{data[2]:02x} with {data[3]} dims, "
             f"expected unsigned bytes (0x08) with {ndim} dims"
         )
@@ -78,7 +78,7 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
     count = int(np.prod(dims))
     body = data[4 + 4 * ndim :]
     if len(body) != count:
-        raise InputError(
+        raise ModelError(
             f"MNIST file {path}: header says {dims} ({count} bytes) but holds {len(body)} bytes"
         )
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
@@ -94,7 +94,7 @@ def load_mnist(directory: str | Path) -> Split:
     found = {name: _find(candidates, name) for name in MNIST_FILES}
     missing = [name for name, p in found.items() if p is None]
     if missing:
-        raise InputError(
+        raise ModelError(
             f"MNIST directory {directory}: missing {', '.join(missing)} (or .gz); "
             f"it needs {', '.join(MNIST_FILES)} as distributed on the MNIST page"
         )
@@ -105,7 +105,7 @@ def load_mnist(directory: str | Path) -> Split:
         images = _read_idx(img_path, 3)
         labels = _read_idx(lbl_path, 1)
         if len(images) != len(labels):
-            raise InputError(
+            raise ModelError(
                 f"MNIST files {img_path} and {lbl_path}: {len(images)} images "
                 f"but {len(labels)} labels"
             )
@@ -143,11 +143,11 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as exc:
-        raise InputError(
+        raise ModelError(
             f"CIFAR-10 file {path}: not a CIFAR-10 python batch ({type(exc).__name__}: {exc})"
         ) from exc
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
-        raise InputError(
+        raise ModelError(
             f"CIFAR-10 file {path}: data shaped {data.shape} with {len(labels)} labels, "
             "expected (N, 3072) uint8 and N labels"
         )
@@ -170,7 +170,7 @@ def load_cifar10(directory: str | Path) -> Split:
     )
     if base is None:
         missing = [n for n in CIFAR10_FILES if not (directory / n).is_file()]
-        raise InputError(
+        raise ModelError(
             f"CIFAR-10 directory {directory}: missing {', '.join(missing)}; it needs "
             f"{', '.join(CIFAR10_FILES)} (the python version), here or in cifar-10-batches-py/"
         )
@@ -189,9 +189,9 @@ def load_dataset(dataset: str, directory: str | Path | None = None, seed: int = 
         return load_digits_split(seed=seed)
     loaders = {"mnist": load_mnist, "cifar10": load_cifar10}
     if dataset not in loaders:
-        raise InputError(f"unknown data set {dataset!r}; known: digits, mnist, cifar10")
+        raise ModelError(f"unknown data set {dataset!r}; known: digits, mnist, cifar10")
     if directory is None:
-        raise InputError(
+        raise ModelError(
             f"data set {dataset!r} is read from a directory: pass --data DIR "
             "(nothing is downloaded)"
         )

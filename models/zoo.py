@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from flows.errors import InputError
+from models.errors import ModelError
 
 with warnings.catch_warnings():
     # Brevitas warns at import time about optional CUDA kernels that a CPU flow never uses.
@@ -123,7 +123,7 @@ def get_model(name: str) -> ZooModel:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(_REGISTRY)
-        raise InputError(f"unknown model {name!r}; known models: {known}") from None
+        raise ModelError(f"unknown model {name!r}; known models: {known}") from None
 
 
 class FCQ17Input(FC):
@@ -189,7 +189,7 @@ def _construct(entry: ZooModel) -> nn.Module:
             in_features=entry.input_shape[2:],
             out_features=entry.hidden,
         )
-    raise InputError(f"model {entry.name!r}: unknown topology {entry.topology!r}")
+    raise ModelError(f"model {entry.name!r}: unknown topology {entry.topology!r}")
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
-from flows.errors import InputError
+from models.errors import ModelError
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.data import load_cifar10, load_digits_split, load_mnist
 from models.export import export_qonnx_model, read_metadata
@@ -68,7 +68,7 @@ def test_entry_fields(name: str, in_bits: int, shape: tuple, hidden: tuple) -> N
 
 def test_unknown_model_message() -> None:
     expected = "unknown model 'xyz'; known models: " + ", ".join(ALL_NAMES)
-    with pytest.raises(InputError) as info:
+    with pytest.raises(ModelError) as info:
         get_model("xyz")
     assert str(info.value) == expected
 
@@ -200,7 +200,7 @@ def test_checkpoint_of_other_model(tmp_path: Path) -> None:
     path = save_checkpoint(
         build_model(get_model("tfc-w1a1")), get_model("tfc-w1a1"), tmp_path / "a.pt", {}
     )
-    with pytest.raises(InputError) as info:
+    with pytest.raises(ModelError) as info:
         load_checkpoint(get_model("sfc-w1a1"), path)
     assert str(info.value) == (
         f"checkpoint {path} holds model 'tfc-w1a1', expected a checkpoint of model "
@@ -215,10 +215,10 @@ def test_checkpoint_not_a_checkpoint(tmp_path: Path) -> None:
     torch.save({"weights": torch.zeros(2)}, foreign)
     entry = get_model("tfc-w1a1")
     for path in (garbage, foreign):
-        with pytest.raises(InputError, match=r"not a bitfab checkpoint \(expected a checkpoint"):
+        with pytest.raises(ModelError, match=r"not a bitfab checkpoint \(expected a checkpoint"):
             load_checkpoint(entry, path)
     with pytest.raises(
-        InputError, match=r"missing\.pt: no such file \(expected a checkpoint of model 'tfc-w1a1'\)"
+        ModelError, match=r"missing\.pt: no such file \(expected a checkpoint of model 'tfc-w1a1'\)"
     ):
         load_checkpoint(entry, tmp_path / "missing.pt")
 
@@ -267,7 +267,7 @@ def test_load_mnist_torchvision_layout(tmp_path: Path) -> None:
 
 def test_load_mnist_missing_files(tmp_path: Path) -> None:
     _write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((1, 28, 28)))
-    with pytest.raises(InputError) as info:
+    with pytest.raises(ModelError) as info:
         load_mnist(tmp_path)
     assert str(info.value) == (
         f"MNIST directory {tmp_path}: missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
@@ -281,7 +281,7 @@ def test_load_mnist_corrupt_file(tmp_path: Path) -> None:
     _fake_mnist(tmp_path)
     bad = tmp_path / "train-images-idx3-ubyte"
     bad.write_bytes(bad.read_bytes()[:-10])
-    with pytest.raises(InputError, match=r"train-images-idx3-ubyte: header says \(6, 28, 28\)"):
+    with pytest.raises(ModelError, match=r"train-images-idx3-ubyte: header says \(6, 28, 28\)"):
         load_mnist(tmp_path)
 
 
@@ -313,7 +313,7 @@ def test_load_cifar10_fake_files(tmp_path: Path, protocol: int) -> None:
 
 def test_load_cifar10_missing_files(tmp_path: Path) -> None:
     with pytest.raises(
-        InputError, match=r"CIFAR-10 directory .*: missing data_batch_1, .*test_batch"
+        ModelError, match=r"CIFAR-10 directory .*: missing data_batch_1, .*test_batch"
     ):
         load_cifar10(tmp_path)
 
@@ -327,7 +327,7 @@ def test_load_cifar10_refuses_code(tmp_path: Path) -> None:
 
     (tmp_path / "test_batch").write_bytes(pickle.dumps({b"data": Evil()}))
     with pytest.raises(
-        InputError, match=r"test_batch: not a CIFAR-10 python batch .*builtins\.print"
+        ModelError, match=r"test_batch: not a CIFAR-10 python batch .*builtins\.print"
     ):
         load_cifar10(tmp_path)
 
