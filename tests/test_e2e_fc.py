@@ -81,3 +81,25 @@ def test_run_command_reports_agreement_and_throughput(built):
     assert r.returncode == 0, r.stderr
     assert "64/64 bit-identical" in r.stdout
     assert "csim, wall time" in r.stdout
+
+
+def test_to_step_then_from_step_with_new_folding(tmp_path, zoo_onnx):
+    from flows.build import run_build
+    from flows.config import BuildConfig
+
+    out = tmp_path / "fs"
+    run_build(BuildConfig(model=str(zoo_onnx("tfc-w1a1")), out=out, to_step="fold"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "stopped after fold"
+    assert not (out / "hls").exists()
+    folding = json.loads((out / "folding.json").read_text())
+    for entry in folding["layers"].values():
+        entry.update(SIMD=16, PE=2)
+    f = tmp_path / "fold.json"
+    f.write_text(json.dumps(folding))
+    run_build(BuildConfig(model=str(zoo_onnx("tfc-w1a1")), out=out, from_step="fold",
+                          folding=f, verify_n=50))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "done" and manifest["steps"]["import"] == "reused"
+    assert manifest["verification"]["status"] == "pass"
+    assert json.loads((out / "folding.json").read_text()) == folding
