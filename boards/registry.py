@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from boards._zynq import Board
+from boards.errors import BoardError
 from boards.pynq_z1 import PYNQ_Z1
 from boards.pynq_z2 import PYNQ_Z2
-from boards.errors import BoardError
 
 BOARDS: dict[str, Board] = {b.name: b for b in (PYNQ_Z1, PYNQ_Z2)}
 

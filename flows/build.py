@@ -13,10 +13,10 @@ import logging
 import os
 import platform
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
@@ -124,8 +124,14 @@ def step_deploy(ctx: BuildContext) -> None:
     df = p.dataflow
 
     def stream(io, tensor):
-        return {"bits": io.bits, "elems": io.elems, "words": io.words, "signed": io.signed,
-                "bipolar": io.bipolar, "shape": [int(s) for s in df.get_tensor_shape(tensor)]}
+        return {
+            "bits": io.bits,
+            "elems": io.elems,
+            "words": io.words,
+            "signed": io.signed,
+            "bipolar": io.bipolar,
+            "shape": [int(s) for s in df.get_tensor_shape(tensor)],
+        }
 
     cfg = {
         "format": FORMAT_VERSION,
@@ -140,12 +146,14 @@ def step_deploy(ctx: BuildContext) -> None:
         "head": p.head.to_json(),
         "tail": p.tail.to_json(),
         "host_consts": "host_consts.npz",
-        "csim_library": str(ctx.csim_lib.resolve().relative_to(ctx.out.resolve())) if ctx.csim_lib else None,
+        "csim_library": str(ctx.csim_lib.resolve().relative_to(ctx.out.resolve()))
+        if ctx.csim_lib
+        else None,
         "dma": {"input": "idma0", "output": "odma0"},
     }
     (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     (dep / "README").write_text(
-        "Run on the board: python3 -c \"from driver.accelerator import Accelerator; "
+        'Run on the board: python3 -c "from driver.accelerator import Accelerator; '
         "a = Accelerator.from_build('..', backend='pynq')\"  (bitstream flow: bitfab bitstream)\n"
     )
 
@@ -236,7 +244,7 @@ def run_build(cfg: BuildConfig) -> Path:
         "config": cfg.to_json(),
         "versions": _versions(),
         "inputs": {"model_sha256": _sha256(src)},
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(),
         "host": platform.node(),
         "steps": status,
     }
@@ -277,8 +285,10 @@ def _resume(ctx: BuildContext, from_step: str) -> int:
     i = saved[-1]
     path = ctx.out / "steps" / f"{i + 1:02d}_{STEP_NAMES[i]}.onnx"
     if not path.exists() or not (ctx.out / "reference.onnx").exists():
-        raise InputError(f"{ctx.out}: cannot start from step '{from_step}': {path.name} is "
-                         "missing; run the whole build once first")
+        raise InputError(
+            f"{ctx.out}: cannot start from step '{from_step}': {path.name} is "
+            "missing; run the whole build once first"
+        )
     if STEP_NAMES[i] == "fold":  # the folded model is the dataflow partition; redo from it
         i = STEP_NAMES.index("dataflow")
         path = ctx.out / "steps" / f"{i + 1:02d}_dataflow.onnx"
@@ -293,16 +303,21 @@ def check_finished(build_dir: Path) -> dict:
     if not d.is_dir():
         raise InputError(f"{d}: no such build directory; run `bitfab build` first")
     if not m.exists():
-        raise InputError(f"{d}: no {MANIFEST}: the build is unfinished or was interrupted; "
-                         "run `bitfab build` again")
+        raise InputError(
+            f"{d}: no {MANIFEST}: the build is unfinished or was interrupted; "
+            "run `bitfab build` again"
+        )
     try:
         data = json.loads(m.read_text())
     except json.JSONDecodeError:
         raise InputError(f"{m}: unreadable manifest; rebuild") from None
     if data.get("format") != FORMAT_VERSION:
-        raise InputError(f"{d}: built by another bitfab version (format {data.get('format')}, "
-                         f"expected {FORMAT_VERSION}); rebuild it")
+        raise InputError(
+            f"{d}: built by another bitfab version (format {data.get('format')}, "
+            f"expected {FORMAT_VERSION}); rebuild it"
+        )
     if data.get("status") != "done":
-        raise InputError(f"{d}: the build did not finish (status: {data.get('status')}); "
-                         "rebuild it")
+        raise InputError(
+            f"{d}: the build did not finish (status: {data.get('status')}); rebuild it"
+        )
     return data

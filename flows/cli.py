@@ -13,8 +13,8 @@ import numpy as np
 
 from boards.driver.accelerator import DriverError
 from boards.errors import BoardError
-from models.errors import ModelError
 from flows.errors import BitfabError, InputError, VerificationError
+from models.errors import ModelError
 
 
 def _fail(msg: str, code: int) -> None:
@@ -36,8 +36,10 @@ class _Cli(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="log every step")
 def main(verbose: bool) -> None:
     """bitfab: Brevitas/QONNX networks to bit-exact FPGA dataflow designs."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @main.command()
@@ -47,31 +49,60 @@ def main(verbose: bool) -> None:
 @click.option("--clock-mhz", type=float, default=100.0, show_default=True)
 @click.option("--target-fps", type=float, default=None)
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
-@click.option("--folding", type=click.Path(path_type=Path), default=None,
-              help="folding JSON (as written to DIR/folding.json)")
+@click.option(
+    "--folding",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="folding JSON (as written to DIR/folding.json)",
+)
 @click.option("--verify", "verify_n", type=int, default=0, help="verify on N inputs")
-@click.option("--from-step", default=None,
-              help="reuse the saved models of earlier steps and run from this step")
+@click.option(
+    "--from-step",
+    default=None,
+    help="reuse the saved models of earlier steps and run from this step",
+)
 @click.option("--to-step", default=None, help="stop after this step")
 @click.option("--seed", type=int, default=0, show_default=True)
-def build(model, board, out, clock_mhz, target_fps, checkpoint, folding, verify_n, from_step,
-          to_step, seed):
+def build(
+    model,
+    board,
+    out,
+    clock_mhz,
+    target_fps,
+    checkpoint,
+    folding,
+    verify_n,
+    from_step,
+    to_step,
+    seed,
+):
     """Build MODEL (zoo name or .onnx file) into a verified dataflow design."""
     from flows.build import run_build
     from flows.config import BuildConfig
 
-    cfg = BuildConfig(model=model, board=board, out=out, clock_mhz=clock_mhz,
-                      target_fps=target_fps, checkpoint=checkpoint, folding=folding,
-                      verify_n=verify_n, from_step=from_step, to_step=to_step,
-                      seed=seed)
+    cfg = BuildConfig(
+        model=model,
+        board=board,
+        out=out,
+        clock_mhz=clock_mhz,
+        target_fps=target_fps,
+        checkpoint=checkpoint,
+        folding=folding,
+        verify_n=verify_n,
+        from_step=from_step,
+        to_step=to_step,
+        seed=seed,
+    )
     d = run_build(cfg)
     rep = d / "report.json"
     if rep.exists():
         r = json.loads(rep.read_text())
         t = r["totals"]
-        click.echo(f"built {d}: {len(r['layers'])} layers, estimated {t['estimated_fps']:.0f} "
-                   f"FPS at {r['clock_mhz']} MHz (cycle model), resources (estimate) "
-                   f"{t['resources']}")
+        click.echo(
+            f"built {d}: {len(r['layers'])} layers, estimated {t['estimated_fps']:.0f} "
+            f"FPS at {r['clock_mhz']} MHz (cycle model), resources (estimate) "
+            f"{t['resources']}"
+        )
         v = r.get("verification")
         if v:
             click.echo(_verify_line(v))
@@ -82,10 +113,12 @@ def build(model, board, out, clock_mhz, target_fps, checkpoint, folding, verify_
 
 
 def _verify_line(v: dict) -> str:
-    return (f"verify: {v['n']} inputs, {v['status']}; compared {v['compared']}; "
-            f"reference mismatches {v['reference_mismatches']}, reference rounding "
-            f"{v['reference_rounding']}, csim vs dataflow mismatches "
-            f"{v['csim_vs_dataflow_mismatches']}")
+    return (
+        f"verify: {v['n']} inputs, {v['status']}; compared {v['compared']}; "
+        f"reference mismatches {v['reference_mismatches']}, reference rounding "
+        f"{v['reference_rounding']}, csim vs dataflow mismatches "
+        f"{v['csim_vs_dataflow_mismatches']}"
+    )
 
 
 @main.command()
@@ -121,10 +154,11 @@ def verify(build_dir, n, inputs, seed):
 @click.option("--batch", type=int, default=256, show_default=True)
 def run(build_dir, backend, input_, batch):
     """Run the host driver: outputs, agreement with the reference, latency and throughput."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
     from boards.driver.accelerator import Accelerator
     from flows.build import check_finished
     from flows.verify import draw_inputs, run_reference
-    from qonnx.core.modelwrapper import ModelWrapper
 
     check_finished(build_dir)
     acc = Accelerator.from_build(build_dir, backend=backend)
@@ -135,9 +169,11 @@ def run(build_dir, backend, input_, batch):
     same = int(np.sum(np.all((y.reshape(len(y), -1) == r.reshape(len(r), -1)), axis=1)))
     click.echo(f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference")
     t = acc.throughput_test(batch=len(x))
-    click.echo(f"throughput ({t['backend']}, {t['measured']} time): {t['fps']:.0f} images/s; "
-               f"latency per image p50 {t['latency_us']['p50']:.1f} us, "
-               f"p99 {t['latency_us']['p99']:.1f} us (batch {t['batch']})")
+    click.echo(
+        f"throughput ({t['backend']}, {t['measured']} time): {t['fps']:.0f} images/s; "
+        f"latency per image p50 {t['latency_us']['p50']:.1f} us, "
+        f"p99 {t['latency_us']['p99']:.1f} us (batch {t['batch']})"
+    )
 
 
 @main.command()
@@ -145,8 +181,12 @@ def run(build_dir, backend, input_, batch):
 @click.option("--data", required=True, help="'digits' or a directory holding the data set")
 @click.option("--epochs", type=int, default=None)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="checkpoint path (default checkpoints/MODEL.pt)")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="checkpoint path (default checkpoints/MODEL.pt)",
+)
 def train(model, data, epochs, seed, out):
     """Train a zoo MODEL on real data (MNIST/CIFAR-10 from a local directory, or digits)."""
     from models.checkpoint import save_checkpoint
@@ -158,16 +198,20 @@ def train(model, data, epochs, seed, out):
     entry = get_model(model)
     directory = None if data == "digits" else data
     if data == "digits" and entry.dataset != "digits":
-        raise InputError(f"model '{model}' is trained on {entry.dataset}, not digits; give "
-                         f"--data DIR with the {entry.dataset} files")
+        raise InputError(
+            f"model '{model}' is trained on {entry.dataset}, not digits; give "
+            f"--data DIR with the {entry.dataset} files"
+        )
     xtr, ytr, xte, yte = load_dataset(entry.dataset, directory, seed=seed)
     n_epochs = epochs or DEFAULT_EPOCHS[entry.dataset]
     net, metrics = train_model(entry, xtr, ytr, xte, yte, epochs=n_epochs, seed=seed)
     path = out or Path("checkpoints") / f"{model}.pt"
     save_checkpoint(net, entry, path, {k: v for k, v in metrics.items() if k != "loss_history"})
-    click.echo(f"trained {model} on {entry.dataset}: test accuracy "
-               f"{metrics['test_accuracy']:.4f} ({len(yte)} images), {n_epochs} epochs; "
-               f"checkpoint {path}")
+    click.echo(
+        f"trained {model} on {entry.dataset}: test accuracy "
+        f"{metrics['test_accuracy']:.4f} ({len(yte)} images), {n_epochs} epochs; "
+        f"checkpoint {path}"
+    )
 
 
 @main.command()
@@ -176,8 +220,10 @@ def models():
     from models.zoo import list_models
 
     for m in list_models():
-        click.echo(f"{m.name:14s} {m.topology:7s} W{m.weight_bits}A{m.act_bits} "
-                   f"in={m.in_bits}b  {m.dataset:8s} input {tuple(m.input_shape)}")
+        click.echo(
+            f"{m.name:14s} {m.topology:7s} W{m.weight_bits}A{m.act_bits} "
+            f"in={m.in_bits}b  {m.dataset:8s} input {tuple(m.input_shape)}"
+        )
 
 
 @main.command()
@@ -186,8 +232,10 @@ def boards():
     from boards.registry import list_boards
 
     for b in list_boards():
-        click.echo(f"{b.name:10s} {b.part:18s} {b.ps:8s} LUT {b.luts} BRAM18 {b.bram18} "
-                   f"DSP {b.dsps} clock {b.default_clock_mhz}-{b.max_clock_mhz} MHz")
+        click.echo(
+            f"{b.name:10s} {b.part:18s} {b.ps:8s} LUT {b.luts} BRAM18 {b.bram18} "
+            f"DSP {b.dsps} clock {b.default_clock_mhz}-{b.max_clock_mhz} MHz"
+        )
 
 
 if __name__ == "__main__":

@@ -134,8 +134,11 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
         ):
             raise FoldingError(f"{p}: layer '{name}': SIMD and PE must be positive integers")
         inst = getCustomOp(node)
-        _set(node, entry.get("SIMD", inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else 1),
-             entry.get("PE", inst.get_nodeattr("PE")))
+        _set(
+            node,
+            entry.get("SIMD", inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else 1),
+            entry.get("PE", inst.get_nodeattr("PE")),
+        )
         try:
             layer_spec(node)
         except Exception as exc:

@@ -48,7 +48,9 @@ def load_model(path: str | Path) -> ModelWrapper:
     """Read an ONNX file, turning every way it can be unreadable into a ModelFileError."""
     p = Path(path)
     if not p.exists():
-        raise ModelFileError(f"{p}: no such file; give the path of a QONNX .onnx file or a zoo name")
+        raise ModelFileError(
+            f"{p}: no such file; give the path of a QONNX .onnx file or a zoo name"
+        )
     if not p.is_file():
         raise ModelFileError(f"{p}: not a file; give the path of a QONNX .onnx file")
     data = p.read_bytes()

@@ -14,8 +14,22 @@ from boards.driver.host_graph import HostGraph, HostOp
 from flows.errors import UnsupportedError
 from flows.layers.common import DOMAIN
 
-HOST_OPS = {"Mul", "Add", "Sub", "Div", "Relu", "Identity", "Reshape", "Flatten", "Quant",
-            "BipolarQuant", "Softmax", "ArgMax", "TopK", "Transpose"}
+HOST_OPS = {
+    "Mul",
+    "Add",
+    "Sub",
+    "Div",
+    "Relu",
+    "Identity",
+    "Reshape",
+    "Flatten",
+    "Quant",
+    "BipolarQuant",
+    "Softmax",
+    "ArgMax",
+    "TopK",
+    "Transpose",
+}
 
 
 @dataclass
@@ -50,9 +64,11 @@ def _host_graph(model: ModelWrapper, nodes: list, inp: str, out: str, src: str) 
                 attrs = {k: v for k, v in attrs.items()}
                 inst = getCustomOp(n)
                 if n.op_type == "Quant":
-                    attrs = {"signed": int(inst.get_nodeattr("signed")),
-                             "narrow": int(inst.get_nodeattr("narrow")),
-                             "rounding_mode": str(inst.get_nodeattr("rounding_mode"))}
+                    attrs = {
+                        "signed": int(inst.get_nodeattr("signed")),
+                        "narrow": int(inst.get_nodeattr("narrow")),
+                        "rounding_mode": str(inst.get_nodeattr("rounding_mode")),
+                    }
         for i in inputs:
             init = model.get_initializer(i)
             if init is not None:
@@ -95,8 +111,7 @@ def dataflow_model(model: ModelWrapper, nodes: list, df_in: str, df_out: str) ->
         nodes,
         "dataflow",
         [helper.make_tensor_value_info(df_in, TensorProto.FLOAT, model.get_tensor_shape(df_in))],
-        [helper.make_tensor_value_info(df_out, TensorProto.FLOAT,
-                                       model.get_tensor_shape(df_out))],
+        [helper.make_tensor_value_info(df_out, TensorProto.FLOAT, model.get_tensor_shape(df_out))],
         initializer=inits,
         value_info=vis,
     )

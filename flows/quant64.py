@@ -13,16 +13,26 @@ class Quant(IntQuant):
     def execute_node(self, context, graph):
         n = self.onnx_node
         g = self.get_nodeattr
-        context[n.output[0]] = np.asarray(int_quant(
-            context[n.input[0]], context[n.input[1]], context[n.input[2]], context[n.input[3]],
-            g("signed"), g("narrow"), g("rounding_mode")), dtype=np.float64)
+        context[n.output[0]] = np.asarray(
+            int_quant(
+                context[n.input[0]],
+                context[n.input[1]],
+                context[n.input[2]],
+                context[n.input[3]],
+                g("signed"),
+                g("narrow"),
+                g("rounding_mode"),
+            ),
+            dtype=np.float64,
+        )
 
 
 class BipolarQuant(_BipolarQuant):
     def execute_node(self, context, graph):
         n = self.onnx_node
         context[n.output[0]] = np.asarray(
-            binary_quant(context[n.input[0]], context[n.input[1]]), dtype=np.float64)
+            binary_quant(context[n.input[0]], context[n.input[1]]), dtype=np.float64
+        )
 
 
-__all__ = ["Quant", "BipolarQuant"]
+__all__ = ["BipolarQuant", "Quant"]

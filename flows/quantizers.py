@@ -68,9 +68,7 @@ def read_quantizer(model: ModelWrapper, node) -> Quantizer:
     zeropt = model.get_initializer(node.input[2])
     bits = model.get_initializer(node.input[3])
     if zeropt is None or bits is None:
-        raise UnsupportedError(
-            f"node '{node.name}': zero point and bit width must be constants"
-        )
+        raise UnsupportedError(f"node '{node.name}': zero point and bit width must be constants")
     bits_f = float(np.asarray(bits).ravel()[0])
     if np.asarray(bits).size != 1 or bits_f != int(bits_f) or bits_f < 1:
         raise UnsupportedError(

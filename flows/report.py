@@ -7,8 +7,8 @@ import json
 
 from qonnx.custom_op.registry import getCustomOp
 
-from flows.layers.registry import KINDS, layer_spec
 from flows.layers.mvau.cost import mac_kind
+from flows.layers.registry import KINDS, layer_spec
 
 ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
 
@@ -30,17 +30,28 @@ def layer_rows(df) -> list[dict]:
         }
         inst = getCustomOp(node)
         if node.op_type == "MVAU":
-            row.update(MW=spec.mw, MH=spec.mh, SIMD=spec.simd, PE=spec.pe,
-                       weight_dtype=spec.wdt.name, acc_dtype=spec.acc_dt.name,
-                       mac=mac_kind(spec),
-                       requant="thresholds" if spec.n_thres else "none (accumulator out)",
-                       thresholds_per_channel=spec.n_thres)
+            row.update(
+                MW=spec.mw,
+                MH=spec.mh,
+                SIMD=spec.simd,
+                PE=spec.pe,
+                weight_dtype=spec.wdt.name,
+                acc_dtype=spec.acc_dt.name,
+                mac=mac_kind(spec),
+                requant="thresholds" if spec.n_thres else "none (accumulator out)",
+                thresholds_per_channel=spec.n_thres,
+            )
         elif node.op_type == "Thresholding":
-            row.update(C=spec.channels, PE=spec.pe, thresholds_per_channel=spec.n_thres,
-                       shared_thresholds=spec.shared)
+            row.update(
+                C=spec.channels,
+                PE=spec.pe,
+                thresholds_per_channel=spec.n_thres,
+                shared_thresholds=spec.shared,
+            )
         else:
-            row.update(in_elems=inst.get_nodeattr("in_elems"),
-                       out_elems=inst.get_nodeattr("out_elems"))
+            row.update(
+                in_elems=inst.get_nodeattr("in_elems"), out_elems=inst.get_nodeattr("out_elems")
+            )
         rows.append(row)
     return rows
 
@@ -69,8 +80,10 @@ def build_report(ctx) -> dict:
             "estimated_latency_us_upper_bound": sum(r["cycles"] for r in rows) / clk * 1e6,
             "fps_note": "estimate from the cycle model at the build clock",
         },
-        "host": {"head_ops": [o.op_type for o in ctx.partition.head.ops],
-                 "tail_ops": [o.op_type for o in ctx.partition.tail.ops]},
+        "host": {
+            "head_ops": [o.op_type for o in ctx.partition.head.ops],
+            "tail_ops": [o.op_type for o in ctx.partition.tail.ops],
+        },
         "folding": ctx.folding,
         "verification": ctx.verification,
     }
@@ -83,8 +96,18 @@ def write_report(ctx) -> None:
 
 
 def to_html(rep: dict) -> str:
-    cols = ["name", "kind", "in_shape", "out_shape", "in_dtype", "out_dtype", "SIMD", "PE",
-            "mac", "cycles"]
+    cols = [
+        "name",
+        "kind",
+        "in_shape",
+        "out_shape",
+        "in_dtype",
+        "out_dtype",
+        "SIMD",
+        "PE",
+        "mac",
+        "cycles",
+    ]
     head = "".join(f"<th>{c}</th>" for c in cols + ["LUT*", "BRAM18*", "DSP*"])
     body = []
     worst = rep["totals"]["bottleneck_cycles"]
@@ -92,8 +115,10 @@ def to_html(rep: dict) -> str:
         cells = "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols)
         res = "".join(f"<td>{r['resources'][k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
         bar = int(200 * r["cycles"] / worst)
-        body.append(f"<tr>{cells}{res}<td><div style='background:#48c;height:10px;"
-                    f"width:{bar}px'></div></td></tr>")
+        body.append(
+            f"<tr>{cells}{res}<td><div style='background:#48c;height:10px;"
+            f"width:{bar}px'></div></td></tr>"
+        )
     t = rep["totals"]
     v = rep.get("verification") or {}
     return (

@@ -144,8 +144,9 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
 
     ints = acc.run_head(x)
     df_in = df.graph.input[0].name
-    df_ctx = execute_onnx(_batched(df, n), {df_in: ints.astype(np.float32)},
-                          return_full_exec_context=True)
+    df_ctx = execute_onnx(
+        _batched(df, n), {df_in: ints.astype(np.float32)}, return_full_exec_context=True
+    )
     hw_ints = acc.run_design(ints)
     df_out = np.rint(df_ctx[df.graph.output[0].name]).astype(np.int64).reshape(hw_ints.shape)
     tail_env = acc.tail.run(hw_ints.astype(np.float32))
@@ -164,8 +165,7 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
             if _rows_equal(r1, hw_out[i : i + 1]).all():
                 rounding.append(int(i))  # batched float32 summation order differed
                 continue
-            c64 = execute_onnx(ref64, {iname: xi.astype(np.float64)},
-                               return_full_exec_context=True)
+            c64 = execute_onnx(ref64, {iname: xi.astype(np.float64)}, return_full_exec_context=True)
             if _first_bad_layer(ref, df, c64, xi, acc) is None:
                 rounding.append(int(i))  # float64 agrees with every hardware integer
             else:
@@ -173,7 +173,7 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
     result = {
         "n": int(n),
         "compared": f"values entering {point} (transcendental tail op)" if point else "outputs",
-        "csim_vs_dataflow_mismatches": int(len(bad_csim)),
+        "csim_vs_dataflow_mismatches": len(bad_csim),
         "reference_mismatches": len(mismatch),
         "reference_rounding": len(rounding),
         "status": "pass" if not mismatch and not len(bad_csim) else "mismatch",
@@ -193,12 +193,16 @@ def _rows_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.all((a == b) | (np.isnan(a) & np.isnan(b)), axis=1)
 
 
-def _first_bad_layer(ref: ModelWrapper, df: ModelWrapper, ctx: dict, x: np.ndarray,
-                     acc) -> str | None:
+def _first_bad_layer(
+    ref: ModelWrapper, df: ModelWrapper, ctx: dict, x: np.ndarray, acc
+) -> str | None:
     """The first dataflow layer whose integers differ from the reference's (``ctx``: a full
     execution context of the reference, float32 or float64), or None if all agree."""
-    dctx = execute_onnx(df, {df.graph.input[0].name: acc.run_head(x).astype(np.float32)},
-                        return_full_exec_context=True)
+    dctx = execute_onnx(
+        df,
+        {df.graph.input[0].name: acc.run_head(x).astype(np.float32)},
+        return_full_exec_context=True,
+    )
     for node in df.graph.node:
         attrs = {a.name: a for a in node.attribute}
         rt = attrs["ref_tensor"].s.decode() if "ref_tensor" in attrs else ""

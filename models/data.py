@@ -155,7 +155,7 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_cifar10(directory: str | Path) -> Split:
-    """CIFAR-10 from the python-version batches in ``directory`` or ``directory/cifar-10-batches-py``.
+    """CIFAR-10 from the python batches in ``directory`` or ``directory/cifar-10-batches-py``.
 
     x is (N, 3, 32, 32) / 255 (the rows are stored channel-major, R then G then B planes).
     """

@@ -1,4 +1,4 @@
-"""Hand-built QONNX models for frontend tests: networks as other tools write them, not only Brevitas.
+"""Hand-built QONNX models for frontend tests: networks as other tools write them.
 
 Every factory takes an integer ``seed`` and returns a :class:`qonnx.core.modelwrapper.ModelWrapper`
 with shapes inferred. Weights come from ``np.random.default_rng(seed)``, so one seed always gives

@@ -13,8 +13,9 @@ BITFAB = [sys.executable, "-m", "flows.cli"]
 
 
 def _build(path, out):
-    return subprocess.run([*BITFAB, "build", str(path), "--out", str(out)], capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [*BITFAB, "build", str(path), "--out", str(out)], capture_output=True, text=True
+    )
 
 
 def _assert_clean_failure(r, out, *needles):
@@ -22,9 +23,10 @@ def _assert_clean_failure(r, out, *needles):
     assert "Traceback" not in r.stderr
     for n in needles:
         assert n in r.stderr, r.stderr
-    assert not (out / "manifest.json").exists() or '"status": "failed"' in (
-        out / "manifest.json"
-    ).read_text()
+    assert (
+        not (out / "manifest.json").exists()
+        or '"status": "failed"' in (out / "manifest.json").read_text()
+    )
 
 
 def test_missing_file(tmp_path):
@@ -93,8 +95,11 @@ def test_zero_scale(tmp_path):
 
 def test_unknown_board(tmp_path, zoo_onnx):
     out = tmp_path / "o"
-    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--board", "zedboardx",
-                        "--out", str(out)], capture_output=True, text=True)
+    r = subprocess.run(
+        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--board", "zedboardx", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     _assert_clean_failure(r, out, "unknown board 'zedboardx'", "pynq-z2")
 
 
@@ -108,8 +113,11 @@ def test_bad_folding_file(tmp_path, zoo_onnx):
     f = tmp_path / "fold.json"
     f.write_text('{"layers": {"MatMul_0": {"SIMD": 5, "PE": 1}}}')
     out = tmp_path / "o"
-    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f),
-                        "--out", str(out)], capture_output=True, text=True)
+    r = subprocess.run(
+        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=5")
 
 
@@ -123,6 +131,9 @@ def test_verify_unfinished_build(tmp_path):
 @pytest.mark.parametrize("clock", ["0", "400"])
 def test_clock_out_of_range(tmp_path, zoo_onnx, clock):
     out = tmp_path / "o"
-    r = subprocess.run([*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--clock-mhz", clock,
-                        "--out", str(out)], capture_output=True, text=True)
+    r = subprocess.run(
+        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--clock-mhz", clock, "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     _assert_clean_failure(r, out, "pynq-z2", "MHz")

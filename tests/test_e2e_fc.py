@@ -18,11 +18,13 @@ BITFAB = [sys.executable, "-m", "flows.cli"]
 
 def test_tfc_w1a1_cli_build_and_verify_500(tmp_path):
     out = tmp_path / "t"
-    r = subprocess.run([*BITFAB, "build", "tfc-w1a1", "--board", "pynq-z2", "--out", str(out)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [*BITFAB, "build", "tfc-w1a1", "--board", "pynq-z2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([*BITFAB, "verify", str(out), "--n", "500"], capture_output=True,
-                       text=True)
+    r = subprocess.run([*BITFAB, "verify", str(out), "--n", "500"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "500 inputs, pass" in r.stdout
     manifest = json.loads((out / "manifest.json").read_text())
@@ -76,8 +78,11 @@ def test_folding_file_is_applied_and_still_exact(tmp_path, built):
 
 def test_run_command_reports_agreement_and_throughput(built):
     d = built("tfc-w1a1")
-    r = subprocess.run([*BITFAB, "run", str(d), "--backend", "csim", "--batch", "64"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [*BITFAB, "run", str(d), "--backend", "csim", "--batch", "64"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert "64/64 bit-identical" in r.stdout
     assert "csim, wall time" in r.stdout
@@ -97,8 +102,11 @@ def test_to_step_then_from_step_with_new_folding(tmp_path, zoo_onnx):
         entry.update(SIMD=16, PE=2)
     f = tmp_path / "fold.json"
     f.write_text(json.dumps(folding))
-    run_build(BuildConfig(model=str(zoo_onnx("tfc-w1a1")), out=out, from_step="fold",
-                          folding=f, verify_n=50))
+    run_build(
+        BuildConfig(
+            model=str(zoo_onnx("tfc-w1a1")), out=out, from_step="fold", folding=f, verify_n=50
+        )
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["steps"]["import"] == "reused"
     assert manifest["verification"]["status"] == "pass"

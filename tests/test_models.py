@@ -14,9 +14,9 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
-from models.errors import ModelError
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.data import load_cifar10, load_digits_split, load_mnist
+from models.errors import ModelError
 from models.export import export_qonnx_model, read_metadata
 from models.train import evaluate, predict, train
 from models.zoo import build_model, get_model, list_models

@@ -60,8 +60,11 @@ def test_absorb_into_thresholds(stages):
         assert m1.get_initializer(mm.input[1]) is not None
         assert m1.get_tensor_datatype(mm.input[1]).is_integer()
         assert m1.get_tensor_datatype(mm.input[0]).is_integer()
-    quant_on_weights = [n for n in m1.graph.node if n.op_type in ("Quant", "BipolarQuant")
-                        and m1.get_initializer(n.input[0]) is not None]
+    quant_on_weights = [
+        n
+        for n in m1.graph.node
+        if n.op_type in ("Quant", "BipolarQuant") and m1.get_initializer(n.input[0]) is not None
+    ]
     assert not quant_on_weights
     assert m1.get_nodes_by_op_type("MultiThreshold")
     _same_outputs(m0, m1, x)
@@ -71,8 +74,13 @@ def test_remove_scale_round_trips(stages):
     _, m1, m2, _, x = stages
     for div in m2.get_nodes_by_op_type("Div"):
         prod = m2.find_producer(div.input[0])
-        assert prod is None or prod.op_type != "Mul" or not np.array_equal(
-            m2.get_initializer(prod.input[1]), m2.get_initializer(div.input[1]))
+        assert (
+            prod is None
+            or prod.op_type != "Mul"
+            or not np.array_equal(
+                m2.get_initializer(prod.input[1]), m2.get_initializer(div.input[1])
+            )
+        )
     assert len(m2.graph.node) < len(m1.graph.node)
     _same_outputs(m1, m2, x)
 

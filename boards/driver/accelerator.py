@@ -72,10 +72,12 @@ class Accelerator:
         self.cfg = cfg
         self.backend = backend
         consts = dict(np.load(build_dir / "deploy" / cfg["host_consts"]))
-        self.head = HostGraph.from_json(cfg["head"], {k[2:]: v for k, v in consts.items()
-                                                       if k.startswith("h:")})
-        self.tail = HostGraph.from_json(cfg["tail"], {k[2:]: v for k, v in consts.items()
-                                                       if k.startswith("t:")})
+        self.head = HostGraph.from_json(
+            cfg["head"], {k[2:]: v for k, v in consts.items() if k.startswith("h:")}
+        )
+        self.tail = HostGraph.from_json(
+            cfg["tail"], {k[2:]: v for k, v in consts.items() if k.startswith("t:")}
+        )
         self.sin = StreamSpec(**cfg["stream_in"])
         self.sout = StreamSpec(**cfg["stream_out"])
         self.input_shape = tuple(cfg["input_shape"])
@@ -90,8 +92,11 @@ class Accelerator:
         cfg = json.loads(path.read_text())
         if backend == "csim":
             lib = d / cfg["csim_library"]
-            be = CsimBackend(lib, cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
-                             cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]))
+            be = CsimBackend(
+                lib,
+                cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
+                cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
+            )
         else:
             raise DriverError(f"unknown backend '{backend}'; available: csim")
         return cls(d, cfg, be)
@@ -122,9 +127,8 @@ class Accelerator:
         if x.ndim == len(self.input_shape) - 1:
             x = x[None]
         if tuple(x.shape[1:]) != self.input_shape[1:]:
-            raise DriverError(
-                f"input shape is {tuple(x.shape)}; expected (N, {', '.join(map(str, self.input_shape[1:]))})"
-            )
+            want = ", ".join(map(str, self.input_shape[1:]))
+            raise DriverError(f"input shape is {tuple(x.shape)}; expected (N, {want})")
         return x
 
     def execute(self, x: np.ndarray) -> np.ndarray:
@@ -135,9 +139,15 @@ class Accelerator:
     def throughput_test(self, batch: int = 1000, repeats: int = 5) -> dict:
         """Images/s and per-batch latency percentiles over repeated runs of the design."""
         rng = np.random.default_rng(0)
-        lo, hi = (-1, 1) if self.sin.bipolar else (
-            (-(1 << (self.sin.bits - 1)), (1 << (self.sin.bits - 1)) - 1) if self.sin.signed
-            else (0, (1 << self.sin.bits) - 1))
+        lo, hi = (
+            (-1, 1)
+            if self.sin.bipolar
+            else (
+                (-(1 << (self.sin.bits - 1)), (1 << (self.sin.bits - 1)) - 1)
+                if self.sin.signed
+                else (0, (1 << self.sin.bits) - 1)
+            )
+        )
         ints = rng.integers(lo, hi + 1, size=(batch, *self.sin.shape[1:]))
         if self.sin.bipolar:
             ints = np.where(ints >= 0, 1, -1)
@@ -152,8 +162,10 @@ class Accelerator:
             "measured": "wall",
             "batch": batch,
             "fps": float(batch / np.median(times)),
-            "latency_us": {"p50": float(np.percentile(per_image_us, 50)),
-                           "p99": float(np.percentile(per_image_us, 99))},
+            "latency_us": {
+                "p50": float(np.percentile(per_image_us, 50)),
+                "p99": float(np.percentile(per_image_us, 99)),
+            },
         }
 
 

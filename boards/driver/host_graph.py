@@ -123,8 +123,15 @@ def _exec(op: HostOp, a: list[np.ndarray], env: dict, outputs) -> np.ndarray:
     if t == "Transpose":
         return np.transpose(a[0], at["perm"])
     if t == "Quant":
-        return quant(a[0], a[1], a[2], int(np.asarray(a[3]).ravel()[0]), bool(at["signed"]),
-                     bool(at["narrow"]), at.get("rounding_mode", "ROUND"))
+        return quant(
+            a[0],
+            a[1],
+            a[2],
+            int(np.asarray(a[3]).ravel()[0]),
+            bool(at["signed"]),
+            bool(at["narrow"]),
+            at.get("rounding_mode", "ROUND"),
+        )
     if t == "BipolarQuant":
         return (np.where(a[0] >= 0.0, 1.0, -1.0).astype(a[0].dtype) * a[1]).astype(a[0].dtype)
     if t == "Softmax":

@@ -85,11 +85,15 @@ def build_design(df: ModelWrapper) -> Design:
     in_elems = first.in_width // _bits(first, "in")
     out_bits = _bits(last, "out")
     out_elems = last.out_width // out_bits
-    io_in = StreamIO(_bits(first, "in"), in_elems, n_in // in_elems, in_dt.signed() and
-                     in_dt.name != "BIPOLAR", in_dt.name == "BIPOLAR")
+    io_in = StreamIO(
+        _bits(first, "in"),
+        in_elems,
+        n_in // in_elems,
+        in_dt.signed() and in_dt.name != "BIPOLAR",
+        in_dt.name == "BIPOLAR",
+    )
     out_signed = last.out_kind.endswith("Signed") if hasattr(last, "out_kind") else out_dt.signed()
-    io_out = StreamIO(out_bits, out_elems, n_out // out_elems, out_signed,
-                      out_dt.name == "BIPOLAR")
+    io_out = StreamIO(out_bits, out_elems, n_out // out_elems, out_signed, out_dt.name == "BIPOLAR")
     return Design(layers, io_in, io_out)
 
 
@@ -130,9 +134,18 @@ def render(df: ModelWrapper, out_dir: Path, model_name: str) -> Design:
     # headroom above the widest word: kernels form intermediates a few bits wider
     ap_max = max(1024, 2 << (max(widths) - 1).bit_length())
     common = dict(top=TOP, in_width=design.input.width, out_width=design.output.width)
-    (out_dir / "top.cpp").write_text(env.get_template("top.cpp.j2").render(
-        layers=ctx_layers, streams=streams, model_name=model_name, ap_int_max_w=ap_max, **common))
-    (out_dir / "csim_harness.cpp").write_text(env.get_template("csim_harness.cpp.j2").render(
-        in_words=design.input.words, in_bytes=design.input.nbytes,
-        out_words=design.output.words, out_bytes=design.output.nbytes, **common))
+    (out_dir / "top.cpp").write_text(
+        env.get_template("top.cpp.j2").render(
+            layers=ctx_layers, streams=streams, model_name=model_name, ap_int_max_w=ap_max, **common
+        )
+    )
+    (out_dir / "csim_harness.cpp").write_text(
+        env.get_template("csim_harness.cpp.j2").render(
+            in_words=design.input.words,
+            in_bytes=design.input.nbytes,
+            out_words=design.output.words,
+            out_bytes=design.output.nbytes,
+            **common,
+        )
+    )
     return design

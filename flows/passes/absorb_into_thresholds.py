@@ -134,7 +134,9 @@ class AbsorbIntoThresholds(Transformation):
             model.set_initializer(s_y_name, yq.scale.astype(np.float32))
             new.append(
                 helper.make_node(
-                    "Mul", [y_int, s_y_name], [chain.quantizer.output[0]],
+                    "Mul",
+                    [y_int, s_y_name],
+                    [chain.quantizer.output[0]],
                     name=mm.name + "_to_float",
                 )
             )

@@ -57,9 +57,16 @@ class InferDataflowLayers(Transformation):
                 mw, mh = w.shape
                 consumers = model.find_consumers(node.output[0])
                 mt = consumers[0] if len(consumers) == 1 else None
-                attrs = dict(MW=int(mw), MH=int(mh), SIMD=1, PE=1, idt=idt.name, wdt=wdt.name,
-                             acc_dt=model.get_tensor_datatype(node.output[0]).name,
-                             pixels=_pixels(model.get_tensor_shape(node.input[0])))
+                attrs = dict(
+                    MW=int(mw),
+                    MH=int(mh),
+                    SIMD=1,
+                    PE=1,
+                    idt=idt.name,
+                    wdt=wdt.name,
+                    acc_dt=model.get_tensor_datatype(node.output[0]).name,
+                    pixels=_pixels(model.get_tensor_shape(node.input[0])),
+                )
                 inputs = [node.input[0], node.input[1]]
                 if mt is not None and mt.op_type == "MultiThreshold":
                     inst = getCustomOp(mt)
@@ -80,13 +87,16 @@ class InferDataflowLayers(Transformation):
                     attrs.update(odt=attrs["acc_dt"], n_thres=0)
                     refs = json.loads(model.get_metadata_prop("bitfab.acc_ref") or "{}")
                     if node.output[0] in refs:
-                        attrs.update(ref_tensor=refs[node.output[0]]["ref"],
-                                     ref_scale=refs[node.output[0]]["scale"])
+                        attrs.update(
+                            ref_tensor=refs[node.output[0]]["ref"],
+                            ref_scale=refs[node.output[0]]["scale"],
+                        )
                     out = node.output[0]
                     removed = [node]
                 idx = list(graph.node).index(node)
-                new = helper.make_node("MVAU", inputs, [out], domain=DOMAIN, name=node.name,
-                                       **attrs)
+                new = helper.make_node(
+                    "MVAU", inputs, [out], domain=DOMAIN, name=node.name, **attrs
+                )
                 for n in removed:
                     graph.node.remove(n)
                 graph.node.insert(idx, new)
@@ -103,11 +113,21 @@ class InferDataflowLayers(Transformation):
                 t_name = model.make_new_valueinfo_name()
                 model.set_initializer(t_name, np.asarray(t, np.int64))
                 new = helper.make_node(
-                    "Thresholding", [node.input[0], t_name], [node.output[0]], domain=DOMAIN,
-                    name=node.name, C=int(shape[-1]), PE=1, idt=idt.name, odt=odt,
-                    n_thres=int(t.shape[1]), out_bias=int(inst.get_nodeattr("out_bias")),
-                    out_step=int(inst.get_nodeattr("out_scale")), shared=int(t.shape[0] == 1),
-                    pixels=_pixels(shape), ref_tensor=_ref_tensor(node),
+                    "Thresholding",
+                    [node.input[0], t_name],
+                    [node.output[0]],
+                    domain=DOMAIN,
+                    name=node.name,
+                    C=int(shape[-1]),
+                    PE=1,
+                    idt=idt.name,
+                    odt=odt,
+                    n_thres=int(t.shape[1]),
+                    out_bias=int(inst.get_nodeattr("out_bias")),
+                    out_step=int(inst.get_nodeattr("out_scale")),
+                    shared=int(t.shape[0] == 1),
+                    pixels=_pixels(shape),
+                    ref_tensor=_ref_tensor(node),
                 )
                 idx = list(graph.node).index(node)
                 graph.node.remove(node)
@@ -116,4 +136,4 @@ class InferDataflowLayers(Transformation):
         return model, False
 
 
-__all__ = ["InferDataflowLayers", "BIPOLAR"]
+__all__ = ["BIPOLAR", "InferDataflowLayers"]

@@ -60,8 +60,9 @@ class InputQuantToThresholds(Transformation):
         if np.any(q.zeropt != 0):
             return model, False
         n_thres = len(q.levels()) - 1
-        ev = ChainEvaluator(model, chain.nodes, chain.quantizer, q, t, channels, n_thres,
-                            np.ones(channels))
+        ev = ChainEvaluator(
+            model, chain.nodes, chain.quantizer, q, t, channels, n_thres, np.ones(channels)
+        )
         lo = np.full(channels, int(idt.min()), np.int64)
         hi = np.full(channels, int(idt.max()), np.int64)
         res = compute_thresholds(ev, lo, hi, f"node '{chain.quantizer.name}'")
@@ -80,10 +81,17 @@ class InputQuantToThresholds(Transformation):
         graph = model.graph
         idx = list(graph.node).index(chain.nodes[0] if chain.nodes else chain.quantizer)
         new = [
-            helper.make_node("MultiThreshold", [t, t_name], [y_int],
-                             domain="qonnx.custom_op.general", name=chain.quantizer.name +
-                             "_thresholds", out_dtype=q.dtype.name, out_scale=float(res.out_step),
-                             out_bias=float(res.out_bias), ref_tensor=out),
+            helper.make_node(
+                "MultiThreshold",
+                [t, t_name],
+                [y_int],
+                domain="qonnx.custom_op.general",
+                name=chain.quantizer.name + "_thresholds",
+                out_dtype=q.dtype.name,
+                out_scale=float(res.out_step),
+                out_bias=float(res.out_bias),
+                ref_tensor=out,
+            ),
             helper.make_node("Mul", [y_int, s_name], [out], name=chain.quantizer.name + "_scale"),
         ]
         for n in [*chain.nodes, chain.quantizer]:

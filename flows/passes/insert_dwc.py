@@ -18,8 +18,10 @@ class InsertDWC(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         nodes = list(model.graph.node)
         for a, b in zip(nodes, nodes[1:]):
-            if a.op_type not in KINDS or b.op_type not in KINDS or "StreamingDWC" in (
-                a.op_type, b.op_type
+            if (
+                a.op_type not in KINDS
+                or b.op_type not in KINDS
+                or "StreamingDWC" in (a.op_type, b.op_type)
             ):
                 continue
             out_e, in_e = stream_elems(a)[1], stream_elems(b)[0]
@@ -33,8 +35,15 @@ class InsertDWC(Transformation):
             for d in shape[1:-1]:
                 pixels *= d
             node = helper.make_node(
-                "StreamingDWC", [t], [new_t], domain=DOMAIN, name=f"DWC_{a.name}",
-                in_elems=out_e, out_elems=in_e, dtype=dt.name, total=int(shape[-1]),
+                "StreamingDWC",
+                [t],
+                [new_t],
+                domain=DOMAIN,
+                name=f"DWC_{a.name}",
+                in_elems=out_e,
+                out_elems=in_e,
+                dtype=dt.name,
+                total=int(shape[-1]),
                 reps=int(pixels),
             )
             b.input[0] = new_t

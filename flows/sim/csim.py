@@ -38,8 +38,17 @@ def compile_csim(hls_dir: Path, out_dir: Path) -> Path:
         log.info("C-sim library %s is up to date", lib.name)
         return lib
     tmp = lib.with_suffix(f".{os.getpid()}.tmp")
-    cmd = [cxx(), *CXXFLAGS, "-shared", *include_flags(), "-I", str(hls_dir),
-           str(hls_dir / "csim_harness.cpp"), "-o", str(tmp)]
+    cmd = [
+        cxx(),
+        *CXXFLAGS,
+        "-shared",
+        *include_flags(),
+        "-I",
+        str(hls_dir),
+        str(hls_dir / "csim_harness.cpp"),
+        "-o",
+        str(tmp),
+    ]
     log.info("compiling C-simulation: %s", " ".join(cmd))
     proc = subprocess.run(cmd, cwd=hls_dir, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -22,7 +22,7 @@ CXXFLAGS = ["-std=c++14", "-O2", "-fPIC", "-w"]
 def ap_types_dir() -> Path:
     """Directory holding ap_int.h and hls_stream.h from the installed hls4ml package."""
     try:
-        import hls4ml  # noqa: F401  (imported only to find its files)
+        import hls4ml
     except ImportError as exc:  # pragma: no cover - install problem
         raise ToolMissingError(
             "hls4ml is not installed: it provides the ap_types headers C-simulation needs; "

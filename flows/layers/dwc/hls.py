@@ -21,5 +21,6 @@ class DwcHls:
 
 def build(s: DwcSpec) -> DwcHls:
     b = s.dtype.bitwidth()
-    return DwcHls(s.name, s.in_elems, s.out_elems, b, s.total, s.reps, s.in_elems * b,
-                  s.out_elems * b)
+    return DwcHls(
+        s.name, s.in_elems, s.out_elems, b, s.total, s.reps, s.in_elems * b, s.out_elems * b
+    )

@@ -22,8 +22,14 @@ class StreamingDWC(CustomOp):
 
     def spec(self) -> DwcSpec:
         g = self.get_nodeattr
-        return DwcSpec(self.onnx_node.name, g("in_elems"), g("out_elems"), dt(g("dtype")),
-                       g("total"), g("reps"))
+        return DwcSpec(
+            self.onnx_node.name,
+            g("in_elems"),
+            g("out_elems"),
+            dt(g("dtype")),
+            g("total"),
+            g("reps"),
+        )
 
     def make_shape_compatible_op(self, model):
         node = self.onnx_node

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def mvau(x: np.ndarray, w: np.ndarray, thresholds: np.ndarray | None, out_bias: int,
-         out_step: int) -> np.ndarray:
+def mvau(
+    x: np.ndarray, w: np.ndarray, thresholds: np.ndarray | None, out_bias: int, out_step: int
+) -> np.ndarray:
     """``x [..., MW]`` integers times ``w [MW, MH]``; thresholds ``[MH, n]`` or None.
 
     Exact int64 arithmetic; the popcount form of XNOR layers is a hardware detail (the
