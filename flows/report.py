@@ -74,6 +74,7 @@ def build_report(ctx) -> dict:
             "resources": total,
             "resources_note": ESTIMATE_NOTE,
             "board_budget": ctx.board.budget(),
+            "fits_board": all(total[k] <= v for k, v in ctx.board.budget().items()),
             "bottleneck_cycles": worst,
             "estimated_fps": clk / worst,
             "latency_cycles_upper_bound": sum(r["cycles"] for r in rows),

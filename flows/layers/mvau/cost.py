@@ -21,13 +21,22 @@ def mac_kind(s: MvauSpec) -> str:
     return "LUT"
 
 
+# BRAM18 aspect ratios (data width, depth) of the 7-series/UltraScale block RAM
+BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
+
+
+def bram18_for(width: int, depth: int) -> int:
+    """Fewest BRAM18s holding a ``width`` x ``depth`` memory in one aspect ratio."""
+    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in BRAM18_SHAPES)
+
+
 def resources(s: MvauSpec) -> dict[str, int]:
     """LUT/BRAM18/DSP estimate.
 
     Compute: an XNOR lane is ~1 LUT plus its share of the popcount tree; a LUT multiplier
     ~ wbits*ibits LUTs; DSP lanes take one DSP48 each. Memory: each PE holds NF*SF words of
     SIMD*wbits bits; small memories go to LUTRAM (64 bits per LUT), larger ones to BRAM18
-    (18 Kib, at most 36 bits wide).
+    (18 Kib in one of its aspect ratios, 16K x 1 to 512 x 36).
     """
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
     acc_bits = s.acc_dt.bitwidth()
@@ -47,7 +56,7 @@ def resources(s: MvauSpec) -> dict[str, int]:
         bram = 0
         mem_luts = s.pe * math.ceil(mem_bits / 64)
     else:
-        bram = s.pe * math.ceil(width / 36) * math.ceil(depth / 512)
+        bram = s.pe * bram18_for(width, depth)
         mem_luts = 0
     dsp = lanes if kind == "DSP" else 0
     return {"LUT": int(compute + thresh + mem_luts + 150), "BRAM18": int(bram), "DSP": int(dsp)}

@@ -1,5 +1,5 @@
 /// \file csim_init.hpp
-/// C-simulation only: fill wide ap_uint weight memories from 64-bit limbs at load time.
+/// C-simulation only: fill ap_uint/ap_int parameter memories from plain integer tables.
 ///
 /// g++ compiles large tables of `ap_uint<W>("0x...", 16)` initializers very slowly (minutes
 /// for a few thousand words), so generated parameter headers give g++ plain uint64_t limbs
@@ -24,6 +24,15 @@ load_words_loop:
     for (unsigned long i = 0; i < L; i++) w |= ap_uint<W>(limbs[k * L + i]) << (64 * i);
     words[k] = w;
   }
+  return true;
+}
+
+/// values[k] = ints[k] for an ap_int table seen as flat.
+/// \tparam W bits per value
+template <int W>
+bool load_ints(const long long* ints, ap_int<W>* values, unsigned long n) {
+load_ints_loop:
+  for (unsigned long k = 0; k < n; k++) values[k] = ints[k];
   return true;
 }
 
