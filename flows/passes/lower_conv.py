@@ -1,0 +1,79 @@
+"""Lower Conv to Transpose(NHWC) -> Im2Col -> MatMul -> Transpose(NCHW)."""
+
+from __future__ import annotations
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
+from qonnx.util.basic import get_by_name
+
+from flows.errors import UnsupportedError
+
+SUPPORTED = "group=1, dilation 1, kernels and strides >= 1, zero padding (pads or auto_pad)"
+
+
+class _LowerWithQuantizedWeights(LowerConvsToMatMul):
+    """qonnx's lowering, also for weights behind a BipolarQuant (qonnx handles Quant only)."""
+
+    def extract_conv_params(self, model, node):
+        params = list(super().extract_conv_params(model, node))
+        if params[12] is None:  # W_conv
+            prod = model.find_producer(node.input[1])
+            if prod is not None and prod.op_type == "BipolarQuant":
+                params[9] = prod.input[0]  # weight_name: the initializer behind the quantizer
+                params[12] = model.get_initializer(prod.input[0])
+                if model.get_initializer(prod.input[1]).ndim == 4:
+                    params[11] = prod.input[1]  # per-channel scale: reordered with the weights
+        return tuple(params)
+
+
+class LowerConvToMatMul(Transformation):
+    """Conv becomes a sliding window (Im2Col, channels last, element order (ky, kx, c)) and a
+    MatMul whose weights are reordered to match, so the weight layout and the window order
+    agree by construction; the weight quantizer stays in front of the MatMul.
+
+    Requires: cleaned graph (shapes inferred).
+    Ensures: no Conv node; every former Conv is Transpose -> Im2Col -> MatMul -> Transpose;
+    outputs identical (same products, same summation set).
+    """
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        for node in model.get_nodes_by_op_type("Conv"):
+            _check(node, model)
+        if not model.get_nodes_by_op_type("Conv"):
+            return model, False
+        model = model.transform(_LowerWithQuantizedWeights())
+        left = model.get_nodes_by_op_type("Conv")
+        if left:
+            raise UnsupportedError(
+                f"node '{left[0].name}': Conv weights must come from a constant Quant or "
+                "BipolarQuant (Brevitas QuantConv2d); bias must be separable"
+            )
+        return model, False
+
+
+def _check(node, model: ModelWrapper) -> None:
+    where = f"node '{node.name}' (Conv)"
+    group = get_by_name(node.attribute, "group")
+    if group is not None and group.i != 1:
+        raise UnsupportedError(f"{where}: group={group.i} is not supported; supported: {SUPPORTED}")
+    dil = get_by_name(node.attribute, "dilations")
+    if dil is not None and any(d != 1 for d in dil.ints):
+        raise UnsupportedError(
+            f"{where}: dilation {list(dil.ints)} is not supported; supported: {SUPPORTED}"
+        )
+    shape = model.get_tensor_shape(node.input[0])
+    if shape is None or len(shape) != 4:
+        raise UnsupportedError(f"{where}: only 2-D convolutions (NCHW input) are supported")
+    ks = get_by_name(node.attribute, "kernel_shape")
+    if ks is None:
+        w = model.get_tensor_shape(node.input[1])
+        ks_v = list(w[2:]) if w else []
+    else:
+        ks_v = list(ks.ints)
+    if len(ks_v) != 2 or ks_v[0] > shape[2] or ks_v[1] > shape[3]:
+        pads = get_by_name(node.attribute, "pads")
+        if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], pads.ints[:2])):
+            raise UnsupportedError(
+                f"{where}: kernel {ks_v} does not fit the {shape[2]}x{shape[3]} input"
+            )
