@@ -33,7 +33,10 @@ class Chain:
         return self.nodes[-1].output[0] if self.nodes else self.start
 
 
-def _is_chain_op(model: ModelWrapper, node, tensor: str) -> bool:
+def _is_chain_op(model: ModelWrapper, node, tensor: str, first: bool) -> bool:
+    if first and node.op_type == "Transpose":
+        perm = tuple(next((a.ints for a in node.attribute if a.name == "perm"), ()))
+        return perm == (0, 3, 1, 2)  # a lowered conv going back to NCHW
     if node.op_type not in CHAIN_OPS:
         return False
     others = [i for i in node.input if i and i != tensor]
@@ -53,7 +56,7 @@ def follow_chain(model: ModelWrapper, tensor: str) -> Chain:
         node = consumers[0]
         if is_quantizer(node) and node.input[0] == cur:
             return Chain(tensor, nodes, node)
-        if not _is_chain_op(model, node, cur):
+        if not _is_chain_op(model, node, cur, first=not nodes):
             return Chain(tensor, nodes, None)
         nodes.append(node)
         cur = node.output[0]

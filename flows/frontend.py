@@ -41,6 +41,9 @@ SUPPORTED_OPS = QUANT_OPS | {
     "TopK",
     "ArgMax",
     "Softmax",
+    "Conv",
+    "MaxPool",
+    "Transpose",
 }
 
 
@@ -96,7 +99,7 @@ def _check_ops(model: ModelWrapper, src: str) -> None:
 
 
 def _check_quantized(model: ModelWrapper, src: str) -> None:
-    matmuls = model.get_nodes_by_op_type("MatMul")
+    matmuls = model.get_nodes_by_op_type("MatMul") + model.get_nodes_by_op_type("Conv")
     if not matmuls:
         raise UnsupportedError(f"{src}: the graph has no MatMul/Gemm layer to map to hardware")
     for mm in matmuls:

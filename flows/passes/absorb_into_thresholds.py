@@ -94,11 +94,9 @@ class AbsorbIntoThresholds(Transformation):
         acc_lo, acc_hi = accumulator_bounds(w_int, xlo, xhi)
         chain = follow_chain(model, mm.output[0])
 
+        x_int = _integerize_input(model, mm, xq_node, xq)
         idx = list(graph.node).index(mm)
-        x_int = model.make_new_valueinfo_name()
-        s_x_name = model.make_new_valueinfo_name()
-        model.set_initializer(s_x_name, xq.scale.reshape(()).astype(np.float32))
-        new = [helper.make_node("Div", [mm.input[0], s_x_name], [x_int], name=mm.name + "_to_int")]
+        new = []
         acc = model.make_new_valueinfo_name()
         w_name = model.make_new_valueinfo_name()
         if chain.quantizer is not None:
@@ -108,9 +106,14 @@ class AbsorbIntoThresholds(Transformation):
                     f"node '{yq.node_name}': activation zero points are not supported"
                 )
             n_thres = len(yq.levels()) - 1
-            ev = ChainEvaluator(
-                model, chain.nodes, chain.quantizer, yq, mm.output[0], mh, n_thres, to_float
-            )
+            # A conv's MatMul is channels last; its chain starts by transposing back to NCHW,
+            # which on a [K, C, 1, 1] probe is the identity: evaluate the rest of the chain.
+            lead = chain.nodes[0] if chain.nodes else None
+            nchw = lead is not None and lead.op_type == "Transpose" and _perm(lead) == TO_NCHW
+            ev_nodes = chain.nodes[1:] if nchw else chain.nodes
+            ev_in = lead.output[0] if nchw else mm.output[0]
+            ev = ChainEvaluator(model, ev_nodes, chain.quantizer, yq, ev_in, mh, n_thres,
+                                to_float, layout_shape=(mh, 1, 1) if nchw else None)
             res = compute_thresholds(ev, acc_lo, acc_hi, f"node '{mm.name}'")
             w_int = np.where(res.negate[None, :], -w_int, w_int)
             t_name = model.make_new_valueinfo_name()
@@ -128,10 +131,22 @@ class AbsorbIntoThresholds(Transformation):
                     out_scale=float(res.out_step),
                     out_bias=float(res.out_bias),
                     ref_tensor=chain.quantizer.output[0],
+                    data_layout="NHWC" if nchw else "",
                 )
             )
+            if nchw:  # back to the graph's NCHW, as the removed chain did
+                y_nchw = model.make_new_valueinfo_name()
+                new.append(
+                    helper.make_node(
+                        "Transpose", [y_int], [y_nchw], perm=list(TO_NCHW), name=mm.name + "_nchw"
+                    )
+                )
+                y_int = y_nchw
             s_y_name = model.make_new_valueinfo_name()
-            model.set_initializer(s_y_name, yq.scale.astype(np.float32))
+            scale_y = yq.scale.astype(np.float32)
+            if nchw and scale_y.size > 1:
+                scale_y = scale_y.reshape(1, -1, 1, 1)
+            model.set_initializer(s_y_name, scale_y)
             new.append(
                 helper.make_node(
                     "Mul",
@@ -141,7 +156,8 @@ class AbsorbIntoThresholds(Transformation):
                 )
             )
             removed = [mm, wq_node, *chain.nodes, chain.quantizer]
-            model.set_tensor_datatype(y_int, yq.dtype)
+            for n in new[1:-1]:  # MultiThreshold (and the transpose back): integers
+                model.set_tensor_datatype(n.output[0], yq.dtype)
         else:
             new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
             c_name = model.make_new_valueinfo_name()
@@ -158,8 +174,6 @@ class AbsorbIntoThresholds(Transformation):
         wdt = _weight_dtype(wq, w_int)
         model.set_initializer(w_name, w_int.astype(np.float32))
         model.set_tensor_datatype(w_name, wdt)
-        model.set_tensor_datatype(x_int, xq.dtype)
-        model.set_tensor_shape(x_int, model.get_tensor_shape(mm.input[0]))
         model.set_tensor_datatype(acc, signed_type_holding(int(acc_lo.min()), int(acc_hi.max())))
         for n in removed:
             graph.node.remove(n)
@@ -167,16 +181,53 @@ class AbsorbIntoThresholds(Transformation):
             graph.node.insert(idx + i, n)
 
 
-LAYOUT_OPS = ("Reshape", "Flatten", "Identity")
+# Ops that move values without changing them (and MaxPool, which commutes with a positive
+# scale): integers pass through them unchanged.
+LAYOUT_OPS = ("Reshape", "Flatten", "Identity", "Transpose", "Im2Col", "MaxPool")
+TO_NCHW = (0, 3, 1, 2)
+
+
+def _perm(node) -> tuple[int, ...]:
+    return tuple(next((a.ints for a in node.attribute if a.name == "perm"), ()))
+
+
+def _layout_path(model: ModelWrapper, tensor: str) -> tuple[object, list]:
+    """The producer behind ``tensor`` through layout ops, and those ops (nearest last)."""
+    path = []
+    node = model.find_producer(tensor)
+    while node is not None and node.op_type in LAYOUT_OPS:
+        path.insert(0, node)
+        node = model.find_producer(node.input[0])
+    return node, path
 
 
 def _quantizer_behind_layout_ops(model: ModelWrapper, tensor: str):
-    """The activation quantizer feeding ``tensor``, looking through Reshape/Flatten (which
-    move integers around without changing them)."""
-    node = model.find_producer(tensor)
-    while node is not None and node.op_type in LAYOUT_OPS:
-        node = model.find_producer(node.input[0])
-    return node
+    """The activation quantizer feeding ``tensor``, looking through layout ops."""
+    return _layout_path(model, tensor)[0]
+
+
+def _integerize_input(model: ModelWrapper, mm, xq_node, xq) -> str:
+    """Insert ``Div(s_x)`` right after the quantizer so the layout ops in front of the MatMul
+    (transposes, sliding window, pooling) carry the integers; returns the MatMul's input."""
+    _, path = _layout_path(model, mm.input[0])
+    if any(n.op_type == "MaxPool" for n in path) and np.any(xq.scale <= 0):
+        raise UnsupportedError(f"node '{xq.node_name}': MaxPool after a non-positive scale")
+    for n in path:
+        if len(model.find_consumers(n.output[0])) != 1:
+            raise UnsupportedError(f"node '{n.name}': its output feeds several nodes")
+    q_out = xq_node.output[0]
+    first = path[0] if path else mm
+    x_int = model.make_new_valueinfo_name()
+    s_x = model.make_new_valueinfo_name()
+    model.set_initializer(s_x, xq.scale.reshape(()).astype(np.float32))
+    div = helper.make_node("Div", [q_out, s_x], [x_int], name=mm.name + "_to_int")
+    first.input[0] = x_int
+    model.graph.node.insert(list(model.graph.node).index(first), div)
+    model.set_tensor_datatype(x_int, xq.dtype)
+    model.set_tensor_shape(x_int, model.get_tensor_shape(q_out))
+    for n in path:
+        model.set_tensor_datatype(n.output[0], xq.dtype)
+    return mm.input[0]
 
 
 def _weight_dtype(wq, w_int: np.ndarray):
