@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.general import GiveUniqueNodeNames
+from qonnx.transformation.infer_shapes import InferShapes
 
 from boards.registry import get_board
 from flows import report as report_mod
@@ -33,7 +35,13 @@ from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.insert_dwc import InsertDWC
+from flows.passes.lower_conv import LowerConvToMatMul
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
+from flows.passes.streamline_transposes import (
+    AbsorbTransposeIntoFlatten,
+    CancelTransposes,
+    MaxPoolToNHWC,
+)
 from flows.sim.csim import compile_csim
 
 log = logging.getLogger(__name__)
@@ -70,9 +78,13 @@ def step_import(ctx: BuildContext) -> None:
 
 
 def step_integerize(ctx: BuildContext) -> None:
-    m = ctx.model.transform(AbsorbIntoThresholds())
+    m = ctx.model.transform(LowerConvToMatMul()).transform(InferShapes())
+    m = m.transform(GiveUniqueNodeNames())  # qonnx's lowering leaves its new nodes unnamed
+    m = m.transform(AbsorbIntoThresholds())
     m = m.transform(InputQuantToThresholds())
-    ctx.model = m.transform(RemoveScaleRoundTrips())
+    m = m.transform(RemoveScaleRoundTrips())
+    m = m.transform(CancelTransposes()).transform(MaxPoolToNHWC())
+    ctx.model = m.transform(AbsorbTransposeIntoFlatten())
 
 
 def step_dataflow(ctx: BuildContext) -> None:

@@ -24,6 +24,8 @@ BUDGET_FRACTION = 0.7  # share of the board's LUTs/BRAM a default folding may ta
 
 def _options(node):
     """Candidate (simd, pe) pairs, cheapest first."""
+    if node.op_type not in KINDS:
+        return []
     inst = getCustomOp(node)
     s = inst.spec()
     if node.op_type == "MVAU":
@@ -38,14 +40,21 @@ def _options(node):
     if node.op_type == "Thresholding":
         ob = max(s.odt.bitwidth(), s.idt.bitwidth())
         return [(1, pe) for pe in divisors(s.channels) if pe * ob <= MAX_STREAM_BITS]
+    if node.op_type == "SlidingWindow":
+        b = s.dtype.bitwidth()
+        return [(si, 1) for si in divisors(s.ifm_ch) if si * b <= MAX_STREAM_BITS]
+    if node.op_type == "StreamingMaxPool":
+        b = s.dtype.bitwidth()
+        return [(1, pe) for pe in divisors(s.channels) if pe * b <= MAX_STREAM_BITS]
     return []
 
 
 def _set(node, simd: int, pe: int) -> None:
     inst = getCustomOp(node)
-    if node.op_type == "MVAU":
+    if node.op_type in ("MVAU", "SlidingWindow"):
         inst.set_nodeattr("SIMD", int(simd))
-    inst.set_nodeattr("PE", int(pe))
+    if node.op_type != "SlidingWindow":
+        inst.set_nodeattr("PE", int(pe))
 
 
 def _cycles(node) -> int:
@@ -105,8 +114,10 @@ def folding_config(model: ModelWrapper) -> dict:
         if node.op_type == "MVAU":
             inst = getCustomOp(node)
             layers[node.name] = {"SIMD": inst.get_nodeattr("SIMD"), "PE": inst.get_nodeattr("PE")}
-        elif node.op_type == "Thresholding":
+        elif node.op_type in ("Thresholding", "StreamingMaxPool"):
             layers[node.name] = {"PE": getCustomOp(node).get_nodeattr("PE")}
+        elif node.op_type == "SlidingWindow":
+            layers[node.name] = {"SIMD": getCustomOp(node).get_nodeattr("SIMD")}
     return {"layers": layers}
 
 
@@ -122,7 +133,8 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
     layers = cfg.get("layers") if isinstance(cfg, dict) else None
     if not isinstance(layers, dict):
         raise FoldingError(f'{p}: expected {{"layers": {{"<node>": {{"SIMD": n, "PE": n}}}}}}')
-    by_name = {n.name: n for n in model.graph.node if n.op_type in ("MVAU", "Thresholding")}
+    foldable = ("MVAU", "Thresholding", "SlidingWindow", "StreamingMaxPool")
+    by_name = {n.name: n for n in model.graph.node if n.op_type in foldable}
     for name, entry in layers.items():
         node = by_name.get(name)
         if node is None:
@@ -134,10 +146,12 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
         ):
             raise FoldingError(f"{p}: layer '{name}': SIMD and PE must be positive integers")
         inst = getCustomOp(node)
+        has_simd = node.op_type in ("MVAU", "SlidingWindow")
+        has_pe = node.op_type != "SlidingWindow"
         _set(
             node,
-            entry.get("SIMD", inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else 1),
-            entry.get("PE", inst.get_nodeattr("PE")),
+            entry.get("SIMD", inst.get_nodeattr("SIMD") if has_simd else 1),
+            entry.get("PE", inst.get_nodeattr("PE") if has_pe else 1),
         )
         try:
             layer_spec(node)

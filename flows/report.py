@@ -16,6 +16,8 @@ ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
 def layer_rows(df) -> list[dict]:
     rows = []
     for node in df.graph.node:
+        if node.op_type not in KINDS:
+            continue
         kind = KINDS[node.op_type]
         spec = layer_spec(node)
         row = {

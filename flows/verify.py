@@ -87,6 +87,17 @@ def _batched(ref: ModelWrapper, n: int) -> ModelWrapper:
     return ref.transform(ChangeBatchSize(n)).transform(InferShapes())
 
 
+def _rebatch(model: ModelWrapper, n: int) -> ModelWrapper:
+    """Batch ``n`` by editing the leading dimension of every tensor (the dataflow layers'
+    shapes come from their attributes, so shape inference from scratch cannot be used)."""
+    m = ModelWrapper(model.model.__deepcopy__())
+    for vi in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
+        dims = vi.type.tensor_type.shape.dim
+        if dims and dims[0].dim_value == 1:
+            dims[0].dim_value = n
+    return m
+
+
 def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
     """execute_onnx on batches; returns output (and all tensors when ``full``)."""
     iname = ref.graph.input[0].name
@@ -145,7 +156,7 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
     ints = acc.run_head(x)
     df_in = df.graph.input[0].name
     df_ctx = execute_onnx(
-        _batched(df, n), {df_in: ints.astype(np.float32)}, return_full_exec_context=True
+        _rebatch(df, n), {df_in: ints.astype(np.float32)}, return_full_exec_context=True
     )
     hw_ints = acc.run_design(ints)
     df_out = np.rint(df_ctx[df.graph.output[0].name]).astype(np.int64).reshape(hw_ints.shape)

@@ -68,9 +68,11 @@ class Design:
 def build_design(df: ModelWrapper) -> Design:
     layers = []
     for node in df.graph.node:
+        if node.op_type not in KINDS:  # StreamReshape: the stream passes through
+            continue
         kind = KINDS[node.op_type]
         spec = layer_spec(node)
-        if node.op_type == "StreamingDWC":
+        if node.op_type in ("StreamingDWC", "SlidingWindow", "StreamingMaxPool"):
             h = kind.hls.build(spec)
         else:
             w = df.get_initializer(node.input[1])

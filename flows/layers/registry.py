@@ -9,8 +9,12 @@ from qonnx.custom_op.registry import getCustomOp
 
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
+from flows.layers.maxpool import cost as mp_cost
+from flows.layers.maxpool import hls as mp_hls
 from flows.layers.mvau import cost as mvau_cost
 from flows.layers.mvau import hls as mvau_hls
+from flows.layers.sliding_window import cost as swg_cost
+from flows.layers.sliding_window import hls as swg_hls
 from flows.layers.thresholding import cost as thr_cost
 from flows.layers.thresholding import hls as thr_hls
 
@@ -27,6 +31,8 @@ KINDS = {
     "MVAU": LayerKind("MVAU", mvau_cost, mvau_hls, "mvau_params.h.j2"),
     "Thresholding": LayerKind("Thresholding", thr_cost, thr_hls, "thresholding_params.h.j2"),
     "StreamingDWC": LayerKind("StreamingDWC", dwc_cost, dwc_hls, "dwc_params.h.j2"),
+    "SlidingWindow": LayerKind("SlidingWindow", swg_cost, swg_hls, "sliding_window_params.h.j2"),
+    "StreamingMaxPool": LayerKind("StreamingMaxPool", mp_cost, mp_hls, "maxpool_params.h.j2"),
 }
 
 
@@ -42,6 +48,8 @@ def stream_elems(node) -> tuple[int, int]:
     s = getCustomOp(node).spec()
     if node.op_type == "MVAU":
         return s.simd, s.pe
-    if node.op_type == "Thresholding":
+    if node.op_type in ("Thresholding", "StreamingMaxPool"):
         return s.pe, s.pe
+    if node.op_type == "SlidingWindow":
+        return s.simd, s.simd
     return s.in_elems, s.out_elems

@@ -35,6 +35,13 @@ def _pixels(shape) -> int:
     return int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
 
 
+def _replace(model: ModelWrapper, old, new) -> ModelWrapper:
+    idx = list(model.graph.node).index(old)
+    model.graph.node.remove(old)
+    model.graph.node.insert(idx, new)
+    return model.transform(InferShapes())
+
+
 class InferDataflowLayers(Transformation):
     """``MatMul(int, int W) [-> MultiThreshold]`` becomes MVAU; a MultiThreshold on an
     integer tensor not after a MatMul becomes Thresholding.
@@ -101,6 +108,46 @@ class InferDataflowLayers(Transformation):
                     graph.node.remove(n)
                 graph.node.insert(idx, new)
                 return model.transform(InferShapes()), True
+            if node.op_type == "Im2Col" and model.get_tensor_datatype(node.input[0]).is_integer():
+                inst = getCustomOp(node)
+                _, h, w, c = model.get_tensor_shape(node.input[0])
+                pt, pl, pb, pr = inst.get_nodeattr("pad_amount")
+                new = helper.make_node(
+                    "SlidingWindow", [node.input[0]], [node.output[0]], domain=DOMAIN,
+                    name=node.name, IFMChannels=int(c), IFMDim=[int(h), int(w)],
+                    ConvKernelDim=list(inst.get_nodeattr("kernel_size")),
+                    Stride=list(inst.get_nodeattr("stride")), Pads=[pt, pl, pb, pr], SIMD=1,
+                    dtype=model.get_tensor_datatype(node.input[0]).name,
+                )
+                return _replace(model, node, new), True
+            if node.op_type == "MaxPoolNHWC" and model.get_tensor_datatype(
+                node.input[0]
+            ).is_integer():
+                inst = getCustomOp(node)
+                if any(inst.get_nodeattr("pads")) or inst.get_nodeattr("ceil_mode"):
+                    raise UnsupportedError(
+                        f"node '{node.name}': MaxPool with padding or ceil_mode is not "
+                        "supported; supported: no padding, floor mode, any kernel and stride"
+                    )
+                _, h, w, c = model.get_tensor_shape(node.input[0])
+                new = helper.make_node(
+                    "StreamingMaxPool", [node.input[0]], [node.output[0]], domain=DOMAIN,
+                    name=node.name, NumChannels=int(c), IFMDim=[int(h), int(w)],
+                    PoolDim=list(inst.get_nodeattr("kernel_shape")),
+                    Stride=list(inst.get_nodeattr("strides")), PE=1,
+                    dtype=model.get_tensor_datatype(node.input[0]).name,
+                )
+                return _replace(model, node, new), True
+            if node.op_type in ("Reshape", "Flatten"):
+                prod = model.find_producer(node.input[0])
+                if prod is not None and prod.domain == DOMAIN:
+                    out_shape = model.get_tensor_shape(node.output[0])
+                    new = helper.make_node(
+                        "StreamReshape", [node.input[0]], [node.output[0]], domain=DOMAIN,
+                        name=node.name, out_shape=[int(d) for d in out_shape[1:]],
+                        dtype=model.get_tensor_datatype(node.input[0]).name,
+                    )
+                    return _replace(model, node, new), True
             if node.op_type == "MultiThreshold":
                 prod = model.find_producer(node.input[0])
                 if prod is not None and prod.op_type == "MatMul":

@@ -17,7 +17,8 @@ class InsertDWC(Transformation):
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         nodes = list(model.graph.node)
-        for a, b in zip(nodes, nodes[1:]):
+        real = [n for n in nodes if n.op_type in KINDS]  # stream reshapes are pass-through
+        for a, b in zip(real, real[1:]):
             if (
                 a.op_type not in KINDS
                 or b.op_type not in KINDS
@@ -27,7 +28,7 @@ class InsertDWC(Transformation):
             out_e, in_e = stream_elems(a)[1], stream_elems(b)[0]
             if out_e == in_e:
                 continue
-            t = a.output[0]
+            t = b.input[0]
             shape = model.get_tensor_shape(t)
             dt = model.get_tensor_datatype(t)
             new_t = model.make_new_valueinfo_name()

@@ -1,0 +1,1 @@
+"""Streaming max pool, channels last."""

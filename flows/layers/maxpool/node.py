@@ -1,0 +1,47 @@
+"""StreamingMaxPool as a qonnx CustomOp (the ONNX edge)."""
+
+from __future__ import annotations
+
+import numpy as np
+from qonnx.custom_op.base import CustomOp
+
+from flows.layers.common import dt
+from flows.layers.maxpool import ref
+from flows.layers.maxpool.spec import MaxPoolSpec
+
+
+class StreamingMaxPool(CustomOp):
+    def get_nodeattr_types(self):
+        return {
+            "NumChannels": ("i", True, 0),
+            "IFMDim": ("ints", True, []),
+            "PoolDim": ("ints", True, []),
+            "Stride": ("ints", True, []),
+            "PE": ("i", False, 1),
+            "dtype": ("s", True, ""),
+        }
+
+    def spec(self) -> MaxPoolSpec:
+        g = self.get_nodeattr
+        h, w = g("IFMDim")
+        kh, kw = g("PoolDim")
+        sh, sw = g("Stride")
+        return MaxPoolSpec(self.onnx_node.name, g("NumChannels"), h, w, kh, kw, sh, sw, g("PE"),
+                           dt(g("dtype")))
+
+    def make_shape_compatible_op(self, model):
+        s = self.spec()
+        shape = model.get_tensor_shape(self.onnx_node.input[0])
+        n = shape[0] if shape else 1
+        return super().make_const_shape_op([n, s.ofm_h, s.ofm_w, s.channels])
+
+    def infer_node_datatype(self, model):
+        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("dtype")))
+
+    def execute_node(self, context, graph):
+        x = context[self.onnx_node.input[0]]
+        context[self.onnx_node.output[0]] = ref.maxpool(x, self.spec()).astype(np.float32)
+
+    def verify_node(self):
+        self.spec().validate()
+        return []

@@ -1,0 +1,1 @@
+"""Sliding-window generator (convolution input generator): im2col as a stream, NHWC."""

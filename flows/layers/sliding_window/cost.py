@@ -1,0 +1,23 @@
+"""Sliding-window estimates."""
+
+from __future__ import annotations
+
+from flows.layers.mvau.cost import bram18_for
+from flows.layers.sliding_window.spec import SlidingWindowSpec
+
+
+def cycles(s: SlidingWindowSpec) -> int:
+    """Output-bound: one word per cycle, K_H*K_W*C/SIMD words per output pixel."""
+    out_words = s.ofm_h * s.ofm_w * s.k_h * s.k_w * (s.ifm_ch // s.simd)
+    in_words = s.ifm_h * s.ifm_w * (s.ifm_ch // s.simd)
+    return max(out_words, in_words)
+
+
+def resources(s: SlidingWindowSpec) -> dict[str, int]:
+    """A line buffer of K_H rows; BRAM once it is larger than a few LUTRAMs."""
+    width = s.simd * s.dtype.bitwidth()
+    depth = s.k_h * (s.ifm_w + s.pads[1] + s.pads[3]) * (s.ifm_ch // s.simd)
+    bits = width * depth
+    bram = 0 if bits <= 4096 else bram18_for(width, depth)
+    lut = 100 + width * 4 + (0 if bram else bits // 64)
+    return {"LUT": int(lut), "BRAM18": int(bram), "DSP": 0}

@@ -1,0 +1,41 @@
+"""Sliding-window parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qonnx.core.datatype import DataType
+
+from flows.errors import LayerError
+
+
+@dataclass(frozen=True)
+class SlidingWindowSpec:
+    """Per output pixel (row-major) the K_H x K_W window, element order (ky, kx, c)."""
+
+    name: str
+    ifm_ch: int
+    ifm_h: int
+    ifm_w: int
+    k_h: int
+    k_w: int
+    stride_h: int
+    stride_w: int
+    pads: tuple[int, int, int, int]  # top, left, bottom, right
+    simd: int
+    dtype: DataType
+
+    @property
+    def ofm_h(self) -> int:
+        return (self.ifm_h + self.pads[0] + self.pads[2] - self.k_h) // self.stride_h + 1
+
+    @property
+    def ofm_w(self) -> int:
+        return (self.ifm_w + self.pads[1] + self.pads[3] - self.k_w) // self.stride_w + 1
+
+    def validate(self) -> None:
+        where = f"SlidingWindow '{self.name}'"
+        if self.ifm_ch % self.simd:
+            raise LayerError(f"{where}: IFM_CH={self.ifm_ch} not divisible by SIMD={self.simd}")
+        if self.ofm_h < 1 or self.ofm_w < 1:
+            raise LayerError(f"{where}: the {self.k_h}x{self.k_w} window does not fit the input")
