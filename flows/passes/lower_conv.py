@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
@@ -40,6 +41,7 @@ class LowerConvToMatMul(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         for node in model.get_nodes_by_op_type("Conv"):
             _check(node, model)
+            _explicit_defaults(node, model)
         if not model.get_nodes_by_op_type("Conv"):
             return model, False
         model = model.transform(_LowerWithQuantizedWeights())
@@ -50,6 +52,17 @@ class LowerConvToMatMul(Transformation):
                 "BipolarQuant (Brevitas QuantConv2d); bias must be separable"
             )
         return model, False
+
+
+def _explicit_defaults(node, model: ModelWrapper) -> None:
+    """qonnx's lowering reads every Conv attribute; ONNX lets most of them default."""
+    w = model.get_tensor_shape(node.input[1])
+    defaults = {"group": 1, "kernel_shape": list(w[2:]), "strides": [1, 1],
+                "pads": [0, 0, 0, 0], "dilations": [1, 1]}
+    have = {a.name for a in node.attribute}
+    for name, value in defaults.items():
+        if name not in have:
+            node.attribute.append(helper.make_attribute(name, value))
 
 
 def _check(node, model: ModelWrapper) -> None:
