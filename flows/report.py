@@ -50,10 +50,15 @@ def layer_rows(df) -> list[dict]:
                 thresholds_per_channel=spec.n_thres,
                 shared_thresholds=spec.shared,
             )
+        elif node.op_type == "SlidingWindow":
+            row.update(SIMD=spec.simd, kernel=[spec.k_h, spec.k_w],
+                       stride=[spec.stride_h, spec.stride_w], pads=list(spec.pads))
+        elif node.op_type == "StreamingMaxPool":
+            row.update(PE=spec.pe, pool=[spec.k_h, spec.k_w],
+                       stride=[spec.stride_h, spec.stride_w])
         else:
-            row.update(
-                in_elems=inst.get_nodeattr("in_elems"), out_elems=inst.get_nodeattr("out_elems")
-            )
+            row.update(in_elems=inst.get_nodeattr("in_elems"),
+                       out_elems=inst.get_nodeattr("out_elems"))
         rows.append(row)
     return rows
 
