@@ -112,6 +112,12 @@ class InferDataflowLayers(Transformation):
                 inst = getCustomOp(node)
                 _, h, w, c = model.get_tensor_shape(node.input[0])
                 pt, pl, pb, pr = inst.get_nodeattr("pad_amount")
+                if any((pt, pl, pb, pr)) and model.get_tensor_datatype(node.input[0]) == BIPOLAR:
+                    raise UnsupportedError(
+                        f"node '{node.name}': zero padding of a bipolar (1-bit) activation: the "
+                        "reference pads with 0, which a bipolar stream (+1/-1) cannot carry; "
+                        "use pads=0 or a signed activation of 2+ bits before padded convs"
+                    )
                 new = helper.make_node(
                     "SlidingWindow", [node.input[0]], [node.output[0]], domain=DOMAIN,
                     name=node.name, IFMChannels=int(c), IFMDim=[int(h), int(w)],
