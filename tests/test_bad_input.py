@@ -137,3 +137,56 @@ def test_clock_out_of_range(tmp_path, zoo_onnx, clock):
         text=True,
     )
     _assert_clean_failure(r, out, "pynq-z2", "MHz")
+
+
+def _cnn_variant(tmp_path, edit):
+    from onnx import helper as oh
+
+    from tests.conv_factory import small_cnn
+
+    m = small_cnn(0)
+    edit(m, oh)
+    p = tmp_path / "variant.onnx"
+    m.save(str(p))
+    return p
+
+
+def test_grouped_conv_is_rejected(tmp_path):
+    def edit(m, oh):
+        conv = m.get_nodes_by_op_type("Conv")[1]
+        conv.attribute.append(oh.make_attribute("group", 2))
+        w = m.find_producer(conv.input[1])
+        m.set_initializer(w.input[0], m.get_initializer(w.input[0])[:, :4])
+
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "group=2",
+                          "supported")
+
+
+def test_maxpool_ceil_mode_is_rejected(tmp_path):
+    def edit(m, oh):
+        mp = m.get_nodes_by_op_type("MaxPool")[0]
+        mp.attribute.append(oh.make_attribute("ceil_mode", 1))
+
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "MaxPool",
+                          "ceil_mode")
+
+
+def test_padding_a_bipolar_activation_is_rejected(tmp_path):
+    def edit(m, oh):
+        conv = m.get_nodes_by_op_type("Conv")[1]
+        for a in conv.attribute:
+            if a.name == "pads":
+                conv.attribute.remove(a)
+        conv.attribute.append(oh.make_attribute("pads", [1, 1, 1, 1]))
+        a1 = m.find_producer("a1")  # make the activation before it (via the pool) bipolar
+        bq = oh.make_node("BipolarQuant", [a1.input[0], a1.input[1]], list(a1.output),
+                          domain="qonnx.custom_op.general")
+        idx = list(m.graph.node).index(a1)
+        m.graph.node.remove(a1)
+        m.graph.node.insert(idx, bq)
+
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "bipolar",
+                          "padding")
