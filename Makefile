@@ -2,7 +2,7 @@
 PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-MODEL   ?= tfc-w1a1
+MODEL   ?= cnv-w1a1
 BOARD   ?= pynq-z2
 OUT     ?= build/$(MODEL)-$(BOARD)
 VERIFY  ?= 100

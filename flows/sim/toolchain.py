@@ -6,6 +6,7 @@ installed hls4ml package; we point g++ at them instead of copying them into this
 
 from __future__ import annotations
 
+import platform
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,10 @@ from flows.errors import ToolMissingError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HLS_LIBRARY_INCLUDE = REPO_ROOT / "hls" / "include"
 
-CXXFLAGS = ["-std=c++14", "-O2", "-fPIC", "-w"]
+# -mpopcnt: without it g++ calls libgcc's software popcount, the XNOR layers' inner loop.
+CXXFLAGS = ["-std=c++14", "-O2", "-fPIC", "-w"] + (
+    ["-mpopcnt"] if platform.machine() in ("x86_64", "AMD64") else []
+)
 
 
 @lru_cache(maxsize=1)
