@@ -34,10 +34,21 @@ class Board:
             )
 
 
-class _Zynq7000:
-    """Zynq-7000: PS7, 64-bit HP ports, FCLK0 up to 250 MHz in practice."""
+# The Zynq-7020 device (PYNQ-Z1 and PYNQ-Z2 carry the same part)
+XC7Z020 = {"part": "xc7z020clg400-1", "luts": 53200, "ffs": 106400, "bram18": 280, "dsps": 220}
 
-    ps = "zynq7"
-    hp_port_bits = 64
-    max_clock_mhz = 250.0
-    default_clock_mhz = 100.0
+
+def zynq7000_board(name: str, part: str, luts: int, ffs: int, bram18: int, dsps: int) -> Board:
+    """A Zynq-7000 board: PS7, 64-bit HP ports, PL clock 100 MHz by default, 250 at most."""
+    return Board(
+        name=name,
+        part=part,
+        ps="zynq7",
+        hp_port_bits=64,
+        default_clock_mhz=100.0,
+        max_clock_mhz=250.0,
+        luts=luts,
+        ffs=ffs,
+        bram18=bram18,
+        dsps=dsps,
+    )

@@ -24,32 +24,61 @@ def small_cnn(seed: int = 0, pad: int = 1, stride: int = 2, pool: int = 2) -> Mo
         return name
 
     def quant(x, out, scale, bits, signed, narrow=0):
-        nodes.append(helper.make_node(
-            "Quant", [x, const(out + "_s", scale), const(out + "_z", 0.0),
-                      const(out + "_b", float(bits))], [out], domain=Q, signed=signed,
-            narrow=narrow, rounding_mode="ROUND"))
+        nodes.append(
+            helper.make_node(
+                "Quant",
+                [
+                    x,
+                    const(out + "_s", scale),
+                    const(out + "_z", 0.0),
+                    const(out + "_b", float(bits)),
+                ],
+                [out],
+                domain=Q,
+                signed=signed,
+                narrow=narrow,
+                rounding_mode="ROUND",
+            )
+        )
         return out
 
     def bn(x, out, c):
-        nodes.append(helper.make_node(
-            "BatchNormalization", [x, const(out + "_g", rng.uniform(0.5, 1.5, c) *
-                                            rng.choice([-1, 1], c)),
-                                   const(out + "_bb", rng.normal(0, 1, c)),
-                                   const(out + "_m", rng.normal(0, 2, c)),
-                                   const(out + "_v", rng.uniform(4, 16, c))], [out]))
+        nodes.append(
+            helper.make_node(
+                "BatchNormalization",
+                [
+                    x,
+                    const(out + "_g", rng.uniform(0.5, 1.5, c) * rng.choice([-1, 1], c)),
+                    const(out + "_bb", rng.normal(0, 1, c)),
+                    const(out + "_m", rng.normal(0, 2, c)),
+                    const(out + "_v", rng.uniform(4, 16, c)),
+                ],
+                [out],
+            )
+        )
         return out
 
     x = quant("x", "xq", 2.0**-7, 8, 1)
     w1 = quant(const("w1", rng.normal(0, 1, (8, 3, 3, 3))), "w1q", 0.25, 4, 1, 1)
-    nodes.append(helper.make_node("Conv", [x, w1], ["c1"], kernel_shape=[3, 3],
-                                  pads=[pad] * 4, strides=[stride, stride]))
+    nodes.append(
+        helper.make_node(
+            "Conv", [x, w1], ["c1"], kernel_shape=[3, 3], pads=[pad] * 4, strides=[stride, stride]
+        )
+    )
     h = bn("c1", "bn1", 8)
     nodes.append(helper.make_node("Relu", [h], ["r1"]))
     h = quant("r1", "a1", 0.25, 4, 0)
-    nodes.append(helper.make_node("MaxPool", [h], ["p1"], kernel_shape=[pool, pool],
-                                  strides=[pool, pool]))
-    nodes.append(helper.make_node("BipolarQuant", [const("w2", rng.normal(0, 1, (6, 8, 2, 2))),
-                                                  const("w2s", 1.0)], ["w2q"], domain=Q))
+    nodes.append(
+        helper.make_node("MaxPool", [h], ["p1"], kernel_shape=[pool, pool], strides=[pool, pool])
+    )
+    nodes.append(
+        helper.make_node(
+            "BipolarQuant",
+            [const("w2", rng.normal(0, 1, (6, 8, 2, 2))), const("w2s", 1.0)],
+            ["w2q"],
+            domain=Q,
+        )
+    )
     nodes.append(helper.make_node("Conv", ["p1", "w2q"], ["c2"], kernel_shape=[2, 2]))
     h = bn("c2", "bn2", 6)
     h = quant(h, "a2", 0.5, 2, 1, 1)

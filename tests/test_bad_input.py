@@ -159,8 +159,7 @@ def test_grouped_conv_is_rejected(tmp_path):
         m.set_initializer(w.input[0], m.get_initializer(w.input[0])[:, :4])
 
     out = tmp_path / "o"
-    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "group=2",
-                          "supported")
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "group=2", "supported")
 
 
 def test_maxpool_ceil_mode_is_rejected(tmp_path):
@@ -169,8 +168,7 @@ def test_maxpool_ceil_mode_is_rejected(tmp_path):
         mp.attribute.append(oh.make_attribute("ceil_mode", 1))
 
     out = tmp_path / "o"
-    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "MaxPool",
-                          "ceil_mode")
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "MaxPool", "ceil_mode")
 
 
 def test_padding_a_bipolar_activation_is_rejected(tmp_path):
@@ -181,12 +179,15 @@ def test_padding_a_bipolar_activation_is_rejected(tmp_path):
                 conv.attribute.remove(a)
         conv.attribute.append(oh.make_attribute("pads", [1, 1, 1, 1]))
         a1 = m.find_producer("a1")  # make the activation before it (via the pool) bipolar
-        bq = oh.make_node("BipolarQuant", [a1.input[0], a1.input[1]], list(a1.output),
-                          domain="qonnx.custom_op.general")
+        bq = oh.make_node(
+            "BipolarQuant",
+            [a1.input[0], a1.input[1]],
+            list(a1.output),
+            domain="qonnx.custom_op.general",
+        )
         idx = list(m.graph.node).index(a1)
         m.graph.node.remove(a1)
         m.graph.node.insert(idx, bq)
 
     out = tmp_path / "o"
-    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "bipolar",
-                          "padding")
+    _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "bipolar", "padding")

@@ -57,8 +57,9 @@ def test_weight_layout_matches_window_order(cnn):
     k, c = 3, 3
     order = np.arange(k * k * c).reshape(k, k, c).transpose(2, 0, 1).ravel()
     m1.set_initializer(wq.input[0], w[order])
-    outs = [execute_onnx(m, {m.graph.input[0].name: x[:1]})[m.graph.output[0].name]
-            for m in (m0, m1)]
+    outs = [
+        execute_onnx(m, {m.graph.input[0].name: x[:1]})[m.graph.output[0].name] for m in (m0, m1)
+    ]
     assert not np.array_equal(*outs)
 
 
