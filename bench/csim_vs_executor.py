@@ -1,12 +1,13 @@
 """Print C-simulation images/s (host driver, csim backend) against the QONNX executor's
 images/s on the same inputs, measured in the same run.
 
-    python bench/csim_vs_executor.py --model tfc-w1a1 [--batch 256]
+    python bench/csim_vs_executor.py --model cnv-w1a1 --batch 64
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +46,9 @@ def main() -> None:
     print(f"C-sim (driver, csim backend, wall): {a.batch / csim_s:10.1f} images/s")
     print(f"QONNX executor (execute_onnx, wall): {a.batch / ref_s:10.1f} images/s")
     print(f"ratio C-sim / executor: {ref_s / csim_s:.2f}x; bit-identical outputs {same}/{a.batch}")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {own:.0f} MiB (this process), {kids:.0f} MiB (g++)")
 
 
 if __name__ == "__main__":
