@@ -32,6 +32,7 @@ from flows.fold import apply_folding_file, fold
 from flows.frontend import import_model, load_model
 from flows.partition import split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
+from flows.passes.choose_requantization import ChooseRequantization
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.insert_dwc import InsertDWC
@@ -88,7 +89,7 @@ def step_integerize(ctx: BuildContext) -> None:
 
 
 def step_dataflow(ctx: BuildContext) -> None:
-    ctx.model = ctx.model.transform(InferDataflowLayers())
+    ctx.model = ctx.model.transform(InferDataflowLayers()).transform(ChooseRequantization())
 
 
 def step_partition(ctx: BuildContext) -> None:

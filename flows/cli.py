@@ -104,8 +104,11 @@ def build(
             f"{t['resources']}"
         )
         if not t["fits_board"]:
-            click.echo(f"warning: the estimated resources exceed {r['board']}'s "
-                       f"{t['board_budget']} even at the least parallel folding", err=True)
+            click.echo(
+                f"warning: the estimated resources exceed {r['board']}'s "
+                f"{t['board_budget']} even at the least parallel folding",
+                err=True,
+            )
         v = r.get("verification")
         if v:
             click.echo(_verify_line(v))

@@ -40,7 +40,7 @@ def layer_rows(df) -> list[dict]:
                 weight_dtype=spec.wdt.name,
                 acc_dtype=spec.acc_dt.name,
                 mac=mac_kind(spec),
-                requant="thresholds" if spec.n_thres else "none (accumulator out)",
+                requant=_requant(spec),
                 thresholds_per_channel=spec.n_thres,
             )
         elif node.op_type == "Thresholding":
@@ -51,16 +51,29 @@ def layer_rows(df) -> list[dict]:
                 shared_thresholds=spec.shared,
             )
         elif node.op_type == "SlidingWindow":
-            row.update(SIMD=spec.simd, kernel=[spec.k_h, spec.k_w],
-                       stride=[spec.stride_h, spec.stride_w], pads=list(spec.pads))
+            row.update(
+                SIMD=spec.simd,
+                kernel=[spec.k_h, spec.k_w],
+                stride=[spec.stride_h, spec.stride_w],
+                pads=list(spec.pads),
+            )
         elif node.op_type == "StreamingMaxPool":
-            row.update(PE=spec.pe, pool=[spec.k_h, spec.k_w],
-                       stride=[spec.stride_h, spec.stride_w])
+            row.update(PE=spec.pe, pool=[spec.k_h, spec.k_w], stride=[spec.stride_h, spec.stride_w])
         else:
-            row.update(in_elems=inst.get_nodeattr("in_elems"),
-                       out_elems=inst.get_nodeattr("out_elems"))
+            row.update(
+                in_elems=inst.get_nodeattr("in_elems"), out_elems=inst.get_nodeattr("out_elems")
+            )
         rows.append(row)
     return rows
+
+
+def _requant(spec) -> str:
+    if spec.n_thres == 0:
+        return "none (accumulator out)"
+    if spec.requant == "shift":
+        rnd = "round half to even" if spec.rne else "floor"
+        return f"shift by {spec.shift}, {rnd}, clip (exact: equals the thresholds)"
+    return f"thresholds ({spec.n_thres} per channel, {spec.n_thres * spec.mh} in all)"
 
 
 def build_report(ctx) -> dict:

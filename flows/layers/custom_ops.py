@@ -8,5 +8,11 @@ from flows.layers.reshape.node import StreamReshape
 from flows.layers.sliding_window.node import SlidingWindow
 from flows.layers.thresholding.node import Thresholding
 
-__all__ = ["MVAU", "SlidingWindow", "StreamingDWC", "StreamingMaxPool", "StreamReshape",
-           "Thresholding"]
+__all__ = [
+    "MVAU",
+    "SlidingWindow",
+    "StreamingDWC",
+    "StreamingMaxPool",
+    "StreamReshape",
+    "Thresholding",
+]

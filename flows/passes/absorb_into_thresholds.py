@@ -14,6 +14,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from flows.chains import follow_chain
 from flows.datatypes import BIPOLAR, signed_type_holding
 from flows.errors import UnsupportedError
+from flows.layers.mvau.requant import accumulator_bounds
 from flows.quantizers import is_quantizer, quantized_weight_integers, read_quantizer
 from flows.thresholds import ChainEvaluator, compute_thresholds
 
@@ -30,12 +31,6 @@ def weight_scale_per_channel(scale: np.ndarray, mw: int, mh: int, where: str) ->
             "supports per-tensor and per-output-channel weight scales"
         )
     return full[0].astype(np.float32)
-
-
-def accumulator_bounds(w: np.ndarray, xlo: int, xhi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact per-channel bounds of ``x @ w`` for x in [xlo, xhi]^MW (w is [MW, MH] int)."""
-    a, b = w * xlo, w * xhi
-    return np.minimum(a, b).sum(axis=0), np.maximum(a, b).sum(axis=0)
 
 
 class AbsorbIntoThresholds(Transformation):
@@ -112,12 +107,22 @@ class AbsorbIntoThresholds(Transformation):
             nchw = lead is not None and lead.op_type == "Transpose" and _perm(lead) == TO_NCHW
             ev_nodes = chain.nodes[1:] if nchw else chain.nodes
             ev_in = lead.output[0] if nchw else mm.output[0]
-            ev = ChainEvaluator(model, ev_nodes, chain.quantizer, yq, ev_in, mh, n_thres,
-                                to_float, layout_shape=(mh, 1, 1) if nchw else None)
+            ev = ChainEvaluator(
+                model,
+                ev_nodes,
+                chain.quantizer,
+                yq,
+                ev_in,
+                mh,
+                n_thres,
+                to_float,
+                layout_shape=(mh, 1, 1) if nchw else None,
+            )
             res = compute_thresholds(ev, acc_lo, acc_hi, f"node '{mm.name}'")
             w_int = np.where(res.negate[None, :], -w_int, w_int)
             t_name = model.make_new_valueinfo_name()
-            model.set_initializer(t_name, res.thresholds.astype(np.float32))
+            # float64: thresholds are exact integers beyond float32's 2^24
+            model.set_initializer(t_name, res.thresholds.astype(np.float64))
             y_int = model.make_new_valueinfo_name()
             new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
             new.append(

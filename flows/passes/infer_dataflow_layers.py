@@ -119,16 +119,24 @@ class InferDataflowLayers(Transformation):
                         "use pads=0 or a signed activation of 2+ bits before padded convs"
                     )
                 new = helper.make_node(
-                    "SlidingWindow", [node.input[0]], [node.output[0]], domain=DOMAIN,
-                    name=node.name, IFMChannels=int(c), IFMDim=[int(h), int(w)],
+                    "SlidingWindow",
+                    [node.input[0]],
+                    [node.output[0]],
+                    domain=DOMAIN,
+                    name=node.name,
+                    IFMChannels=int(c),
+                    IFMDim=[int(h), int(w)],
                     ConvKernelDim=list(inst.get_nodeattr("kernel_size")),
-                    Stride=list(inst.get_nodeattr("stride")), Pads=[pt, pl, pb, pr], SIMD=1,
+                    Stride=list(inst.get_nodeattr("stride")),
+                    Pads=[pt, pl, pb, pr],
+                    SIMD=1,
                     dtype=model.get_tensor_datatype(node.input[0]).name,
                 )
                 return _replace(model, node, new), True
-            if node.op_type == "MaxPoolNHWC" and model.get_tensor_datatype(
-                node.input[0]
-            ).is_integer():
+            if (
+                node.op_type == "MaxPoolNHWC"
+                and model.get_tensor_datatype(node.input[0]).is_integer()
+            ):
                 inst = getCustomOp(node)
                 if any(inst.get_nodeattr("pads")) or inst.get_nodeattr("ceil_mode"):
                     raise UnsupportedError(
@@ -137,10 +145,16 @@ class InferDataflowLayers(Transformation):
                     )
                 _, h, w, c = model.get_tensor_shape(node.input[0])
                 new = helper.make_node(
-                    "StreamingMaxPool", [node.input[0]], [node.output[0]], domain=DOMAIN,
-                    name=node.name, NumChannels=int(c), IFMDim=[int(h), int(w)],
+                    "StreamingMaxPool",
+                    [node.input[0]],
+                    [node.output[0]],
+                    domain=DOMAIN,
+                    name=node.name,
+                    NumChannels=int(c),
+                    IFMDim=[int(h), int(w)],
                     PoolDim=list(inst.get_nodeattr("kernel_shape")),
-                    Stride=list(inst.get_nodeattr("strides")), PE=1,
+                    Stride=list(inst.get_nodeattr("strides")),
+                    PE=1,
                     dtype=model.get_tensor_datatype(node.input[0]).name,
                 )
                 return _replace(model, node, new), True
@@ -149,8 +163,12 @@ class InferDataflowLayers(Transformation):
                 if prod is not None and prod.domain == DOMAIN:
                     out_shape = model.get_tensor_shape(node.output[0])
                     new = helper.make_node(
-                        "StreamReshape", [node.input[0]], [node.output[0]], domain=DOMAIN,
-                        name=node.name, out_shape=[int(d) for d in out_shape[1:]],
+                        "StreamReshape",
+                        [node.input[0]],
+                        [node.output[0]],
+                        domain=DOMAIN,
+                        name=node.name,
+                        out_shape=[int(d) for d in out_shape[1:]],
                         dtype=model.get_tensor_datatype(node.input[0]).name,
                     )
                     return _replace(model, node, new), True

@@ -73,7 +73,7 @@ class InputQuantToThresholds(Transformation):
         if np.all(thr == thr[:1]):
             thr = thr[:1]  # one shared row: the hardware stores it once
         t_name = model.make_new_valueinfo_name()
-        model.set_initializer(t_name, thr.astype(np.float32))
+        model.set_initializer(t_name, thr.astype(np.float64))
         y_int = model.make_new_valueinfo_name()
         s_name = model.make_new_valueinfo_name()
         model.set_initializer(s_name, q.scale.astype(np.float32))

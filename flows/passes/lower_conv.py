@@ -57,8 +57,13 @@ class LowerConvToMatMul(Transformation):
 def _explicit_defaults(node, model: ModelWrapper) -> None:
     """qonnx's lowering reads every Conv attribute; ONNX lets most of them default."""
     w = model.get_tensor_shape(node.input[1])
-    defaults = {"group": 1, "kernel_shape": list(w[2:]), "strides": [1, 1],
-                "pads": [0, 0, 0, 0], "dilations": [1, 1]}
+    defaults = {
+        "group": 1,
+        "kernel_shape": list(w[2:]),
+        "strides": [1, 1],
+        "pads": [0, 0, 0, 0],
+        "dilations": [1, 1],
+    }
     have = {a.name for a in node.attribute}
     for name, value in defaults.items():
         if name not in have:

@@ -26,8 +26,9 @@ class StreamingMaxPool(CustomOp):
         h, w = g("IFMDim")
         kh, kw = g("PoolDim")
         sh, sw = g("Stride")
-        return MaxPoolSpec(self.onnx_node.name, g("NumChannels"), h, w, kh, kw, sh, sw, g("PE"),
-                           dt(g("dtype")))
+        return MaxPoolSpec(
+            self.onnx_node.name, g("NumChannels"), h, w, kh, kw, sh, sw, g("PE"), dt(g("dtype"))
+        )
 
     def make_shape_compatible_op(self, model):
         s = self.spec()

@@ -12,7 +12,11 @@ def maxpool(x: np.ndarray, s: MaxPoolSpec) -> np.ndarray:
     out = None
     for ky in range(s.k_h):
         for kx in range(s.k_w):
-            v = x[:, ky : ky + s.stride_h * (s.ofm_h - 1) + 1 : s.stride_h,
-                  kx : kx + s.stride_w * (s.ofm_w - 1) + 1 : s.stride_w, :]
+            v = x[
+                :,
+                ky : ky + s.stride_h * (s.ofm_h - 1) + 1 : s.stride_h,
+                kx : kx + s.stride_w * (s.ofm_w - 1) + 1 : s.stride_w,
+                :,
+            ]
             out = v if out is None else np.maximum(out, v)
     return out

@@ -48,7 +48,10 @@ def resources(s: MvauSpec) -> dict[str, int]:
         compute = lanes * wb * ib + s.pe * acc_bits * 2
     else:
         compute = s.pe * acc_bits * 2
-    thresh = s.pe * acc_bits * max(s.n_thres, 0)
+    if s.requant == "shift":  # adder, shift, rounding fix-up and clamp
+        thresh = s.pe * acc_bits * 3
+    else:  # one comparator per threshold
+        thresh = s.pe * acc_bits * max(s.n_thres, 0)
     width = s.simd * wb
     depth = s.nf * s.sf
     mem_bits = width * depth

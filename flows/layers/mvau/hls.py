@@ -8,6 +8,8 @@ import numpy as np
 
 from boards.driver.packing import pack_words_as_hex, to_storage
 from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.errors import LayerError
+from flows.layers.mvau.requant import accumulator_bounds, shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 
 
@@ -38,6 +40,8 @@ class MvauHls:
     reps: int
     in_width: int
     out_width: int
+    requant_shift: int = -1  # >= 0: shift requantization, thresholds hold one offset each
+    requant_rne: bool = False
 
 
 def hardware_thresholds(s: MvauSpec, t: np.ndarray) -> np.ndarray:
@@ -64,7 +68,22 @@ def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
             col = wst[:, nf * s.pe + p]
             words.extend(pack_words_as_hex(col, wbits, s.simd))
         weights.append(words)
-    if s.n_thres > 0 and t is not None:
+    shift = -1
+    if s.requant == "shift" and t is not None:
+        lo_acc, hi_acc = accumulator_bounds(w, int(s.idt.min()), int(s.idt.max()))
+        enc = shift_encoding(t, lo_acc, hi_acc, s.out_bias)
+        if enc is None:  # the pass chose it; the same inputs must give the same answer
+            raise LayerError(f"MVAU '{s.name}': shift requantization no longer matches")
+        shift = enc.shift
+        off = enc.offset
+        acc_bits = signed_type_holding(
+            min(int(lo_acc.min()), int(off.min())), max(int(hi_acc.max()), int(off.max()))
+        ).bitwidth()
+        thr = [[[int(off[nf * s.pe + p])] for nf in range(s.nf)] for p in range(s.pe)]
+        out_bits = s.odt.bitwidth()
+        out_kind = kind(s.odt)
+        out_bias = s.out_bias
+    elif s.n_thres > 0 and t is not None:
         ht = hardware_thresholds(s, t)
         lo = min(int(ht.min()), 0)
         hi = max(int(ht.max()), 1)
@@ -103,4 +122,6 @@ def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
         reps=s.pixels,
         in_width=s.simd * s.idt.bitwidth(),
         out_width=s.pe * out_bits,
+        requant_shift=shift,
+        requant_rne=bool(s.rne) if shift >= 0 else False,
     )

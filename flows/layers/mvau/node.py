@@ -28,6 +28,10 @@ class MVAU(CustomOp):
             "out_bias": ("i", False, 0),
             "out_step": ("i", False, 1),
             "pixels": ("i", False, 1),
+            # hardware encoding of the thresholds: "thresholds" or "shift" (see requant.py)
+            "requant": ("s", False, "thresholds"),
+            "shift": ("i", False, -1),
+            "rne": ("i", False, 0),
             # provenance: the reference tensor this layer's integers reproduce
             "ref_tensor": ("s", False, ""),
             "ref_scale": ("floats", False, []),
@@ -49,6 +53,9 @@ class MVAU(CustomOp):
             out_bias=g("out_bias"),
             out_step=g("out_step"),
             pixels=g("pixels"),
+            requant=g("requant"),
+            shift=g("shift"),
+            rne=bool(g("rne")),
         )
 
     def make_shape_compatible_op(self, model):

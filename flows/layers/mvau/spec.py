@@ -31,6 +31,9 @@ class MvauSpec:
     out_bias: int
     out_step: int
     pixels: int = 1
+    requant: str = "thresholds"  # or "shift": same function, cheaper hardware
+    shift: int = -1
+    rne: bool = False
 
     @property
     def xnor(self) -> bool:
@@ -56,6 +59,8 @@ class MvauSpec:
         for what, d in (("input", self.idt), ("weight", self.wdt), ("output", self.odt)):
             if not d.is_integer():
                 raise LayerError(f"{where}: {what} datatype {d.name} is not an integer type")
+        if self.requant not in ("thresholds", "shift"):
+            raise LayerError(f"{where}: unknown requantization '{self.requant}'")
         if self.acc_dt.bitwidth() > 32:
             raise LayerError(
                 f"{where}: the accumulator needs {self.acc_dt.bitwidth()} bits; at most 32 are "

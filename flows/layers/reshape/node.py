@@ -26,5 +26,3 @@ class StreamReshape(CustomOp):
 
     def verify_node(self):
         return []
-
-

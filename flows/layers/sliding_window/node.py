@@ -27,8 +27,19 @@ class SlidingWindow(CustomOp):
         h, w = g("IFMDim")
         kh, kw = g("ConvKernelDim")
         sh, sw = g("Stride")
-        return SlidingWindowSpec(self.onnx_node.name, g("IFMChannels"), h, w, kh, kw, sh, sw,
-                                 tuple(g("Pads")), g("SIMD"), dt(g("dtype")))
+        return SlidingWindowSpec(
+            self.onnx_node.name,
+            g("IFMChannels"),
+            h,
+            w,
+            kh,
+            kw,
+            sh,
+            sw,
+            tuple(g("Pads")),
+            g("SIMD"),
+            dt(g("dtype")),
+        )
 
     def make_shape_compatible_op(self, model):
         s = self.spec()
@@ -46,6 +57,3 @@ class SlidingWindow(CustomOp):
     def verify_node(self):
         self.spec().validate()
         return []
-
-
-

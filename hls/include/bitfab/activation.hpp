@@ -51,6 +51,49 @@ struct MultiThreshold {
   }
 };
 
+/// Shift requantization: out = clip(R((v + off) / 2^SHIFT), OUT_BIAS, OUT_BIAS + N_THRES),
+/// R = floor, or round-half-to-even when RNE.
+///
+/// The compiler chooses it only where it reproduces the layer's exact thresholds on the whole
+/// accumulator range (flows/layers/mvau/requant.py), so it computes the same function as
+/// MultiThreshold with one adder, a shift, a rounding fix-up and a clamp per PE.
+/// \tparam N_THRES  number of output steps (levels - 1)
+/// \tparam SHIFT    the shift k
+/// \tparam RNE      round half to even (else floor)
+/// \tparam OUT_BIAS lowest output value
+/// \tparam OUT_KIND Unsigned or Signed
+/// \tparam OUT_BITS bits of the output field
+template <unsigned N_THRES, unsigned SHIFT, bool RNE, int OUT_BIAS, Kind OUT_KIND,
+          unsigned OUT_BITS>
+struct ShiftRequant {
+  static_assert(N_THRES >= 1, "ShiftRequant needs at least two output levels");
+  static_assert(SHIFT < 32, "ShiftRequant: SHIFT must be below 32");
+  /// \tparam V value type (ap_int or native integer)
+  /// \tparam T offset type (ap_int)
+  template <class V, class T>
+  static ap_uint<OUT_BITS> apply(const V& v, const T (&off)[1]) {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
+    const int64_t d = detail::to_native(v) + detail::to_native(off[0]);
+    int64_t q = d >> SHIFT;  // arithmetic shift: floor division by 2^SHIFT
+    if (RNE && SHIFT > 0) {
+      const int64_t r = d & ((int64_t(1) << SHIFT) - 1), half = int64_t(1) << (SHIFT - 1);
+      q += (r > half) || (r == half && (q & 1));
+    }
+#else
+    const ap_int<64> d = ap_int<64>(v) + ap_int<64>(off[0]);
+    ap_int<64> q = d >> SHIFT;
+    if (RNE && SHIFT > 0) {
+      const ap_int<64> r = d & ((ap_int<64>(1) << SHIFT) - 1), half = ap_int<64>(1) << (SHIFT - 1);
+      if (r > half || (r == half && q[0])) q++;
+    }
+#endif
+    if (q < OUT_BIAS) q = OUT_BIAS;
+    if (q > OUT_BIAS + (long long)N_THRES) q = OUT_BIAS + N_THRES;
+    return encode<OUT_KIND, OUT_BITS>(int(q));
+  }
+};
+
 /// Identity activation: the value itself, as OUT_BITS two's complement (truncated to the low
 /// OUT_BITS bits; the compiler sizes OUT_BITS so nothing is lost).
 /// \tparam OUT_BITS bits of the output field

@@ -232,11 +232,29 @@ struct MacDot {
   }
 };
 
+/// REQUANT_SHIFT of a config, -1 (thresholds) when the config does not define it.
+template <class CFG, class = void>
+struct requant_shift {
+  static constexpr int value = -1;
+};
+/// \copydoc requant_shift
+template <class CFG>
+struct requant_shift<CFG, decltype(void(CFG::REQUANT_SHIFT))> {
+  static constexpr int value = CFG::REQUANT_SHIFT;
+};
+
+/// Entries per channel in the thresholds argument: N_THRES, or 1 (the offset) in shift mode.
+template <class CFG>
+constexpr unsigned thres_per_channel() {
+  return requant_shift<CFG>::value >= 0 ? 1 : (CFG::N_THRES > 0 ? CFG::N_THRES : 1);
+}
+
 /// Output stage of mvau(): thresholds when N_THRES > 0, pass-through otherwise.
 /// \tparam CFG mvau configuration
 /// \tparam Dot accumulation policy (XnorPopcount or MacDot)
 /// \tparam HAS_THRES CFG::N_THRES > 0
-template <class CFG, class Dot, bool HAS_THRES = (CFG::N_THRES > 0)>
+template <class CFG, class Dot, bool HAS_THRES = (CFG::N_THRES > 0),
+          bool SHIFT = (requant_shift<CFG>::value >= 0)>
 struct MvauOutput {
   typedef MultiThreshold<CFG::N_THRES, CFG::OUT_BIAS, CFG::OUT_KIND, CFG::OUT_BITS> Act;
   static ap_uint<CFG::OUT_BITS> field(const typename Dot::acc_t& acc,
@@ -248,7 +266,20 @@ struct MvauOutput {
 
 /// \copydoc MvauOutput
 template <class CFG, class Dot>
-struct MvauOutput<CFG, Dot, false> {
+struct MvauOutput<CFG, Dot, true, true> {
+  typedef ShiftRequant<CFG::N_THRES, unsigned(requant_shift<CFG>::value), bool(CFG::REQUANT_RNE),
+                       CFG::OUT_BIAS, CFG::OUT_KIND, CFG::OUT_BITS>
+      Act;
+  static ap_uint<CFG::OUT_BITS> field(const typename Dot::acc_t& acc,
+                                      const ap_int<CFG::ACC_BITS> (&t0)[1]) {
+#pragma HLS INLINE
+    return Act::apply(acc, t0);
+  }
+};
+
+/// \copydoc MvauOutput
+template <class CFG, class Dot, bool SHIFT>
+struct MvauOutput<CFG, Dot, false, SHIFT> {
   static ap_uint<CFG::OUT_BITS> field(const typename Dot::acc_t& acc,
                                       const ap_int<CFG::ACC_BITS> (&)[1]) {
 #pragma HLS INLINE
@@ -284,7 +315,7 @@ void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
           const ap_uint<CFG::SIMD * CFG::W_BITS>
               weights[CFG::PE][(CFG::MH / CFG::PE) * (CFG::MW / CFG::SIMD)],
           const ap_int<CFG::ACC_BITS> thresholds[CFG::PE][CFG::MH / CFG::PE]
-                                                [CFG::N_THRES > 0 ? CFG::N_THRES : 1],
+                                                [detail::thres_per_channel<CFG>()],
           unsigned reps) {
 #pragma HLS INLINE off
   static_assert(CFG::SIMD >= 1 && CFG::PE >= 1, "SIMD and PE must be at least 1");
