@@ -32,6 +32,7 @@ from flows.fold import apply_folding_file, fold
 from flows.frontend import import_model, load_model
 from flows.partition import split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
+from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
 from flows.passes.choose_requantization import ChooseRequantization
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
@@ -83,7 +84,7 @@ def step_integerize(ctx: BuildContext) -> None:
     m = m.transform(GiveUniqueNodeNames())  # qonnx's lowering leaves its new nodes unnamed
     m = m.transform(AbsorbIntoThresholds())
     m = m.transform(InputQuantToThresholds())
-    m = m.transform(RemoveScaleRoundTrips())
+    m = m.transform(RemoveScaleRoundTrips()).transform(AbsorbReluIntoThresholds())
     m = m.transform(CancelTransposes()).transform(MaxPoolToNHWC())
     ctx.model = m.transform(AbsorbTransposeIntoFlatten())
 

@@ -222,7 +222,10 @@ def _first_bad_layer(
         if "ref_scale" in attrs:
             scale = np.asarray(list(attrs["ref_scale"].floats), np.float64)
         else:
-            scale = np.asarray(read_quantizer(ref, ref.find_producer(rt)).scale, np.float64)
+            prod = ref.find_producer(rt)
+            while prod is not None and prod.op_type == "Relu":  # Relu after the quantizer
+                prod = ref.find_producer(prod.input[0])
+            scale = np.asarray(read_quantizer(ref, prod).scale, np.float64)
         got = np.rint(dctx[node.output[0]]).astype(np.int64)
         want = np.rint(np.asarray(ctx[rt], np.float64) / scale).astype(np.int64)
         if not np.array_equal(want.reshape(got.shape), got):

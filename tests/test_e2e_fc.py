@@ -48,9 +48,8 @@ def test_lfc_zoo_verifies(built, name):
     assert v["status"] == "pass", v
 
 
-# Multi-output graphs and Relu after a quantizer are rejected with a clear error (see
-# test_bad_input); every other kind must verify.
-FOREIGN = sorted(k for k in qf.FACTORIES if k not in ("gemm_bias_topk_both", "quant_then_relu"))
+# Multi-output graphs are rejected with a clear error; every other kind must verify.
+FOREIGN = sorted(k for k in qf.FACTORIES if k != "gemm_bias_topk_both")
 
 
 @pytest.mark.parametrize("kind", FOREIGN)

@@ -125,3 +125,19 @@ def test_decreasing_channels_get_negated_weights(zoo_onnx):
     m0.set_initializer(bn.input[1], gamma)
     m1 = m0.transform(AbsorbIntoThresholds())
     _same_outputs(m0, m1, draw_inputs(m0, 12, seed=3))
+
+
+def test_absorb_relu_into_thresholds(tmp_path):
+    from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
+    from tests import qonnx_factory as qf
+
+    p = tmp_path / "qtr.onnx"
+    qf.FACTORIES["quant_then_relu"](0).save(str(p))
+    m0 = import_model(p)
+    m2 = m0.transform(AbsorbIntoThresholds()).transform(RemoveScaleRoundTrips())
+    assert m2.get_nodes_by_op_type("Relu")
+    m3 = m2.transform(AbsorbReluIntoThresholds())
+    assert not m3.get_nodes_by_op_type("Relu")
+    for mt in m3.get_nodes_by_op_type("MultiThreshold"):
+        assert getCustomOp(mt).get_nodeattr("out_bias") >= 0
+    _same_outputs(m2, m3, draw_inputs(m0, 12, seed=4))

@@ -188,7 +188,8 @@ class AbsorbIntoThresholds(Transformation):
 
 # Ops that move values without changing them (and MaxPool, which commutes with a positive
 # scale): integers pass through them unchanged.
-LAYOUT_OPS = ("Reshape", "Flatten", "Identity", "Transpose", "Im2Col", "MaxPool")
+LAYOUT_OPS = ("Reshape", "Flatten", "Identity", "Transpose", "Im2Col", "MaxPool", "Relu")
+MONOTONE_OPS = ("MaxPool", "Relu")  # commute with a positive scale only
 TO_NCHW = (0, 3, 1, 2)
 
 
@@ -215,8 +216,11 @@ def _integerize_input(model: ModelWrapper, mm, xq_node, xq) -> str:
     """Insert ``Div(s_x)`` right after the quantizer so the layout ops in front of the MatMul
     (transposes, sliding window, pooling) carry the integers; returns the MatMul's input."""
     _, path = _layout_path(model, mm.input[0])
-    if any(n.op_type == "MaxPool" for n in path) and np.any(xq.scale <= 0):
-        raise UnsupportedError(f"node '{xq.node_name}': MaxPool after a non-positive scale")
+    if any(n.op_type in MONOTONE_OPS for n in path) and np.any(xq.scale <= 0):
+        raise UnsupportedError(
+            f"node '{xq.node_name}': MaxPool/Relu after a non-positive scale cannot be moved "
+            "into the integer domain"
+        )
     for n in path:
         if len(model.find_consumers(n.output[0])) != 1:
             raise UnsupportedError(f"node '{n.name}': its output feeds several nodes")
