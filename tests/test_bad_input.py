@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+
+import numpy as np
 import sys
 
 import pytest
@@ -191,3 +193,35 @@ def test_padding_a_bipolar_activation_is_rejected(tmp_path):
 
     out = tmp_path / "o"
     _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "bipolar", "padding")
+
+
+def test_zero_point_is_rejected(tmp_path):
+    from tests.int_factory import shift_mlp
+
+    m = shift_mlp(0)
+    m.set_initializer("h1_z", np.asarray(3.0, np.float32))
+    p = tmp_path / "zp.onnx"
+    m.save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "zero point", "symmetric")
+
+
+def test_too_wide_activation_is_rejected(tmp_path):
+    from tests.int_factory import shift_mlp
+
+    m = shift_mlp(0, abits=16)
+    p = tmp_path / "wide.onnx"
+    m.save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "16-bit activation", "at most 12-bit")
+
+
+def test_accumulator_wider_than_32_bits_is_rejected(tmp_path):
+    from tests.int_factory import shift_mlp
+
+    m = shift_mlp(0, wbits=24)
+    m.set_initializer("xq_b", np.asarray(16.0, np.float32))
+    p = tmp_path / "acc.onnx"
+    m.save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, "accumulator needs", "at most 32")

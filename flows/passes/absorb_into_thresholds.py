@@ -33,6 +33,10 @@ def weight_scale_per_channel(scale: np.ndarray, mw: int, mh: int, where: str) ->
     return full[0].astype(np.float32)
 
 
+MAX_ACC_BITS = 32  # widest accumulator the MVAU kernel holds
+MAX_ACT_BITS = 12  # 4095 thresholds per channel; wider activations are impractical
+
+
 class AbsorbIntoThresholds(Transformation):
     """Turn ``Quant_x -> MatMul(Quant_w) -> chain -> Quant_y`` into an integer layer.
 
@@ -87,6 +91,13 @@ class AbsorbIntoThresholds(Transformation):
         to_float = np.float64(xq.scale.ravel()[0]) * s_w.astype(np.float64)
         xlo, xhi = xq.qmin, xq.qmax
         acc_lo, acc_hi = accumulator_bounds(w_int, xlo, xhi)
+        acc_bits = signed_type_holding(int(acc_lo.min()) - 1, int(acc_hi.max()) + 1).bitwidth()
+        if acc_bits > MAX_ACC_BITS:
+            raise UnsupportedError(
+                f"node '{mm.name}': the accumulator needs {acc_bits} bits for {xq.dtype.name} "
+                f"inputs, {wq.dtype.name} weights and {mw} terms; at most {MAX_ACC_BITS} are "
+                "supported: use narrower weights or activations"
+            )
         chain = follow_chain(model, mm.output[0])
 
         x_int = _integerize_input(model, mm, xq_node, xq)
@@ -101,6 +112,12 @@ class AbsorbIntoThresholds(Transformation):
                     f"node '{yq.node_name}': activation zero points are not supported"
                 )
             n_thres = len(yq.levels()) - 1
+            if yq.bits > MAX_ACT_BITS:
+                raise UnsupportedError(
+                    f"node '{yq.node_name}': a {yq.bits}-bit activation needs {n_thres} "
+                    f"thresholds per channel; at most {MAX_ACT_BITS}-bit activations are "
+                    "supported"
+                )
             # A conv's MatMul is channels last; its chain starts by transposing back to NCHW,
             # which on a [K, C, 1, 1] probe is the identity: evaluate the rest of the chain.
             lead = chain.nodes[0] if chain.nodes else None
