@@ -21,10 +21,11 @@ with warnings.catch_warnings():
     # Brevitas warns at import time about optional CUDA kernels that a CPU flow never uses.
     warnings.simplefilter("ignore")
     from brevitas.core.restrict_val import RestrictValueType
-    from brevitas.nn import QuantIdentity
-    from brevitas_examples.bnn_pynq.models.CNV import CNV
+    from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
+    from brevitas.quant import Int8WeightPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
+    from brevitas_examples.bnn_pynq.models.CNV import CNV, CNV_OUT_CH_POOL, KERNEL_SIZE, POOL_SIZE
     from brevitas_examples.bnn_pynq.models.common import CommonActQuant
-    from brevitas_examples.bnn_pynq.models.FC import FC
+    from brevitas_examples.bnn_pynq.models.FC import DROPOUT, FC
     from brevitas_examples.bnn_pynq.models.tensor_norm import TensorNorm
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,10 @@ class ZooModel:
 
     ``input_shape`` has batch 1 and is NCHW; the network takes float input in [0, 1] and does its
     own ``2x - 1`` preprocessing. ``hidden`` is the hidden layer widths (for CNV: the six conv
-    channel counts, then the two FC widths).
+    channel counts, then the two FC widths). ``quant`` names the quantizer family: ``"bnn"`` is
+    BNN-PYNQ's constant-scale quantizers (the ``bnn_pynq`` classes as they are), ``"fixed_point"``
+    is Brevitas' power-of-two fixed-point ones (``Int8WeightPerTensorFixedPoint`` weights,
+    ``QuantReLU`` with ``Uint8ActPerTensorFixedPoint`` activations, at the entry's bit widths).
     """
 
     name: str
@@ -52,6 +56,7 @@ class ZooModel:
     input_shape: tuple[int, ...]
     num_classes: int
     hidden: tuple[int, ...]
+    quant: str = "bnn"
 
 
 _FC_HIDDEN = {"tfc": (64, 64, 64), "sfc": (256, 256, 256), "lfc": (1024, 1024, 1024)}
@@ -60,6 +65,13 @@ _FC_HIDDEN = {"tfc": (64, 64, 64), "sfc": (256, 256, 256), "lfc": (1024, 1024, 1
 _FC_IN_BITS = {(1, 1): 1, (1, 2): 2, (2, 2): 2}
 _CNV_HIDDEN = (64, 64, 128, 128, 256, 256, 512, 512)
 _BITS = ((1, 1), (1, 2), (2, 2))
+#: (topology, W, A) of the power-of-two fixed-point entries; all have an 8-bit Q1.7 input.
+_FIXED_POINT = (("tfc", 8, 8), ("cnv", 8, 8), ("cnv", 4, 4), ("digits", 8, 8))
+_SHAPES = {
+    "tfc": ("mnist", (1, 1, 28, 28), _FC_HIDDEN["tfc"]),
+    "cnv": ("cifar10", (1, 3, 32, 32), _CNV_HIDDEN),
+    "digits": ("digits", (1, 1, 8, 8), (64, 64)),
+}
 
 
 def _make_registry() -> dict[str, ZooModel]:
@@ -106,6 +118,22 @@ def _make_registry() -> dict[str, ZooModel]:
             hidden=(64, 64),
         )
     )
+    for topology, w, a in _FIXED_POINT:
+        dataset, shape, hidden = _SHAPES[topology]
+        entries.append(
+            ZooModel(
+                name=f"{topology}-w{w}a{a}",
+                topology=topology,
+                weight_bits=w,
+                act_bits=a,
+                in_bits=8,
+                dataset=dataset,
+                input_shape=shape,
+                num_classes=10,
+                hidden=hidden,
+                quant="fixed_point",
+            )
+        )
     return {e.name: e for e in entries}
 
 
@@ -113,7 +141,10 @@ _REGISTRY = _make_registry()
 
 
 def list_models() -> list[ZooModel]:
-    """All zoo entries, in a fixed order (FC nets, CNV, digits) so listings are reproducible."""
+    """All zoo entries, in a fixed order so listings are reproducible.
+
+    BNN-PYNQ nets first (FC nets, CNV, digits), then the fixed-point ones (tfc, cnv, digits).
+    """
     return list(_REGISTRY.values())
 
 
@@ -124,6 +155,18 @@ def get_model(name: str) -> ZooModel:
     except KeyError:
         known = ", ".join(_REGISTRY)
         raise ModelError(f"unknown model {name!r}; known models: {known}") from None
+
+
+def _q17_input() -> QuantIdentity:
+    """CNV's 8-bit Q1.7 input quantizer: constant scale 2**-7, signed, not narrow."""
+    return QuantIdentity(
+        act_quant=CommonActQuant,
+        bit_width=8,
+        min_val=-1.0,
+        max_val=1.0 - 2.0**-7,
+        narrow_range=False,
+        restrict_scaling_type=RestrictValueType.POWER_OF_TWO,
+    )
 
 
 class FCQ17Input(FC):
@@ -152,17 +195,129 @@ class FCQ17Input(FC):
             out_features=out_features,
             in_features=in_features,
         )
-        self.features[0] = QuantIdentity(
-            act_quant=CommonActQuant,
-            bit_width=8,
-            min_val=-1.0,
-            max_val=1.0 - 2.0**-7,
-            narrow_range=False,
-            restrict_scaling_type=RestrictValueType.POWER_OF_TWO,
+        self.features[0] = _q17_input()
+
+
+def _fixed_point_linear(in_features: int, out_features: int, bits: int) -> QuantLinear:
+    return QuantLinear(
+        in_features,
+        out_features,
+        bias=False,
+        weight_quant=Int8WeightPerTensorFixedPoint,
+        weight_bit_width=bits,
+    )
+
+
+def _fixed_point_relu(bits: int) -> QuantReLU:
+    return QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=bits)
+
+
+def _uniform_init(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, (QuantLinear, QuantConv2d)):
+            nn.init.uniform_(m.weight.data, -1, 1)
+
+
+class FixedPointFC(FC):
+    """FC's topology with power-of-two fixed-point quantizers and ReLU activations.
+
+    Layer order, dropout, the ``2x - 1`` preprocessing, the uniform(-1, 1) weight init, the
+    TensorNorm tail and ``clip_weights`` are FC's (inherited ``forward``/``clip_weights``);
+    what changes is the quantization: the Q1.7 input quantizer of :class:`FCQ17Input`, weights
+    with ``Int8WeightPerTensorFixedPoint`` at ``weight_bit_width`` bits (narrow, scale the power
+    of two just above max|w| / (2**(b-1) - 1)) and hidden activations ``QuantReLU`` with
+    ``Uint8ActPerTensorFixedPoint`` at ``act_bit_width`` bits (a learned power-of-two scale,
+    initialised from the 99.999th percentile of the first training batches). ``clip_weights``
+    to [-1, 1] only bounds the weight range; with BatchNorm after every layer the nets are
+    insensitive to that scale.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        weight_bit_width: int,
+        act_bit_width: int,
+        in_features: tuple[int, int],
+        out_features: tuple[int, ...],
+    ) -> None:
+        nn.Module.__init__(self)
+        self.features = nn.ModuleList([_q17_input(), nn.Dropout(p=DROPOUT)])
+        width = in_features[0] * in_features[1]
+        for features in out_features:
+            self.features.append(_fixed_point_linear(width, features, weight_bit_width))
+            self.features.append(nn.BatchNorm1d(features))
+            self.features.append(_fixed_point_relu(act_bit_width))
+            self.features.append(nn.Dropout(p=DROPOUT))
+            width = features
+        self.features.append(_fixed_point_linear(width, num_classes, weight_bit_width))
+        self.features.append(TensorNorm())
+        _uniform_init(self)
+
+
+class FixedPointCNV(CNV):
+    """CNV's topology with power-of-two fixed-point quantizers and ReLU activations.
+
+    Six unpadded 3x3 convs (64, 64, 128, 128, 256, 256) with 2x2 max-pool after the second and
+    fourth, FC 256 -> 512 -> 512 -> 10, BatchNorm (eps 1e-4) after every conv/FC but the last,
+    TensorNorm tail, Q1.7 input; ``forward``/``clip_weights`` are CNV's. Quantizers as in
+    :class:`FixedPointFC`.
+    """
+
+    def __init__(
+        self, num_classes: int, weight_bit_width: int, act_bit_width: int, in_ch: int
+    ) -> None:
+        nn.Module.__init__(self)
+        self.conv_features = nn.ModuleList([_q17_input()])
+        self.linear_features = nn.ModuleList()
+        for out_ch, pool in CNV_OUT_CH_POOL:
+            self.conv_features.append(
+                QuantConv2d(
+                    in_ch,
+                    out_ch,
+                    kernel_size=KERNEL_SIZE,
+                    bias=False,
+                    weight_quant=Int8WeightPerTensorFixedPoint,
+                    weight_bit_width=weight_bit_width,
+                )
+            )
+            self.conv_features.append(nn.BatchNorm2d(out_ch, eps=1e-4))
+            self.conv_features.append(_fixed_point_relu(act_bit_width))
+            if pool:
+                self.conv_features.append(nn.MaxPool2d(kernel_size=POOL_SIZE))
+            in_ch = out_ch
+        width = in_ch
+        for features in _CNV_HIDDEN[len(CNV_OUT_CH_POOL) :]:
+            self.linear_features.append(_fixed_point_linear(width, features, weight_bit_width))
+            self.linear_features.append(nn.BatchNorm1d(features, eps=1e-4))
+            self.linear_features.append(_fixed_point_relu(act_bit_width))
+            width = features
+        self.linear_features.append(_fixed_point_linear(width, num_classes, weight_bit_width))
+        self.linear_features.append(TensorNorm())
+        _uniform_init(self)
+
+
+def _construct_fixed_point(entry: ZooModel) -> nn.Module:
+    if entry.topology in ("tfc", "digits"):
+        return FixedPointFC(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_features=entry.input_shape[2:],
+            out_features=entry.hidden,
         )
+    if entry.topology == "cnv":
+        return FixedPointCNV(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_ch=entry.input_shape[1],
+        )
+    raise ModelError(f"model {entry.name!r}: no fixed-point {entry.topology!r} topology")
 
 
 def _construct(entry: ZooModel) -> nn.Module:
+    if entry.quant == "fixed_point":
+        return _construct_fixed_point(entry)
     if entry.topology in _FC_HIDDEN:
         return FC(
             num_classes=entry.num_classes,

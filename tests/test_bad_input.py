@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-
-import numpy as np
 import sys
 
+import numpy as np
 import pytest
 
 from tests import qonnx_factory as qf
