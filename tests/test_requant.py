@@ -58,3 +58,18 @@ def test_fixed_point_mlp_uses_shift_and_verifies(tmp_path, built, rounding):
     assert layers[0]["mac"] == "DSP" and layers[0]["resources"]["DSP"] > 0
     v = verify_build(d, 300)
     assert v["status"] == "pass" and v["reference_rounding"] == 0, v
+
+
+@pytest.mark.csim
+def test_brevitas_fixed_point_quantizers_give_shift_requantization(tmp_path, built):
+    from tests.brevitas_factory import fixed_point_mlp
+
+    d = built(str(fixed_point_mlp(tmp_path / "fp.onnx")))
+    layers = [
+        lay
+        for lay in json.loads((d / "report.json").read_text())["layers"]
+        if lay["kind"] == "MVAU"
+    ]
+    assert all(lay["requant"].startswith("shift") for lay in layers[:-1])
+    v = verify_build(d, 300)
+    assert v["status"] == "pass" and v["reference_rounding"] == 0, v
