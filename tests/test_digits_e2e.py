@@ -1,4 +1,4 @@
-"""A real-data model: train digits-w2a2, build it, and compare C-sim with PyTorch."""
+"""Real-data models: train digits-w2a2 and digits-w8a8, build, and compare C-sim with PyTorch."""
 
 from __future__ import annotations
 
@@ -16,22 +16,21 @@ from models.zoo import get_model
 pytestmark = pytest.mark.csim
 
 
-def test_digits_csim_predictions_equal_pytorch_on_whole_test_split(tmp_path):
-    entry = get_model("digits-w2a2")
+@pytest.mark.parametrize("name", ["digits-w2a2", "digits-w8a8"])
+def test_digits_csim_predictions_equal_pytorch_on_whole_test_split(tmp_path, name):
+    entry = get_model(name)
     xtr, ytr, xte, yte = load_digits_split(seed=0)
     net, metrics = train(entry, xtr, ytr, xte, yte, epochs=20, seed=0)
     ckpt = save_checkpoint(
         net, entry, tmp_path / "digits.pt", {"test_accuracy": metrics["test_accuracy"]}
     )
-    d = run_build(
-        BuildConfig(model="digits-w2a2", checkpoint=ckpt, out=tmp_path / "b", verify_n=200)
-    )
+    d = run_build(BuildConfig(model=name, checkpoint=ckpt, out=tmp_path / "b", verify_n=200))
     acc = Accelerator.from_build(d, backend="csim")
     hw = acc.execute(xte).argmax(axis=1)
     sw = predict(net, xte)
     accuracy = float(np.mean(hw == yte))
     print(
-        f"digits-w2a2: C-sim accuracy {accuracy:.4f} on {len(yte)} held-out images, "
+        f"{name}: C-sim accuracy {accuracy:.4f} on {len(yte)} held-out images, "
         f"PyTorch {metrics['test_accuracy']:.4f}"
     )
     assert np.array_equal(hw, sw), f"{np.sum(hw != sw)} predictions differ"

@@ -35,6 +35,10 @@ ALL_NAMES = [
     "cnv-w1a2",
     "cnv-w2a2",
     "digits-w2a2",
+    "tfc-w8a8",
+    "cnv-w8a8",
+    "cnv-w4a4",
+    "digits-w8a8",
 ]
 
 
