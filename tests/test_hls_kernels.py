@@ -216,6 +216,8 @@ class MvauCase:
     reps: int = 3
     acc_bits: int | None = None  # None: the smallest width that holds every accumulator
     hw: bool = False  # also check the synthesizable path
+    shift: int = -1  # >= 0: shift requantization by this many bits (offsets per channel)
+    rne: bool = False  # shift mode rounds half to even
 
     @property
     def xnor(self) -> bool:
@@ -228,7 +230,8 @@ class MvauCase:
             if self.xnor
             else f"{self.ikind.name[0]}{self.ibits}x{self.wkind.name[0]}{self.wbits}"
         )
-        return f"{mode}-{self.mw}x{self.mh}-simd{self.simd}-pe{self.pe}-t{self.n_thres}"
+        req = f"-shift{self.shift}{'rne' if self.rne else ''}" if self.shift >= 0 else ""
+        return f"{mode}-{self.mw}x{self.mh}-simd{self.simd}-pe{self.pe}-t{self.n_thres}{req}"
 
 
 MVAU_CASES = [
@@ -249,6 +252,11 @@ MVAU_CASES = [
     MvauCase(48, 10, 16, 5, U, 6, S, 4, n_thres=0, hw=True),  # 6-bit fields straddle limbs
     MvauCase(64, 8, 64, 8, S, 8, S, 2, n_thres=3, out_bias=-2, acc_bits=32, hw=True),  # 512b
     MvauCase(12, 3, 1, 1, S, 5, U, 3, n_thres=0, reps=5),
+    # Shift requantization (power-of-two scales): floor and round-half-even, signed/unsigned.
+    MvauCase(64, 16, 16, 4, S, 8, S, 8, n_thres=255, out_bias=-128, shift=9, hw=True),
+    MvauCase(64, 16, 16, 4, S, 8, S, 8, n_thres=255, out_bias=0, shift=8, rne=True, hw=True),
+    MvauCase(32, 12, 8, 6, U, 4, S, 4, n_thres=15, out_bias=0, shift=3, rne=True),
+    MvauCase(27, 10, 9, 5, S, 2, S, 2, n_thres=3, out_bias=-2, shift=0),
 ]
 
 
@@ -267,7 +275,15 @@ def _mvau_tb(case: MvauCase, rng: np.random.Generator) -> Tb:
         bound = case.mw * xmax * wmax
     acc_bits = case.acc_bits or _signed_bits(-bound - 1, bound + 1)
 
-    if case.n_thres:
+    if case.shift >= 0:
+        from flows.layers.mvau.requant import ShiftEncoding, shift_level
+
+        off = rng.integers(-(1 << (case.shift + 2)), 1 << (case.shift + 2), case.mh)
+        enc = ShiftEncoding(case.shift, off, 0, case.rne)
+        y = shift_level(acc, enc, case.out_bias, case.out_bias + case.n_thres)
+        thr = off.reshape(-1, 1)
+        okind, obits = _activation_out(case.n_thres, case.out_bias)
+    elif case.n_thres:
         thr = _thresholds(rng, acc, case.n_thres)
         y = case.out_bias + (acc[:, :, None] >= thr[None]).sum(axis=2)
         okind, obits = _activation_out(case.n_thres, case.out_bias)
@@ -285,6 +301,8 @@ def _mvau_tb(case: MvauCase, rng: np.random.Generator) -> Tb:
         "IN_KIND": case.ikind, "W_KIND": case.wkind, "OUT_KIND": okind,
         "N_THRES": case.n_thres, "OUT_BIAS": case.out_bias,
     }  # fmt: skip
+    if case.shift >= 0:
+        fields.update(REQUANT_SHIFT=case.shift, REQUANT_RNE=int(case.rne))
     return Tb(
         fields=fields,
         reps=case.reps,

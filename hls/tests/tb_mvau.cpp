@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
   typedef tb_cfg Cfg;
   constexpr unsigned SF = Cfg::MW / Cfg::SIMD, NF = Cfg::MH / Cfg::PE;
-  constexpr unsigned NT = Cfg::N_THRES > 0 ? Cfg::N_THRES : 1;
+  constexpr unsigned NT = bitfab::detail::thres_per_channel<Cfg>();  // 1 in shift mode
   constexpr unsigned WW = Cfg::SIMD * Cfg::W_BITS;
   static_assert(sizeof(TB_WEIGHTS_LIMBS) / 8 == Cfg::PE * NF * SF * tb::limbs_per_word(WW),
                 "TB_WEIGHTS_LIMBS does not match the config");
