@@ -164,6 +164,7 @@ def step_deploy(ctx: BuildContext) -> None:
         if ctx.csim_lib
         else None,
         "dma": {"input": "idma0", "output": "odma0"},
+        "bitfile": "bitfab.bit",  # deploy/bitfab.bit + bitfab.hwh once `bitfab bitstream` ran
     }
     (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     (dep / "README").write_text(

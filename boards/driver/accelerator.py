@@ -66,6 +66,58 @@ class CsimBackend:
         return obuf
 
 
+class PynqBackend:
+    """The bitstream on a PYNQ board: Overlay + two AXI DMAs, the same byte buffers as C-sim.
+
+    ``pynq`` is imported lazily (it exists only on the board). Transfers are timed separately
+    from the host head/tail so the figures can separate transfer+compute from host work.
+    """
+
+    name = "pynq"
+
+    def __init__(
+        self,
+        bitfile: Path,
+        dma_in: str,
+        dma_out: str,
+        in_bytes: int,
+        out_bytes: int,
+        pynq_module=None,
+    ):
+        if pynq_module is None:
+            try:
+                import pynq as pynq_module  # noqa: PLC0415 (board only)
+            except ImportError:
+                raise DriverError(
+                    "the pynq backend needs the pynq package (it runs on the board); use "
+                    "backend='csim' on a host"
+                ) from None
+        if not bitfile.exists():
+            raise DriverError(
+                f"{bitfile}: no bitfile; run `bitfab bitstream` on a machine "
+                "with Vivado and copy deploy/ to the board"
+            )
+        self.pynq = pynq_module
+        self.overlay = pynq_module.Overlay(str(bitfile))
+        self.idma = getattr(self.overlay, dma_in)
+        self.odma = getattr(self.overlay, dma_out)
+        self.in_bytes, self.out_bytes = in_bytes, out_bytes
+
+    def transfer(self, ibuf: np.ndarray) -> np.ndarray:
+        n = ibuf.shape[0]
+        src = self.pynq.allocate(shape=(n * self.in_bytes,), dtype=np.uint8)
+        dst = self.pynq.allocate(shape=(n * self.out_bytes,), dtype=np.uint8)
+        src[:] = np.ascontiguousarray(ibuf, dtype=np.uint8).reshape(-1)
+        self.odma.recvchannel.transfer(dst)
+        self.idma.sendchannel.transfer(src)
+        self.idma.sendchannel.wait()
+        self.odma.recvchannel.wait()
+        out = np.array(dst, dtype=np.uint8).reshape(n, self.out_bytes)
+        src.freebuffer()
+        dst.freebuffer()
+        return out
+
+
 class Accelerator:
     def __init__(self, build_dir: Path, cfg: dict, backend):
         self.build_dir = build_dir
@@ -84,7 +136,9 @@ class Accelerator:
         self.input_dtype = np.dtype(cfg["input_dtype"])
 
     @classmethod
-    def from_build(cls, build_dir: str | Path, backend: str = "csim") -> Accelerator:
+    def from_build(
+        cls, build_dir: str | Path, backend: str = "csim", pynq_module=None
+    ) -> Accelerator:
         d = Path(build_dir)
         path = d / "deploy" / "accel.json"
         if not path.exists():
@@ -97,8 +151,18 @@ class Accelerator:
                 cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
                 cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
             )
+        elif backend == "pynq":
+            base = d / "deploy" if (d / "deploy").is_dir() else d
+            be = PynqBackend(
+                base / cfg.get("bitfile", "bitfab.bit"),
+                cfg["dma"]["input"],
+                cfg["dma"]["output"],
+                cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
+                cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
+                pynq_module=pynq_module,
+            )
         else:
-            raise DriverError(f"unknown backend '{backend}'; available: csim")
+            raise DriverError(f"unknown backend '{backend}'; available: csim, pynq")
         return cls(d, cfg, be)
 
     # -- the three stages, exposed so verification can compare inside ---------------------
