@@ -34,6 +34,9 @@ verify: install
 run: install
 	$(BIN)/bitfab run $(OUT) --backend csim --batch 256
 
+bitstream: build
+	$(BIN)/bitfab bitstream $(OUT)
+
 bench: install
 	$(BIN)/python bench/csim_vs_executor.py --model $(MODEL)
 

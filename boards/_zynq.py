@@ -22,6 +22,7 @@ class Board:
     bram18: int
     dsps: int
     urams: int = 0
+    board_part: str = ""  # Vivado board part (board files), e.g. "tul.com.tw:pynq-z2:part0:1.0"
 
     def budget(self) -> dict[str, int]:
         return {"LUT": self.luts, "BRAM18": self.bram18, "DSP": self.dsps}
@@ -38,7 +39,16 @@ class Board:
 XC7Z020 = {"part": "xc7z020clg400-1", "luts": 53200, "ffs": 106400, "bram18": 280, "dsps": 220}
 
 
-def zynq7000_board(name: str, part: str, luts: int, ffs: int, bram18: int, dsps: int) -> Board:
+def zynq7000_board(
+    name: str,
+    part: str,
+    luts: int,
+    ffs: int,
+    bram18: int,
+    dsps: int,
+    *,
+    board_part: str = "",
+) -> Board:
     """A Zynq-7000 board: PS7, 64-bit HP ports, PL clock 100 MHz by default, 250 at most."""
     return Board(
         name=name,
@@ -51,4 +61,34 @@ def zynq7000_board(name: str, part: str, luts: int, ffs: int, bram18: int, dsps:
         ffs=ffs,
         bram18=bram18,
         dsps=dsps,
+        board_part=board_part,
+    )
+
+
+def zynq_us_board(
+    name: str,
+    part: str,
+    luts: int,
+    ffs: int,
+    bram18: int,
+    dsps: int,
+    urams: int,
+    *,
+    board_part: str = "",
+) -> Board:
+    """A Zynq UltraScale+ board: PS "zynq_us+", 128-bit HP ports, PL clock 100 MHz by default,
+    300 at most."""
+    return Board(
+        name=name,
+        part=part,
+        ps="zynq_us+",
+        hp_port_bits=128,
+        default_clock_mhz=100.0,
+        max_clock_mhz=300.0,
+        luts=luts,
+        ffs=ffs,
+        bram18=bram18,
+        dsps=dsps,
+        urams=urams,
+        board_part=board_part,
     )

@@ -2,4 +2,4 @@
 
 from boards._zynq import XC7Z020, zynq7000_board
 
-PYNQ_Z1 = zynq7000_board("pynq-z1", **XC7Z020)
+PYNQ_Z1 = zynq7000_board("pynq-z1", **XC7Z020, board_part="www.digilentinc.com:pynq-z1:part0:1.0")

@@ -2,4 +2,4 @@
 
 from boards._zynq import XC7Z020, zynq7000_board
 
-PYNQ_Z2 = zynq7000_board("pynq-z2", **XC7Z020)
+PYNQ_Z2 = zynq7000_board("pynq-z2", **XC7Z020, board_part="tul.com.tw:pynq-z2:part0:1.0")

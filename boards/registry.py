@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from boards._zynq import Board
 from boards.errors import BoardError
+from boards.kv260 import KV260
 from boards.pynq_z1 import PYNQ_Z1
 from boards.pynq_z2 import PYNQ_Z2
+from boards.ultra96_v2 import ULTRA96_V2
+from boards.zcu104 import ZCU104
 
-BOARDS: dict[str, Board] = {b.name: b for b in (PYNQ_Z1, PYNQ_Z2)}
+BOARDS: dict[str, Board] = {b.name: b for b in (PYNQ_Z1, PYNQ_Z2, ZCU104, ULTRA96_V2, KV260)}
 
 
 def get_board(name: str) -> Board:

@@ -183,6 +183,18 @@ def run(build_dir, backend, input_, batch):
 
 
 @main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+def bitstream(build_dir):
+    """Vendor-tool steps (Vitis HLS, Vivado); exit 2 with instructions when they are absent."""
+    from flows.bitstream import run_bitstream
+
+    bit = run_bitstream(build_dir)
+    click.echo(
+        f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; copy {bit.parent} to the board"
+    )
+
+
+@main.command()
 @click.argument("model")
 @click.option("--data", required=True, help="'digits' or a directory holding the data set")
 @click.option("--epochs", type=int, default=None)

@@ -76,6 +76,13 @@ def test_pynq_backend_matches_csim_bit_for_bit(build, tmp_path):
     assert t["backend"] == "pynq" and t["measured"] == "wall"
 
 
+def test_driver_runs_from_the_deploy_folder_alone(build):
+    """On the board users work inside the copied deploy/ folder."""
+    a = Accelerator.from_build(build / "deploy")
+    x = np.zeros((3, 1, 28, 28), np.float32)
+    assert np.array_equal(a.execute(x), Accelerator.from_build(build).execute(x))
+
+
 def test_pynq_backend_without_pynq_or_bitfile(build):
     with pytest.raises(DriverError, match="needs the pynq package"):
         Accelerator.from_build(build, backend="pynq")

@@ -119,11 +119,11 @@ class PynqBackend:
 
 
 class Accelerator:
-    def __init__(self, build_dir: Path, cfg: dict, backend):
-        self.build_dir = build_dir
+    def __init__(self, deploy_dir: Path, cfg: dict, backend):
+        self.deploy_dir = deploy_dir
         self.cfg = cfg
         self.backend = backend
-        consts = dict(np.load(build_dir / "deploy" / cfg["host_consts"]))
+        consts = dict(np.load(deploy_dir / cfg["host_consts"]))
         self.head = HostGraph.from_json(
             cfg["head"], {k[2:]: v for k, v in consts.items() if k.startswith("h:")}
         )
@@ -140,21 +140,22 @@ class Accelerator:
         cls, build_dir: str | Path, backend: str = "csim", pynq_module=None
     ) -> Accelerator:
         d = Path(build_dir)
-        path = d / "deploy" / "accel.json"
+        # a build directory, or its deploy/ folder as copied to the board
+        dep = d if (d / "accel.json").exists() else d / "deploy"
+        path = dep / "accel.json"
         if not path.exists():
             raise DriverError(f"{d}: no deploy/accel.json; is this a finished bitfab build?")
         cfg = json.loads(path.read_text())
         if backend == "csim":
-            lib = d / cfg["csim_library"]
+            lib = dep.parent / cfg["csim_library"]  # csim lives beside deploy/ in the build
             be = CsimBackend(
                 lib,
                 cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
                 cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
             )
         elif backend == "pynq":
-            base = d / "deploy" if (d / "deploy").is_dir() else d
             be = PynqBackend(
-                base / cfg.get("bitfile", "bitfab.bit"),
+                dep / cfg.get("bitfile", "bitfab.bit"),
                 cfg["dma"]["input"],
                 cfg["dma"]["output"],
                 cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
@@ -163,7 +164,7 @@ class Accelerator:
             )
         else:
             raise DriverError(f"unknown backend '{backend}'; available: csim, pynq")
-        return cls(d, cfg, be)
+        return cls(dep, cfg, be)
 
     # -- the three stages, exposed so verification can compare inside ---------------------
     def run_head(self, x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""The vendor-tool steps: Vitis HLS synthesis and the Vivado block design and bitstream.
+
+Everything that needs no vendor tool runs first and is written into the build directory (the
+Tcl projects and a copy of the HLS library), so a machine with the tools needs nothing but
+that directory. Without ``vitis_hls``/``vivado`` on PATH this stops with exit code 2 and says
+what is ready and the one command that finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from boards.registry import get_board
+from flows.build import check_finished
+from flows.errors import BitfabError, ToolMissingError
+from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
+
+log = logging.getLogger(__name__)
+TOOLS = ("vitis_hls", "vivado")
+
+
+def finish_command(build_dir: Path) -> str:
+    return (
+        f"cd {build_dir} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl"
+    )
+
+
+def prepare(build_dir: Path) -> list[Path]:
+    """Tool-free part: the HLS library copy and the rendered Vitis HLS / Vivado Tcl."""
+    from boards.vivado import render_projects
+
+    manifest = check_finished(build_dir)
+    cfg = manifest["config"]
+    board = get_board(cfg["board"])
+    lib = build_dir / "hls" / "include" / "bitfab"
+    if lib.exists():
+        shutil.rmtree(lib)
+    shutil.copytree(HLS_LIBRARY_INCLUDE / "bitfab", lib)
+    return render_projects(board, build_dir, float(cfg["clock_mhz"]))
+
+
+def parse_utilization(text: str) -> dict[str, float]:
+    """LUT/FF/BRAM/DSP 'Used' figures from a Vivado utilization report."""
+    keys = {
+        "Slice LUTs": "LUT",
+        "CLB LUTs": "LUT",
+        "Slice Registers": "FF",
+        "CLB Registers": "FF",
+        "Block RAM Tile": "BRAM36",
+        "DSPs": "DSP",
+    }
+    out = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0] in keys and keys[cells[0]] not in out:
+            try:
+                out[keys[cells[0]]] = float(cells[1])
+            except ValueError:
+                continue
+    return out
+
+
+def parse_timing(text: str) -> dict[str, float]:
+    m = re.search(r"WNS\(ns\).*?\n[\s-]*\n\s*(-?\d+\.\d+)", text)
+    return {"wns_ns": float(m.group(1))} if m else {}
+
+
+def run_bitstream(build_dir: str | Path) -> Path:
+    d = Path(build_dir)
+    written = prepare(d)
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        ready = ", ".join(str(p.relative_to(d)) for p in written)
+        raise ToolMissingError(
+            f"{' and '.join(missing)} not on PATH, so no bitstream was made. Ready in {d}: "
+            f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
+            f"(driver + accel.json). On a machine with Vitis HLS and Vivado run:\n  "
+            f"{finish_command(d)}\nthen copy {d}/deploy to the board and run "
+            '`python3 -c "from driver.accelerator import Accelerator; '
+            "print(Accelerator.from_build('.', backend='pynq').throughput_test())\"` in it"
+        )
+    for cmd in (
+        ["vitis_hls", "-f", "hls/hls.tcl"],
+        ["vivado", "-mode", "batch", "-source", "vivado/build.tcl"],
+    ):
+        log.info("running %s", " ".join(cmd))
+        proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BitfabError(f"{d}: `{' '.join(cmd)}` failed:\n{proc.stdout[-3000:]}")
+    rep_path = d / "report.json"
+    rep = json.loads(rep_path.read_text())
+    util = d / "reports" / "utilization.rpt"
+    timing = d / "reports" / "timing.rpt"
+    rep["synthesis"] = {
+        "utilization": parse_utilization(util.read_text()) if util.exists() else {},
+        "timing": parse_timing(timing.read_text()) if timing.exists() else {},
+        "note": "measured by Vivado (post-implementation)",
+    }
+    rep_path.write_text(json.dumps(rep, indent=2, sort_keys=True) + "\n")
+    return d / "deploy" / "bitfab.bit"

@@ -1,0 +1,170 @@
+"""Every board's Vitis HLS and Vivado scripts run under tclsh with stub vendor commands."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from boards.registry import BOARDS, get_board
+from boards.vivado import render_projects
+
+pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not installed")
+
+# The vendor commands the scripts may call; each logs "name<TAB>arg<TAB>arg..." and returns a
+# plausible value. Any other unknown command is an error, so a misspelt command fails the test.
+VENDOR_COMMANDS = """
+open_project set_top add_files open_solution set_part create_clock csynth_design export_design
+create_project set_property get_property current_project current_fileset update_ip_catalog
+get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
+connect_bd_intf_net connect_bd_net apply_bd_automation validate_bd_design save_bd_design
+make_wrapper get_files launch_runs wait_on_run get_runs open_run report_utilization
+report_timing_summary bitfab_copy
+""".split()
+
+PRELUDE = """
+set ::stub_log [open stub.log w]
+proc stub_call {name args} {
+    puts $::stub_log [join [concat [list $name] $args] "\\t"]
+    switch -- $name {
+        get_ipdefs { return [string map {* 9.9} [lindex $args end]] }
+        get_property { return vivado/project/bitfab.runs/impl_1 }
+        current_project { return bitfab }
+        current_fileset { return sources_1 }
+        default { return [lindex $args end] }
+    }
+}
+foreach cmd {%s} { proc $cmd {args} "stub_call $cmd {*}\\$args" }
+rename exit real_exit
+proc exit {args} { stub_call exit {*}$args }
+proc unknown {args} { error "not a vendor command in the stub list: [lindex $args 0]" }
+source %s
+close $::stub_log
+"""
+
+
+def _run(build_dir: Path, script: str) -> list[list[str]]:
+    runner = build_dir / "run_stub.tcl"
+    runner.write_text(PRELUDE % (" ".join(VENDOR_COMMANDS), script))
+    try:
+        subprocess.run(["tclsh", str(runner)], check=True, cwd=build_dir, capture_output=True)
+    except subprocess.CalledProcessError as e:
+        pytest.fail(f"tclsh {script} failed:\n{e.stderr.decode()}")
+    lines = (build_dir / "stub.log").read_text().splitlines()
+    return [line.split("\t") for line in lines]
+
+
+def _calls(log: list[list[str]], name: str) -> list[list[str]]:
+    return [c[1:] for c in log if c[0] == name]
+
+
+def _opt(args: list[str], flag: str) -> str:
+    return args[args.index(flag) + 1]
+
+
+def _build_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "build"
+    (d / "hls").mkdir(parents=True)
+    (d / "hls" / "top.cpp").write_text("// fake top\n")
+    return d
+
+
+@pytest.mark.parametrize("clock", ["default", 125.0])
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_projects_run_under_stub_tcl(tmp_path, name, clock):
+    board = get_board(name)
+    mhz = board.default_clock_mhz if clock == "default" else clock
+    d = _build_dir(tmp_path)
+    paths = render_projects(board, d, mhz)
+    assert paths == [d / "hls" / "hls.tcl", d / "vivado" / "build.tcl"]
+    for p in paths:
+        assert str(tmp_path) not in p.read_text()  # relative paths only
+
+    hls = _run(d, "hls/hls.tcl")
+    assert [c[0] for c in hls][-1] == "exit"
+    assert _calls(hls, "set_top") == [["bitfab_top"]]
+    assert _calls(hls, "set_part") == [[board.part]]
+    (clk,) = _calls(hls, "create_clock")
+    assert float(_opt(clk, "-period")) == pytest.approx(1000.0 / mhz, rel=1e-5)
+    assert _opt(clk, "-name") == "default"
+    (src,) = _calls(hls, "add_files")
+    assert src[0] == "hls/top.cpp" and (d / src[0]).is_file()
+    assert "-std=c++14" in _opt(src, "-cflags") and "/hls/include" in _opt(src, "-cflags")
+    assert _calls(hls, "csynth_design") == [[]]
+    (exp,) = _calls(hls, "export_design")
+    assert _opt(exp, "-format") == "ip_catalog" and _opt(exp, "-ipname") == "bitfab_top"
+
+    viv = _run(d, "vivado/build.tcl")
+    (proj,) = _calls(viv, "create_project")
+    assert proj[:2] == ["bitfab", "vivado/project"] and _opt(proj, "-part") == board.part
+    props = _calls(viv, "set_property")
+    assert ["board_part", board.board_part, "bitfab"] in props
+    cells = {c[-1]: c[c.index("-vlnv") + 1] for c in _calls(viv, "create_bd_cell")}
+    ps_ip = {"zynq7": "processing_system7", "zynq_us+": "zynq_ultra_ps_e"}[board.ps]
+    assert cells == {
+        "ps": f"xilinx.com:ip:{ps_ip}:9.9",
+        "idma0": "xilinx.com:ip:axi_dma:9.9",
+        "odma0": "xilinx.com:ip:axi_dma:9.9",
+        "bitfab_top_0": "bitfab:hls:bitfab_top:1.0",
+    }
+    dicts = {
+        p[-1]: dict(zip(p[1].split()[::2], p[1].split()[1::2])) for p in props if p[0] == "-dict"
+    }
+    hp, width, fclk = {
+        "zynq7": (
+            "CONFIG.PCW_USE_S_AXI_HP0",
+            "CONFIG.PCW_S_AXI_HP0_DATA_WIDTH",
+            "CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ",
+        ),
+        "zynq_us+": (
+            "CONFIG.PSU__USE__S_AXI_GP2",
+            "CONFIG.PSU__SAXIGP2__DATA_WIDTH",
+            "CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ",
+        ),
+    }[board.ps]
+    assert dicts["ps"][hp] == "1" and int(dicts["ps"][width]) == board.hp_port_bits
+    assert float(dicts["ps"][fclk]) == mhz
+    for dma in ("idma0", "odma0"):
+        assert dicts[dma]["CONFIG.c_include_sg"] == "0"
+    assert _calls(viv, "connect_bd_intf_net") == [
+        ["idma0/M_AXIS_MM2S", "bitfab_top_0/in0"],
+        ["bitfab_top_0/out0", "odma0/S_AXIS_S2MM"],
+    ]
+    rules = [_opt(a, "-rule") for a in _calls(viv, "apply_bd_automation")]
+    assert rules[0] == f"xilinx.com:bd_rule:{ps_ip}"
+    assert _calls(viv, "launch_runs") == [["impl_1", "-to_step", "write_bitstream", "-jobs", "2"]]
+    assert _calls(viv, "report_utilization") == [["-file", "reports/utilization.rpt"]]
+    assert _calls(viv, "report_timing_summary") == [["-file", "reports/timing.rpt"]]
+    copies = [c[1] for c in _calls(viv, "bitfab_copy")]
+    assert copies == ["deploy/bitfab.bit", "deploy/bitfab.hwh"]
+    order = [c[0] for c in viv]
+    assert order.index("validate_bd_design") < order.index("make_wrapper")
+    assert order.index("wait_on_run") < order.index("open_run") < order.index("report_utilization")
+
+
+def test_projects_are_byte_reproducible(tmp_path):
+    board = get_board("pynq-z2")
+    a = render_projects(board, _build_dir(tmp_path / "a"), 100.0)
+    b = render_projects(board, _build_dir(tmp_path / "b"), 100.0)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+def test_board_parts():
+    assert {n: b.board_part for n, b in BOARDS.items()} == {
+        "pynq-z1": "www.digilentinc.com:pynq-z1:part0:1.0",
+        "pynq-z2": "tul.com.tw:pynq-z2:part0:1.0",
+        "zcu104": "xilinx.com:zcu104:part0:1.1",
+        "ultra96-v2": "avnet.com:ultra96v2:part0:1.2",
+        "kv260": "xilinx.com:kv260_som:part0:1.3",
+    }
+    assert {b.ps for b in BOARDS.values()} == {"zynq7", "zynq_us+"}
+    assert get_board("ultra96-v2").urams == 0 and get_board("zcu104").hp_port_bits == 128
+
+
+def test_clock_out_of_range_is_refused(tmp_path):
+    from boards.errors import BoardError
+
+    with pytest.raises(BoardError, match=r"board 'kv260': clock 350.0 MHz is outside \(0, 300.0\]"):
+        render_projects(get_board("kv260"), tmp_path, 350.0)
