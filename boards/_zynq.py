@@ -39,24 +39,27 @@ class Board:
 XC7Z020 = {"part": "xc7z020clg400-1", "luts": 53200, "ffs": 106400, "bram18": 280, "dsps": 220}
 
 
+def _family_board(ps: str, hp_port_bits: int, max_clock_mhz: float, **fields) -> Board:
+    """A board of one family: the family fixes PS kind, HP width and PL clock limits."""
+    return Board(
+        ps=ps,
+        hp_port_bits=hp_port_bits,
+        default_clock_mhz=100.0,
+        max_clock_mhz=max_clock_mhz,
+        **fields,
+    )
+
+
 def zynq7000_board(
-    name: str,
-    part: str,
-    luts: int,
-    ffs: int,
-    bram18: int,
-    dsps: int,
-    *,
-    board_part: str = "",
+    name: str, part: str, luts: int, ffs: int, bram18: int, dsps: int, *, board_part: str = ""
 ) -> Board:
     """A Zynq-7000 board: PS7, 64-bit HP ports, PL clock 100 MHz by default, 250 at most."""
-    return Board(
+    return _family_board(
+        "zynq7",
+        64,
+        250.0,
         name=name,
         part=part,
-        ps="zynq7",
-        hp_port_bits=64,
-        default_clock_mhz=100.0,
-        max_clock_mhz=250.0,
         luts=luts,
         ffs=ffs,
         bram18=bram18,
@@ -78,13 +81,12 @@ def zynq_us_board(
 ) -> Board:
     """A Zynq UltraScale+ board: PS "zynq_us+", 128-bit HP ports, PL clock 100 MHz by default,
     300 at most."""
-    return Board(
+    return _family_board(
+        "zynq_us+",
+        128,
+        300.0,
         name=name,
         part=part,
-        ps="zynq_us+",
-        hp_port_bits=128,
-        default_clock_mhz=100.0,
-        max_clock_mhz=300.0,
         luts=luts,
         ffs=ffs,
         bram18=bram18,
