@@ -17,6 +17,13 @@ from boards._zynq import Board
 
 log = logging.getLogger(__name__)
 
+TOP = "bitfab_top"  # the HLS top function, its IP name, and (with "_0") its block-design cell
+DMA_IN = "idma0"  # MM2S DMA cell: host buffer -> design
+DMA_OUT = "odma0"  # S2MM DMA cell: design -> host buffer
+DMA_LENGTH_BITS = 26  # the DMAs' buffer length register width: at most 2**26 - 1 bytes a transfer
+# UG1399 control register map: 0x00 control (ap_start), 0x04-0x0C interrupts, then the
+# s_axilite arguments in order; n_images is the only one.
+N_IMAGES_OFFSET = 0x10
 HLS_PROJECT = "hls/project"  # Vitis HLS project directory, relative to the build directory
 HLS_SOLUTION = "solution1"
 IP_ZIP = "ip/bitfab_top.zip"  # the packaged IP (export_design -output)
@@ -75,13 +82,24 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
+def ip_cell(top: str = TOP) -> str:
+    """Block-design cell name of the accelerator (PYNQ exposes it as ``overlay.<cell>``)."""
+    return f"{top}_0"
+
+
 def render_projects(
-    board: Board, build_dir: Path, clock_mhz: float, top: str = "bitfab_top"
+    board: Board,
+    build_dir: Path,
+    clock_mhz: float,
+    top: str = TOP,
+    tb_input: str = "hls/tb/input.bin",
+    tb_expected: str = "hls/tb/expected.bin",
 ) -> list[Path]:
     """Write ``hls/hls.tcl`` (Vitis HLS) and ``vivado/build.tcl`` (Vivado) into ``build_dir``.
 
     The HLS script compiles ``hls/top.cpp`` with ``-I hls/include``: the caller copies the
-    bitfab HLS library (``hls/include/bitfab``) there. Returns the paths written.
+    bitfab HLS library (``hls/include/bitfab``) there. Its C-simulation runs ``hls/tb.cpp`` on
+    ``tb_input``/``tb_expected`` (build-relative). Returns the paths written.
     """
     board.check_clock(clock_mhz)
     build_dir = Path(build_dir)
@@ -89,13 +107,17 @@ def render_projects(
         "board": board,
         "ps": PS_SPECS[board.ps],
         "top": top,
+        "ip_cell": ip_cell(top),
         "clock_mhz": _num(clock_mhz),
         "period_ns": _num(1000.0 / clock_mhz),
         "hls_project": HLS_PROJECT,
         "hls_solution": HLS_SOLUTION,
         "ip_zip": IP_ZIP,
-        "dma_in": "idma0",
-        "dma_out": "odma0",
+        "tb_input": tb_input,
+        "tb_expected": tb_expected,
+        "dma_in": DMA_IN,
+        "dma_out": DMA_OUT,
+        "dma_length_bits": DMA_LENGTH_BITS,
     }
     written = []
     for template, rel in (("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", "vivado/build.tcl")):

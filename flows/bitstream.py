@@ -19,6 +19,7 @@ from boards.registry import get_board
 from flows.build import check_finished
 from flows.errors import BitfabError, ToolMissingError
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
+from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
 
 log = logging.getLogger(__name__)
 TOOLS = ("vitis_hls", "vivado")
@@ -31,7 +32,7 @@ def finish_command(build_dir: Path) -> str:
 
 
 def prepare(build_dir: Path) -> list[Path]:
-    """Tool-free part: the HLS library copy and the rendered Vitis HLS / Vivado Tcl."""
+    """Tool-free part: the HLS library copy, testbench data and the Vitis HLS / Vivado Tcl."""
     from boards.vivado import render_projects
 
     manifest = check_finished(build_dir)
@@ -41,7 +42,10 @@ def prepare(build_dir: Path) -> list[Path]:
     if lib.exists():
         shutil.rmtree(lib)
     shutil.copytree(HLS_LIBRARY_INCLUDE / "bitfab", lib)
-    return render_projects(board, build_dir, float(cfg["clock_mhz"]))
+    data = write_testbench_data(build_dir)
+    return render_projects(
+        board, build_dir, float(cfg["clock_mhz"]), tb_input=TB_INPUT, tb_expected=TB_EXPECTED
+    ) + data
 
 
 def parse_utilization(text: str) -> dict[str, float]:

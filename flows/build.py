@@ -23,7 +23,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 
+from boards.driver.accelerator import ACCEL_FORMAT
 from boards.registry import get_board
+from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_cell
 from flows import report as report_mod
 from flows.codegen.render import render
 from flows.config import BuildConfig
@@ -48,7 +50,7 @@ from flows.sim.csim import compile_csim
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = ACCEL_FORMAT  # one number for the build directory and its accel.json
 PACKAGES = ["bitfab", "qonnx", "brevitas", "onnx", "onnxruntime", "numpy", "torch", "hls4ml"]
 
 
@@ -114,7 +116,7 @@ def step_codegen(ctx: BuildContext) -> None:
     if hls.exists():
         shutil.rmtree(hls)
     hls.mkdir(parents=True)
-    ctx.design = render(ctx.partition.dataflow, hls, ctx.cfg.model)
+    ctx.design = render(ctx.partition.dataflow, hls, ctx.cfg.model, ctx.board.hp_port_bits)
 
 
 def step_csim(ctx: BuildContext) -> None:
@@ -148,7 +150,7 @@ def step_deploy(ctx: BuildContext) -> None:
         }
 
     cfg = {
-        "format": FORMAT_VERSION,
+        "format": ACCEL_FORMAT,
         "model": ctx.cfg.model,
         "board": ctx.board.name,
         "clock_mhz": ctx.cfg.clock_mhz,
@@ -163,13 +165,20 @@ def step_deploy(ctx: BuildContext) -> None:
         "csim_library": str(ctx.csim_lib.resolve().relative_to(ctx.out.resolve()))
         if ctx.csim_lib
         else None,
-        "dma": {"input": "idma0", "output": "odma0"},
+        "dma": {
+            "input": DMA_IN,
+            "output": DMA_OUT,
+            "beat_bits": ctx.board.hp_port_bits,
+            "ip": ip_cell(),
+            "n_images_offset": N_IMAGES_OFFSET,
+            "max_transfer_bytes": (1 << DMA_LENGTH_BITS) - 1,
+        },
         "bitfile": "bitfab.bit",  # deploy/bitfab.bit + bitfab.hwh once `bitfab bitstream` ran
     }
     (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     (dep / "README").write_text(
-        'Run on the board: python3 -c "from driver.accelerator import Accelerator; '
-        "a = Accelerator.from_build('..', backend='pynq')\"  (bitstream flow: bitfab bitstream)\n"
+        "Run on the board (after `bitfab bitstream` put bitfab.bit and bitfab.hwh here): "
+        "cd deploy && sudo python3 -m driver --backend pynq --batch 1000\n"
     )
 
 

@@ -162,7 +162,7 @@ def run(build_dir, backend, input_, batch):
     """Run the host driver: outputs, agreement with the reference, latency and throughput."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    from boards.driver.accelerator import Accelerator
+    from boards.driver.accelerator import Accelerator, format_throughput
     from flows.build import check_finished
     from flows.verify import draw_inputs, run_reference
 
@@ -174,12 +174,7 @@ def run(build_dir, backend, input_, batch):
     r = run_reference(ref, x.astype(np.float32))[ref.graph.output[0].name]
     same = int(np.sum(np.all((y.reshape(len(y), -1) == r.reshape(len(r), -1)), axis=1)))
     click.echo(f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference")
-    t = acc.throughput_test(batch=len(x))
-    click.echo(
-        f"throughput ({t['backend']}, {t['measured']} time): {t['fps']:.0f} images/s; "
-        f"latency per image p50 {t['latency_us']['p50']:.1f} us, "
-        f"p99 {t['latency_us']['p99']:.1f} us (batch {t['batch']})"
-    )
+    click.echo(format_throughput(acc.throughput_test(batch=len(x))))
 
 
 @main.command()

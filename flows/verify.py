@@ -98,6 +98,19 @@ def _rebatch(model: ModelWrapper, n: int) -> ModelWrapper:
     return m
 
 
+def run_dataflow(df: ModelWrapper, ints: np.ndarray) -> tuple[np.ndarray, dict]:
+    """The dataflow graph's own reference (each layer's numpy oracle) on design integers.
+
+    Returns the design output as int64 and the full execution context (per-layer tensors).
+    """
+    ctx = execute_onnx(
+        _rebatch(df, len(ints)),
+        {df.graph.input[0].name: ints.astype(np.float32)},
+        return_full_exec_context=True,
+    )
+    return np.rint(ctx[df.graph.output[0].name]).astype(np.int64), ctx
+
+
 def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
     """execute_onnx on batches; returns output (and all tensors when ``full``)."""
     iname = ref.graph.input[0].name
@@ -154,12 +167,9 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
     ref_out = ref_ctx[point] if point else ref_ctx[oname]
 
     ints = acc.run_head(x)
-    df_in = df.graph.input[0].name
-    df_ctx = execute_onnx(
-        _rebatch(df, n), {df_in: ints.astype(np.float32)}, return_full_exec_context=True
-    )
+    df_out, df_ctx = run_dataflow(df, ints)
     hw_ints = acc.run_design(ints)
-    df_out = np.rint(df_ctx[df.graph.output[0].name]).astype(np.int64).reshape(hw_ints.shape)
+    df_out = df_out.reshape(hw_ints.shape)
     tail_env = acc.tail.run(hw_ints.astype(np.float32))
     hw_out = tail_env[point] if point else tail_env[acc.tail.output]
 

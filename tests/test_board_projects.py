@@ -16,7 +16,8 @@ pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not
 # The vendor commands the scripts may call; each logs "name<TAB>arg<TAB>arg..." and returns a
 # plausible value. Any other unknown command is an error, so a misspelt command fails the test.
 VENDOR_COMMANDS = """
-open_project set_top add_files open_solution set_part create_clock csynth_design export_design
+open_project set_top add_files open_solution set_part create_clock csim_design csynth_design
+export_design
 create_project set_property get_property current_project current_fileset update_ip_catalog
 get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
 connect_bd_intf_net connect_bd_net apply_bd_automation validate_bd_design save_bd_design
@@ -68,6 +69,10 @@ def _build_dir(tmp_path: Path) -> Path:
     d = tmp_path / "build"
     (d / "hls").mkdir(parents=True)
     (d / "hls" / "top.cpp").write_text("// fake top\n")
+    (d / "hls" / "tb.cpp").write_text("// fake testbench\n")
+    (d / "hls" / "tb").mkdir()
+    for f in ("input.bin", "expected.bin"):
+        (d / "hls" / "tb" / f).write_bytes(b"\0")
     return d
 
 
@@ -89,10 +94,20 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     (clk,) = _calls(hls, "create_clock")
     assert float(_opt(clk, "-period")) == pytest.approx(1000.0 / mhz, rel=1e-5)
     assert _opt(clk, "-name") == "default"
-    (src,) = _calls(hls, "add_files")
+    src, tb = _calls(hls, "add_files")
     assert src[0] == "hls/top.cpp" and (d / src[0]).is_file()
-    assert "-std=c++14" in _opt(src, "-cflags") and "/hls/include" in _opt(src, "-cflags")
+    assert tb[:2] == ["-tb", "hls/tb.cpp"] and (d / tb[1]).is_file()
+    for files in (src, tb):
+        flags = _opt(files, "-cflags").split()
+        assert "-std=c++14" in flags and "-DBITFAB_AP_AXI" in flags
+        assert f"-I{d}/hls/include" in flags and f"-I{d}/hls" in flags
+    (csim,) = _calls(hls, "csim_design")
+    argv = _opt(csim, "-argv").split()
+    assert argv == [f"{d}/hls/tb/input.bin", f"{d}/hls/tb/expected.bin"]
+    assert all(Path(a).is_file() for a in argv)
     assert _calls(hls, "csynth_design") == [[]]
+    order = [c[0] for c in hls]
+    assert order.index("csim_design") < order.index("csynth_design")
     (exp,) = _calls(hls, "export_design")
     assert _opt(exp, "-format") == "ip_catalog" and _opt(exp, "-ipname") == "bitfab_top"
 
@@ -128,12 +143,21 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert float(dicts["ps"][fclk]) == mhz
     for dma in ("idma0", "odma0"):
         assert dicts[dma]["CONFIG.c_include_sg"] == "0"
+        assert dicts[dma]["CONFIG.c_sg_length_width"] == "26"
+    # the DMAs' streams are as wide as the design's edge (accel.json "beat_bits")
+    assert int(dicts["idma0"]["CONFIG.c_m_axis_mm2s_tdata_width"]) == board.hp_port_bits
+    assert int(dicts["odma0"]["CONFIG.c_s_axis_s2mm_tdata_width"]) == board.hp_port_bits
     assert _calls(viv, "connect_bd_intf_net") == [
-        ["idma0/M_AXIS_MM2S", "bitfab_top_0/in0"],
-        ["bitfab_top_0/out0", "odma0/S_AXIS_S2MM"],
+        ["idma0/M_AXIS_MM2S", "bitfab_top_0/s_axis"],
+        ["bitfab_top_0/m_axis", "odma0/S_AXIS_S2MM"],
     ]
-    rules = [_opt(a, "-rule") for a in _calls(viv, "apply_bd_automation")]
+    autos = _calls(viv, "apply_bd_automation")
+    rules = [_opt(a, "-rule") for a in autos]
     assert rules[0] == f"xilinx.com:bd_rule:{ps_ip}"
+    # the accelerator's AXI-Lite control (ap_start, n_images) hangs off the PS master
+    master = {"zynq7": "M_AXI_GP0", "zynq_us+": "M_AXI_HPM0_FPD"}[board.ps]
+    ctl = [a for a in autos if a[-1] == "bitfab_top_0/s_axi_control"]
+    assert len(ctl) == 1 and f'Master "/ps/{master}"' in _opt(ctl[0], "-config")
     assert _calls(viv, "launch_runs") == [["impl_1", "-to_step", "write_bitstream", "-jobs", "2"]]
     assert _calls(viv, "report_utilization") == [["-file", "reports/utilization.rpt"]]
     assert _calls(viv, "report_timing_summary") == [["-file", "reports/timing.rpt"]]

@@ -15,13 +15,26 @@ class _FakeBuffer(np.ndarray):
     def freebuffer(self) -> None:
         pass
 
+    def flush(self) -> None:
+        pass
+
+    def invalidate(self) -> None:
+        pass
+
 
 class _FakePynq:
-    """Overlay/allocate/DMA with PYNQ's call shapes; the 'hardware' is the C-sim library."""
+    """Overlay/allocate/DMA/IP with PYNQ's call shapes; the 'hardware' is the C-sim library.
 
-    def __init__(self, csim: CsimBackend):
+    The stand-in checks what the real hardware would need: ``n_images`` written to the IP's
+    control registers before ``ap_start``, both transfers queued before the waits, and
+    buffer lengths that agree with ``n_images`` (the design's TLAST ends the S2MM transfer
+    after exactly ``n_images`` images).
+    """
+
+    def __init__(self, csim: CsimBackend, n_images_offset: int):
         self.csim = csim
         self.calls: list[str] = []
+        self.regs: dict[int, int] = {}
         outer = self
 
         class Channel:
@@ -35,15 +48,26 @@ class _FakePynq:
             def wait(self):
                 outer.calls.append(f"{self.role}.wait")
                 if self.role == "recv":  # the design has consumed the send buffer
-                    src = outer.send.buf
-                    n = len(src) // outer.csim.in_bytes
-                    out = outer.csim.transfer(np.asarray(src).reshape(n, -1))
+                    assert outer.regs.get(0x00) == 1, "ap_start was not written"
+                    n = outer.regs[n_images_offset]
+                    src = np.asarray(outer.send.buf)
+                    assert len(src) == n * outer.csim.in_bytes
+                    assert len(self.buf) == n * outer.csim.out_bytes
+                    out, _ = outer.csim.transfer(src.reshape(n, -1))
                     self.buf[:] = out.reshape(-1)
+                    outer.regs.pop(0x00)
 
         class Dma:
             def __init__(self, ch):
                 self.sendchannel = ch
                 self.recvchannel = ch
+
+        class Ip:
+            def write(self, offset, value):
+                outer.calls.append(f"ip.write({offset:#x})")
+                if offset == 0x00:
+                    assert n_images_offset in outer.regs, "started before n_images was set"
+                outer.regs[offset] = int(value)
 
         self.send, self.recv = Channel("send"), Channel("recv")
 
@@ -52,6 +76,7 @@ class _FakePynq:
                 outer.calls.append("Overlay")
                 self.idma0 = Dma(outer.send)
                 self.odma0 = Dma(outer.recv)
+                self.bitfab_top_0 = Ip()
 
         self.Overlay = Overlay
 
@@ -67,13 +92,39 @@ def build(built):
 def test_pynq_backend_matches_csim_bit_for_bit(build, tmp_path):
     csim = Accelerator.from_build(build, backend="csim")
     (build / "deploy" / "bitfab.bit").write_bytes(b"stand-in bitstream")
-    fake = _FakePynq(csim.backend)
+    fake = _FakePynq(csim.backend, csim.cfg["dma"]["n_images_offset"])
     board = Accelerator.from_build(build, backend="pynq", pynq_module=fake)
     x = np.random.default_rng(0).uniform(0, 1, (20, 1, 28, 28)).astype(np.float32)
     assert np.array_equal(board.execute(x), csim.execute(x))
-    assert fake.calls[:3] == ["Overlay", "recv.transfer", "send.transfer"]
-    t = board.throughput_test(batch=16, repeats=3)
+    assert fake.calls[:5] == [
+        "Overlay",
+        "ip.write(0x10)",
+        "ip.write(0x0)",
+        "recv.transfer",
+        "send.transfer",
+    ]
+    t = board.throughput_test(batch=16, repeats=3, latency_runs=5)
     assert t["backend"] == "pynq" and t["measured"] == "wall"
+    assert set(t["stages_ms"]) == {
+        "pack",
+        "copy_to_device",
+        "dma_compute",
+        "copy_from_device",
+        "unpack",
+    }
+    assert t["device_stage"] == "dma_compute" and t["fps_device"] >= t["fps"]
+
+
+def test_pynq_backend_splits_batches_the_dma_cannot_take_at_once(build):
+    """A batch above the DMA length register's limit goes as several starts."""
+    csim = Accelerator.from_build(build, backend="csim")
+    (build / "deploy" / "bitfab.bit").write_bytes(b"stand-in bitstream")
+    fake = _FakePynq(csim.backend, csim.cfg["dma"]["n_images_offset"])
+    board = Accelerator.from_build(build, backend="pynq", pynq_module=fake)
+    board.backend.max_images = 3
+    x = np.random.default_rng(1).uniform(0, 1, (10, 1, 28, 28)).astype(np.float32)
+    assert np.array_equal(board.execute(x), csim.execute(x))
+    assert fake.calls.count("ip.write(0x0)") == 4  # 3 + 3 + 3 + 1 images
 
 
 def test_driver_runs_from_the_deploy_folder_alone(build):
@@ -104,6 +155,81 @@ def test_unknown_backend(build):
 
 
 def test_throughput_reports_backend_and_percentiles(build):
-    t = Accelerator.from_build(build).throughput_test(batch=32, repeats=5)
+    t = Accelerator.from_build(build).throughput_test(batch=32, repeats=5, latency_runs=20)
     assert t["backend"] == "csim" and t["measured"] == "wall" and t["fps"] > 0
     assert t["latency_us"]["p50"] <= t["latency_us"]["p99"]
+    assert t["latency_us"] == {**t["latency_us"], "runs": 20, "batch": 1}
+    assert set(t["stages_ms"]) == {"pack", "compute", "unpack"}
+    assert t["fps_device"] >= t["fps"]
+
+
+def test_accel_json_from_another_version_is_refused(build, tmp_path):
+    import json
+    import shutil
+
+    dep = tmp_path / "deploy"
+    shutil.copytree(build / "deploy", dep)
+    cfg = json.loads((dep / "accel.json").read_text())
+    cfg["format"] = 1
+    (dep / "accel.json").write_text(json.dumps(cfg))
+    with pytest.raises(DriverError, match=r"accel.json format 1, but this driver reads format 2"):
+        Accelerator.from_build(dep)
+    (dep / "accel.json").write_text("{ not json")
+    with pytest.raises(DriverError, match="not readable JSON"):
+        Accelerator.from_build(dep)
+
+
+def test_board_side_entry_point_runs_from_deploy(build):
+    """`python3 -m driver` inside deploy/ (what the deploy README tells users to run)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "driver", "--backend", "csim", "--batch", "8"],
+        cwd=build / "deploy",
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "images/s end to end" in r.stdout and "latency of one image" in r.stdout
+    r = subprocess.run(
+        [sys.executable, "-m", "driver", "--backend", "pynq"],
+        cwd=build / "deploy",
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1 and "needs the pynq package" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_128_bit_dma_edge_verifies(built):
+    """Zynq UltraScale+ boards have 128-bit HP ports: the design's edge takes 128-bit beats."""
+    import json
+
+    from flows.verify import verify_build
+
+    d = built("tfc-w1a2", board="ultra96-v2")
+    cfg = json.loads((d / "deploy" / "accel.json").read_text())
+    assert cfg["dma"]["beat_bits"] == 128
+    in_bytes = Accelerator.from_build(d).backend.in_bytes
+    assert in_bytes % 16 == 0
+    assert verify_build(d, 50)["status"] == "pass"
+
+
+def test_run_refuses_a_build_from_another_version(build, tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    d = shutil.copytree(build, tmp_path / "old")
+    m = json.loads((d / "manifest.json").read_text())
+    m["format"] = 1
+    (d / "manifest.json").write_text(json.dumps(m))
+    r = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", str(d), "--batch", "4"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "built by another bitfab version (format 1, expected 2)" in r.stderr

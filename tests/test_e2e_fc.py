@@ -84,7 +84,8 @@ def test_run_command_reports_agreement_and_throughput(built):
     )
     assert r.returncode == 0, r.stderr
     assert "64/64 bit-identical" in r.stdout
-    assert "csim, wall time" in r.stdout
+    assert "throughput (csim backend, wall time, batch 64, median of 5)" in r.stdout
+    assert "images/s in compute" in r.stdout and "latency of one image (50 runs): p50" in r.stdout
 
 
 def test_to_step_then_from_step_with_new_folding(tmp_path, zoo_onnx):

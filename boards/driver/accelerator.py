@@ -18,11 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from .host_graph import HostGraph
-from .packing import from_storage, pack, to_storage, unpack
+from .packing import from_beats, from_storage, image_bytes, pack, to_beats, to_storage, unpack
 
 
 class DriverError(Exception):
     """Bad build directory or bad input array; the message says what was expected."""
+
+
+# Version of the accel.json layout this driver reads; the build writes the same number.
+ACCEL_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -39,50 +43,66 @@ class StreamSpec:
         return (self.bits * self.elems + 7) // 8
 
 
+@dataclass(frozen=True)
+class DmaSpec:
+    """The design's DMA edge as accel.json describes it (names are block-design cell names)."""
+
+    input: str
+    output: str
+    beat_bits: int
+    ip: str  # the accelerator's cell: AXI-lite control with n_images
+    n_images_offset: int
+    max_transfer_bytes: int  # the DMA's buffer length register limit
+
+
 class CsimBackend:
     """The compiled C-simulation library, fed the same byte buffers a DMA would move."""
 
     name = "csim"
+    stages = ("compute",)
 
-    def __init__(self, lib_path: Path, in_bytes: int, out_bytes: int):
+    def __init__(self, lib_path: Path, in_bytes: int, out_bytes: int, beat_bits: int):
         if not lib_path.exists():
             raise DriverError(f"{lib_path}: C-simulation library missing; rebuild with bitfab")
         self.lib = ctypes.CDLL(str(lib_path))
         self.lib.bitfab_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
         self.lib.bitfab_run.restype = ctypes.c_int
-        if self.lib.bitfab_in_bytes_per_image() != in_bytes:
-            raise DriverError(f"{lib_path}: input size does not match accel.json")
-        if self.lib.bitfab_out_bytes_per_image() != out_bytes:
-            raise DriverError(f"{lib_path}: output size does not match accel.json")
+        for what, got, want in (
+            ("input bytes per image", self.lib.bitfab_in_bytes_per_image(), in_bytes),
+            ("output bytes per image", self.lib.bitfab_out_bytes_per_image(), out_bytes),
+            ("DMA beat bits", self.lib.bitfab_dma_bits(), beat_bits),
+        ):
+            if got != want:
+                raise DriverError(f"{lib_path}: {what} is {got}, accel.json says {want}; rebuild")
         self.in_bytes, self.out_bytes = in_bytes, out_bytes
 
-    def transfer(self, ibuf: np.ndarray) -> np.ndarray:
+    def transfer(self, ibuf: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         n = ibuf.shape[0]
         ibuf = np.ascontiguousarray(ibuf, dtype=np.uint8)
         obuf = np.zeros((n, self.out_bytes), dtype=np.uint8)
+        t0 = time.perf_counter()
         rc = self.lib.bitfab_run(ibuf.ctypes.data, obuf.ctypes.data, n)
+        t1 = time.perf_counter()
         if rc != 0:
-            raise DriverError(f"C-simulation returned {rc}: stream word counts do not match")
-        return obuf
+            why = {-1: "too few output beats", -2: "leftover beats", -3: "TLAST misplaced"}
+            raise DriverError(f"C-simulation returned {rc}: {why.get(rc, 'stream mismatch')}")
+        return obuf, {"compute": t1 - t0}
 
 
 class PynqBackend:
-    """The bitstream on a PYNQ board: Overlay + two AXI DMAs, the same byte buffers as C-sim.
+    """The bitstream on a PYNQ board: Overlay, the accelerator's AXI-lite control, two DMAs.
 
-    ``pynq`` is imported lazily (it exists only on the board). Transfers are timed separately
-    from the host head/tail so the figures can separate transfer+compute from host work.
+    ``pynq`` is imported lazily (it exists only on the board). One start of the accelerator
+    processes ``n_images`` images; the output DMA's transfer ends at the design's TLAST.
+    Copies into and out of the DMA-visible buffers are timed apart from the DMA+compute
+    stage (streaming overlaps transfer and compute, so those two cannot be told apart).
     """
 
     name = "pynq"
+    stages = ("copy_to_device", "dma_compute", "copy_from_device")
 
     def __init__(
-        self,
-        bitfile: Path,
-        dma_in: str,
-        dma_out: str,
-        in_bytes: int,
-        out_bytes: int,
-        pynq_module=None,
+        self, bitfile: Path, dma: DmaSpec, in_bytes: int, out_bytes: int, pynq_module=None
     ):
         if pynq_module is None:
             try:
@@ -99,23 +119,61 @@ class PynqBackend:
             )
         self.pynq = pynq_module
         self.overlay = pynq_module.Overlay(str(bitfile))
-        self.idma = getattr(self.overlay, dma_in)
-        self.odma = getattr(self.overlay, dma_out)
+        self.idma = getattr(self.overlay, dma.input)
+        self.odma = getattr(self.overlay, dma.output)
+        self.ip = getattr(self.overlay, dma.ip)
+        self.dma = dma
         self.in_bytes, self.out_bytes = in_bytes, out_bytes
+        self.max_images = max(1, dma.max_transfer_bytes // max(in_bytes, out_bytes))
+        self._buffers: dict[int, tuple] = {}
 
-    def transfer(self, ibuf: np.ndarray) -> np.ndarray:
+    def _buffers_for(self, n: int) -> tuple:
+        """DMA buffers for ``n`` images, allocated once per size (allocation is slow)."""
+        if n not in self._buffers:
+            self._buffers[n] = (
+                self.pynq.allocate(shape=(n * self.in_bytes,), dtype=np.uint8),
+                self.pynq.allocate(shape=(n * self.out_bytes,), dtype=np.uint8),
+            )
+        return self._buffers[n]
+
+    def _run_chunk(self, ibuf: np.ndarray, times: dict[str, float]) -> np.ndarray:
         n = ibuf.shape[0]
-        src = self.pynq.allocate(shape=(n * self.in_bytes,), dtype=np.uint8)
-        dst = self.pynq.allocate(shape=(n * self.out_bytes,), dtype=np.uint8)
-        src[:] = np.ascontiguousarray(ibuf, dtype=np.uint8).reshape(-1)
+        src, dst = self._buffers_for(n)
+        t0 = time.perf_counter()
+        src[:] = ibuf.reshape(-1)
+        if hasattr(src, "flush"):
+            src.flush()
+        t1 = time.perf_counter()
+        self.ip.write(self.dma.n_images_offset, n)
+        self.ip.write(0x00, 1)  # ap_start (Vitis HLS control register)
         self.odma.recvchannel.transfer(dst)
         self.idma.sendchannel.transfer(src)
         self.idma.sendchannel.wait()
         self.odma.recvchannel.wait()
+        t2 = time.perf_counter()
+        if hasattr(dst, "invalidate"):
+            dst.invalidate()
         out = np.array(dst, dtype=np.uint8).reshape(n, self.out_bytes)
-        src.freebuffer()
-        dst.freebuffer()
+        t3 = time.perf_counter()
+        times["copy_to_device"] += t1 - t0
+        times["dma_compute"] += t2 - t1
+        times["copy_from_device"] += t3 - t2
         return out
+
+    def transfer(self, ibuf: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        ibuf = np.ascontiguousarray(ibuf, dtype=np.uint8)
+        times = dict.fromkeys(self.stages, 0.0)
+        parts = [
+            self._run_chunk(ibuf[i : i + self.max_images], times)
+            for i in range(0, ibuf.shape[0], self.max_images)
+        ]
+        return np.concatenate(parts), times
+
+    def close(self) -> None:
+        for src, dst in self._buffers.values():
+            src.freebuffer()
+            dst.freebuffer()
+        self._buffers.clear()
 
 
 class Accelerator:
@@ -134,6 +192,7 @@ class Accelerator:
         self.sout = StreamSpec(**cfg["stream_out"])
         self.input_shape = tuple(cfg["input_shape"])
         self.input_dtype = np.dtype(cfg["input_dtype"])
+        self.beat_bits = int(cfg["dma"]["beat_bits"])
 
     @classmethod
     def from_build(
@@ -141,25 +200,34 @@ class Accelerator:
     ) -> Accelerator:
         d = Path(build_dir)
         # a build directory, or its deploy/ folder as copied to the board
-        dep = d if (d / "accel.json").exists() else d / "deploy"
+        dep = (d if (d / "accel.json").exists() else d / "deploy").resolve()
         path = dep / "accel.json"
         if not path.exists():
             raise DriverError(f"{d}: no deploy/accel.json; is this a finished bitfab build?")
-        cfg = json.loads(path.read_text())
-        if backend == "csim":
-            lib = dep.parent / cfg["csim_library"]  # csim lives beside deploy/ in the build
-            be = CsimBackend(
-                lib,
-                cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
-                cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
+        try:
+            cfg = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise DriverError(f"{path}: not readable JSON; rebuild with bitfab") from None
+        if cfg.get("format") != ACCEL_FORMAT:
+            raise DriverError(
+                f"{path}: accel.json format {cfg.get('format')}, but this driver reads format "
+                f"{ACCEL_FORMAT}; rebuild with this bitfab version or use the driver in {dep}"
             )
+        dma = DmaSpec(**cfg["dma"])
+        sin, sout = StreamSpec(**cfg["stream_in"]), StreamSpec(**cfg["stream_out"])
+        in_bytes = image_bytes(sin.words, sin.nbytes, dma.beat_bits)
+        out_bytes = image_bytes(sout.words, sout.nbytes, dma.beat_bits)
+        if backend == "csim":
+            if not cfg.get("csim_library"):
+                raise DriverError(f"{path}: this build has no C-simulation library; rebuild")
+            lib = dep.parent / cfg["csim_library"]  # csim lives beside deploy/ in the build
+            be = CsimBackend(lib, in_bytes, out_bytes, dma.beat_bits)
         elif backend == "pynq":
             be = PynqBackend(
                 dep / cfg.get("bitfile", "bitfab.bit"),
-                cfg["dma"]["input"],
-                cfg["dma"]["output"],
-                cfg["stream_in"]["words"] * _nbytes(cfg["stream_in"]),
-                cfg["stream_out"]["words"] * _nbytes(cfg["stream_out"]),
+                dma,
+                in_bytes,
+                out_bytes,
                 pynq_module=pynq_module,
             )
         else:
@@ -172,15 +240,35 @@ class Accelerator:
         v = self.head.run(x)[self.head.output]
         return np.rint(v).astype(np.int64)
 
-    def run_design(self, ints: np.ndarray) -> np.ndarray:
+    def pack_input(self, ints: np.ndarray) -> np.ndarray:
+        """Integers entering the design -> the input DMA buffer, ``[N, bytes per image]``."""
         n = ints.shape[0]
         flat = to_storage(ints.reshape(n, -1), self.sin.bipolar)
-        ibuf = pack(flat, self.sin.bits, self.sin.elems).reshape(n, -1)
-        obuf = self.backend.transfer(ibuf)
-        words = obuf.reshape(n, self.sout.words, self.sout.nbytes)
+        return to_beats(pack(flat, self.sin.bits, self.sin.elems), self.beat_bits)
+
+    def pack_output(self, ints: np.ndarray) -> np.ndarray:
+        """Integers leaving the design -> the output DMA buffer the hardware should write."""
+        n = ints.shape[0]
+        flat = to_storage(ints.reshape(n, -1), self.sout.bipolar)
+        return to_beats(pack(flat, self.sout.bits, self.sout.elems), self.beat_bits)
+
+    def unpack_output(self, obuf: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`pack_output`."""
+        words = from_beats(obuf, self.sout.words, self.sout.nbytes)
         out = unpack(words, self.sout.bits, self.sout.elems, self.sout.signed)
-        out = from_storage(out, self.sout.bipolar)
-        return out.reshape((n, *self.sout.shape[1:]))
+        return from_storage(out, self.sout.bipolar).reshape((len(obuf), *self.sout.shape[1:]))
+
+    def run_design(self, ints: np.ndarray) -> np.ndarray:
+        """Integers entering the design -> integers leaving it; stage times in last_timing."""
+        t0 = time.perf_counter()
+        ibuf = self.pack_input(ints)
+        t1 = time.perf_counter()
+        obuf, device = self.backend.transfer(ibuf)
+        t2 = time.perf_counter()
+        out = self.unpack_output(obuf)
+        t3 = time.perf_counter()
+        self.last_timing = {"pack": t1 - t0, **device, "unpack": t3 - t2, "total": t3 - t0}
+        return out
 
     def run_tail(self, y: np.ndarray) -> np.ndarray:
         return self.tail.run(y.astype(np.float32))[self.tail.output]
@@ -201,38 +289,70 @@ class Accelerator:
         x = self.check_input(x)
         return self.run_tail(self.run_design(self.run_head(x)))
 
-    def throughput_test(self, batch: int = 1000, repeats: int = 5) -> dict:
-        """Images/s and per-batch latency percentiles over repeated runs of the design."""
-        rng = np.random.default_rng(0)
-        lo, hi = (
-            (-1, 1)
-            if self.sin.bipolar
-            else (
-                (-(1 << (self.sin.bits - 1)), (1 << (self.sin.bits - 1)) - 1)
-                if self.sin.signed
-                else (0, (1 << self.sin.bits) - 1)
-            )
-        )
-        ints = rng.integers(lo, hi + 1, size=(batch, *self.sin.shape[1:]))
+    def random_design_input(self, n: int, seed: int = 0) -> np.ndarray:
+        """Integers drawn from the design input's datatype (what throughput tests feed)."""
+        rng = np.random.default_rng(seed)
+        shape = (n, *self.sin.shape[1:])
         if self.sin.bipolar:
-            ints = np.where(ints >= 0, 1, -1)
-        times = []
+            return np.where(rng.integers(0, 2, size=shape) > 0, 1, -1)
+        if self.sin.signed:
+            half = 1 << (self.sin.bits - 1)
+            return rng.integers(-half, half, size=shape)
+        return rng.integers(0, 1 << self.sin.bits, size=shape)
+
+    def throughput_test(self, batch: int = 1000, repeats: int = 5, latency_runs: int = 50) -> dict:
+        """Throughput over repeated batches and single-image latency percentiles.
+
+        Throughput: ``repeats`` runs of ``batch`` images through pack, the backend and unpack;
+        the median run gives ``fps``, the median of the backend's device stage alone gives
+        ``fps_device``. Latency: ``latency_runs`` runs of one image, end to end (p50/p99).
+        All figures are wall-clock times measured on this host by the named backend.
+        """
+        if batch < 1 or repeats < 1 or latency_runs < 1:
+            raise DriverError("throughput_test needs batch, repeats and latency_runs >= 1")
+        ints = self.random_design_input(batch)
+        runs = []
         for _ in range(repeats):
-            t0 = time.perf_counter()
             self.run_design(ints)
-            times.append(time.perf_counter() - t0)
-        per_image_us = np.array(times) / batch * 1e6
+            runs.append(self.last_timing)
+        device_stage = "dma_compute" if "dma_compute" in runs[0] else "compute"
+        total = float(np.median([r["total"] for r in runs]))
+        device = float(np.median([r[device_stage] for r in runs]))
+        one = self.random_design_input(1, seed=1)
+        lat = []
+        for _ in range(latency_runs):
+            self.run_design(one)
+            lat.append(self.last_timing["total"] * 1e6)
         return {
             "backend": self.backend.name,
             "measured": "wall",
             "batch": batch,
-            "fps": float(batch / np.median(times)),
-            "latency_us": {
-                "p50": float(np.percentile(per_image_us, 50)),
-                "p99": float(np.percentile(per_image_us, 99)),
+            "repeats": repeats,
+            "fps": batch / total,
+            "fps_device": batch / device,
+            "device_stage": device_stage,
+            "stages_ms": {
+                k: float(np.median([r[k] for r in runs])) * 1e3 for k in runs[0] if k != "total"
             },
+            "latency_us": {
+                "p50": float(np.percentile(lat, 50)),
+                "p99": float(np.percentile(lat, 99)),
+                "runs": latency_runs,
+                "batch": 1,
+            },
+            "clock_mhz": self.cfg.get("clock_mhz"),
         }
 
 
-def _nbytes(s: dict) -> int:
-    return (s["bits"] * s["elems"] + 7) // 8
+def format_throughput(t: dict) -> str:
+    """The figures of :meth:`Accelerator.throughput_test` as lines a person reads."""
+    stages = ", ".join(f"{k} {v:.2f} ms" for k, v in t["stages_ms"].items())
+    lat = t["latency_us"]
+    return (
+        f"throughput ({t['backend']} backend, {t['measured']} time, batch {t['batch']}, "
+        f"median of {t['repeats']}): {t['fps']:.0f} images/s end to end, "
+        f"{t['fps_device']:.0f} images/s in {t['device_stage']}\n"
+        f"stages per batch: {stages}\n"
+        f"latency of one image ({lat['runs']} runs): p50 {lat['p50']:.1f} us, "
+        f"p99 {lat['p99']:.1f} us"
+    )

@@ -105,3 +105,28 @@ def pack_words_as_hex(values: np.ndarray, bits: int, elems: int) -> list[str]:
         digits = word[::-1].tobytes().hex().lstrip("0") or "0"
         out.append("0x" + digits)
     return out
+
+
+def image_bytes(words: int, nbytes: int, beat_bits: int) -> int:
+    """Bytes one image occupies in a DMA buffer: its words, padded to whole DMA beats.
+
+    Padding every image (not just the batch) keeps each image on a beat boundary, so the
+    design's DMA edge restarts its word alignment per image and a batch is a concatenation.
+    """
+    beat = beat_bits // 8
+    return -(-words * nbytes // beat) * beat
+
+
+def to_beats(packed: np.ndarray, beat_bits: int) -> np.ndarray:
+    """Packed words ``[N, words, nbytes]`` -> DMA buffer ``[N, image_bytes]`` (zero padded)."""
+    p = np.asarray(packed, dtype=np.uint8)
+    n, words, nbytes = p.shape
+    out = np.zeros((n, image_bytes(words, nbytes, beat_bits)), dtype=np.uint8)
+    out[:, : words * nbytes] = p.reshape(n, -1)
+    return out
+
+
+def from_beats(buf: np.ndarray, words: int, nbytes: int) -> np.ndarray:
+    """DMA buffer ``[N, image_bytes]`` -> packed words ``[N, words, nbytes]`` (padding dropped)."""
+    b = np.asarray(buf, dtype=np.uint8)
+    return b[:, : words * nbytes].reshape(b.shape[0], words, nbytes)

@@ -10,10 +10,14 @@ import jinja2
 from qonnx.core.modelwrapper import ModelWrapper
 
 from boards.driver.packing import word_bytes
+from boards.vivado import TOP
 from flows.layers.registry import KINDS, layer_spec
 
 TEMPLATES = Path(__file__).parent / "templates"
-TOP = "bitfab_top"
+
+
+# Images per start of the design in C-simulation (memory between layers grows with it).
+CSIM_CHUNK = 8
 
 
 def _env() -> jinja2.Environment:
@@ -112,8 +116,12 @@ def _bits(h, side: str) -> int:
     return h.bits
 
 
-def render(df: ModelWrapper, out_dir: Path, model_name: str) -> Design:
-    """Write ``out_dir/top.cpp``, ``params/<layer>.h`` and ``csim_harness.cpp``."""
+def render(df: ModelWrapper, out_dir: Path, model_name: str, dma_bits: int) -> Design:
+    """Write ``top.cpp``, ``params/<layer>.h``, the Vitis testbench ``tb.cpp`` and the harness.
+
+    ``dma_bits`` is the AXI-stream width of the DMAs at the design's edge (the board's HP port
+    width, so the DMA needs no width converter of its own).
+    """
     env = _env()
     design = build_design(df)
     (out_dir / "params").mkdir(parents=True, exist_ok=True)
@@ -129,25 +137,32 @@ def render(df: ModelWrapper, out_dir: Path, model_name: str) -> Design:
             streams.append({"name": dst, "width": h.out_width})
         ctx_layers.append({"kind": node.op_type, "c": c, "h": h, "src": src, "dst": dst})
         src = dst
-    widths = [design.input.width, design.output.width] + [s["width"] for s in streams]
+    widths = [design.input.nbytes * 8 + dma_bits, design.output.nbytes * 8 + dma_bits]
+    widths += [s["width"] for s in streams]
     for _, h in design.layers:
         if hasattr(h, "w_bits"):
             widths.append(h.simd * h.w_bits)
     # headroom above the widest word: kernels form intermediates a few bits wider
     ap_max = max(1024, 2 << (max(widths) - 1).bit_length())
-    common = dict(top=TOP, in_width=design.input.width, out_width=design.output.width)
+    common = dict(
+        top=TOP,
+        dma_bits=dma_bits,
+        in_width=design.input.width,
+        out_width=design.output.width,
+        in_words=design.input.words,
+        in_bytes=design.input.nbytes,
+        out_words=design.output.words,
+        out_bytes=design.output.nbytes,
+    )
     (out_dir / "top.cpp").write_text(
         env.get_template("top.cpp.j2").render(
             layers=ctx_layers, streams=streams, model_name=model_name, ap_int_max_w=ap_max, **common
         )
     )
+    (out_dir / "tb.cpp").write_text(
+        env.get_template("testbench.cpp.j2").render(ap_int_max_w=ap_max, **common)
+    )
     (out_dir / "csim_harness.cpp").write_text(
-        env.get_template("csim_harness.cpp.j2").render(
-            in_words=design.input.words,
-            in_bytes=design.input.nbytes,
-            out_words=design.output.words,
-            out_bytes=design.output.nbytes,
-            **common,
-        )
+        env.get_template("csim_harness.cpp.j2").render(chunk=CSIM_CHUNK, **common)
     )
     return design

@@ -4,6 +4,7 @@
 
 #include "bitfab/activation.hpp"
 #include "bitfab/dwc.hpp"
+#include "bitfab/iodma.hpp"
 #include "bitfab/label_select.hpp"
 #include "bitfab/maxpool.hpp"
 #include "bitfab/mvau.hpp"
