@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,16 @@ def built(tmp_path_factory):
 def copy_build(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def pch(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Precompiled ap_types headers for the kernel testbenches (halves a compile)."""
+    from flows.sim.toolchain import cxx, include_flags
+    from tests.test_hls_kernels import TB_CXXFLAGS
+
+    d = tmp_path_factory.mktemp("pch")
+    (d / "ap_pch.h").write_text("#include <ap_int.h>\n#include <hls_stream.h>\n")
+    cmd = [cxx(), *TB_CXXFLAGS, *include_flags(), "-x", "c++-header", "ap_pch.h"]
+    subprocess.run([*cmd, "-o", "ap_pch.h.gch"], check=True, cwd=d)
+    return ["-include", str(d / "ap_pch.h")]

@@ -122,16 +122,6 @@ class Tb:
         return "\n".join([*lines, ""])
 
 
-@pytest.fixture(scope="session")
-def pch(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Precompiled ap_types headers, built once with the testbenches' flags (halves a compile)."""
-    d = tmp_path_factory.mktemp("pch")
-    (d / "ap_pch.h").write_text("#include <ap_int.h>\n#include <hls_stream.h>\n")
-    cmd = [cxx(), *TB_CXXFLAGS, *include_flags(), "-x", "c++-header", "ap_pch.h"]
-    subprocess.run([*cmd, "-o", "ap_pch.h.gch"], check=True, cwd=d)
-    return ["-include", str(d / "ap_pch.h")]
-
-
 def _build(tmp_path: Path, name: str, tb: Tb, path: str, pch: list[str]) -> Path:
     """Write tb_config.h and compile testbench hls/tests/<name>.cpp in tmp_path."""
     (tmp_path / "tb_config.h").write_text(tb.header())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +18,9 @@ import numpy as np
 import pytest
 
 from boards.driver.packing import pack_words_as_hex
-from flows.sim.toolchain import cxx, include_flags
-from tests.test_hls_kernels import TB_CXXFLAGS, B, Kind, S, Tb, U, _build, _check, _paths, _run
+from tests.test_hls_kernels import B, Kind, S, Tb, U, _build, _check, _paths, _run
 
 log = logging.getLogger(__name__)
-
-
-@pytest.fixture(scope="session")
-def pch(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Precompiled ap_types headers, built once with the testbenches' flags."""
-    d = tmp_path_factory.mktemp("pch_window")
-    (d / "ap_pch.h").write_text("#include <ap_int.h>\n#include <hls_stream.h>\n")
-    cmd = [cxx(), *TB_CXXFLAGS, *include_flags(), "-x", "c++-header", "ap_pch.h"]
-    subprocess.run([*cmd, "-o", "ap_pch.h.gch"], check=True, cwd=d)
-    return ["-include", str(d / "ap_pch.h")]
 
 
 # --- Sliding window -----------------------------------------------------------------------------
