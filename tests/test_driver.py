@@ -233,3 +233,29 @@ def test_run_refuses_a_build_from_another_version(build, tmp_path):
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "built by another bitfab version (format 1, expected 2)" in r.stderr
+
+
+@pytest.mark.slow
+def test_driver_runs_under_numpy_1_as_board_images_carry(build, tmp_path):
+    """PYNQ images ship numpy 1.x: the deployed driver must give the same outputs there."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "np1"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "numpy==1.26.4"], capture_output=True
+    )
+    if pip.returncode != 0:
+        pytest.skip("numpy 1.26.4 not installable here (no package registry)")
+    x = np.random.default_rng(3).uniform(0, 1, (12, 1, 28, 28)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    r = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "driver", "--backend", "csim", "--batch", "8"]
+        + ["--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
+        cwd=build / "deploy",
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(tmp_path / "y.npy"), Accelerator.from_build(build).execute(x))
