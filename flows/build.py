@@ -6,13 +6,17 @@ finished build. The manifest is written atomically (temp file + rename).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import io
 import json
 import logging
 import os
 import platform
+import random
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -29,7 +33,7 @@ from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_
 from flows import report as report_mod
 from flows.codegen.render import render
 from flows.config import BuildConfig
-from flows.errors import BitfabError, InputError
+from flows.errors import BitfabError, InputError, Interrupted
 from flows.fold import apply_folding_file, fold
 from flows.frontend import import_model, load_model
 from flows.partition import split
@@ -50,6 +54,9 @@ from flows.sim.csim import compile_csim
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+# Written first into every build directory: a non-empty directory without it is someone
+# else's, and a build never writes (or deletes) anything in it.
+MARKER = ".bitfab-build"
 FORMAT_VERSION = ACCEL_FORMAT  # one number for the build directory and its accel.json
 PACKAGES = ["bitfab", "qonnx", "brevitas", "onnx", "onnxruntime", "numpy", "torch", "hls4ml"]
 
@@ -135,7 +142,7 @@ def step_deploy(ctx: BuildContext) -> None:
     iname = ref.graph.input[0].name
     consts = {f"h:{k}": v for k, v in p.head.consts.items()}
     consts.update({f"t:{k}": v for k, v in p.tail.consts.items()})
-    np.savez(dep / "host_consts.npz", **consts)
+    save_npz_reproducible(dep / "host_consts.npz", consts)
     d = ctx.design
     df = p.dataflow
 
@@ -209,6 +216,33 @@ STEP_NAMES = [n for n, _ in STEPS]
 SAVES_MODEL = {"import", "integerize", "dataflow", "fold"}
 
 
+def save_npz_reproducible(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Like ``np.savez``, but byte-identical for the same arrays.
+
+    ``np.savez`` stamps every member with the current time; here members are sorted, stored
+    and dated 1980-01-01, so only the data decides the bytes. ``np.load`` reads it as usual.
+    """
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
+            zf.writestr(
+                zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue()
+            )
+
+
+@contextlib.contextmanager
+def _deterministic_names(seed: int):
+    """qonnx names new tensors with Python's global ``random``; seed it for the build so the
+    same inputs give the same names (and byte-identical files), then restore the caller's state."""
+    state = random.getstate()
+    random.seed(f"bitfab-build-{seed}")
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
 def _versions() -> dict:
     out = {}
     for p in PACKAGES:
@@ -258,7 +292,7 @@ def run_build(cfg: BuildConfig) -> Path:
             raise InputError(f"unknown step '{s}'; steps: {', '.join(STEP_NAMES)}")
     name = Path(cfg.model).stem if cfg.model.endswith(".onnx") else cfg.model
     out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
-    out.mkdir(parents=True, exist_ok=True)
+    _claim_output_dir(out)
     (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
     src, _ = resolve_source(cfg, out)
     ctx = BuildContext(cfg=cfg, out=out, source=src, board=board)
@@ -274,19 +308,21 @@ def run_build(cfg: BuildConfig) -> Path:
     }
     stop = STEP_NAMES.index(cfg.to_step) if cfg.to_step else len(STEPS) - 1
     start = _resume(ctx, cfg.from_step) if cfg.from_step else 0
+    sname = STEP_NAMES[start]
     try:
-        for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
-            if i < start:
-                status[sname] = "reused"
-                continue
-            log.info("step %02d %s", i + 1, sname)
-            fn(ctx)
-            if sname in SAVES_MODEL and ctx.model is not None:
-                _save(ctx, i + 1, sname, ctx.model)
-            status[sname] = "done"
-    except BitfabError:
-        status[sname] = "failed"
-        manifest["status"] = "failed"
+        with _deterministic_names(cfg.seed):
+            for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
+                if i < start:
+                    status[sname] = "reused"
+                    continue
+                log.info("step %02d %s", i + 1, sname)
+                fn(ctx)
+                if sname in SAVES_MODEL and ctx.model is not None:
+                    _save(ctx, i + 1, sname, ctx.model)
+                status[sname] = "done"
+    except (BitfabError, Interrupted) as exc:
+        status[sname] = "failed" if isinstance(exc, BitfabError) else "interrupted"
+        manifest["status"] = status[sname]
         write_manifest(out, manifest)
         raise
     manifest["status"] = "done" if stop == len(STEPS) - 1 else f"stopped after {STEP_NAMES[stop]}"
@@ -294,6 +330,19 @@ def run_build(cfg: BuildConfig) -> Path:
         manifest["verification"] = {k: ctx.verification[k] for k in ("n", "status")}
     write_manifest(out, manifest)
     return out
+
+
+def _claim_output_dir(out: Path) -> None:
+    """Create ``out`` or reuse it if it is a bitfab build directory; refuse anything else."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise InputError(
+            f"{out}: exists, is not empty and is not a bitfab build directory (no {MARKER}); "
+            "choose another --out or empty it"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("bitfab build directory\n")
 
 
 def _resume(ctx: BuildContext, from_step: str) -> int:
@@ -333,8 +382,10 @@ def check_finished(build_dir: Path) -> dict:
         )
     try:
         data = json.loads(m.read_text())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise InputError(f"{m}: unreadable manifest; rebuild") from None
+    if not isinstance(data, dict) or not (d / MARKER).exists():
+        raise InputError(f"{d}: not a bitfab build directory (no {MARKER}); run `bitfab build`")
     if data.get("format") != FORMAT_VERSION:
         raise InputError(
             f"{d}: built by another bitfab version (format {data.get('format')}, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from boards.driver.accelerator import DriverError
 from boards.errors import BoardError
-from flows.errors import BitfabError, InputError, VerificationError
+from flows.errors import BitfabError, InputError, Interrupted, VerificationError
 from models.errors import ModelError
 
 
@@ -22,10 +23,23 @@ def _fail(msg: str, code: int) -> None:
     sys.exit(code)
 
 
+def _raise_interrupted(signum, _frame) -> None:
+    raise Interrupted(signum)
+
+
 class _Cli(click.Group):
     def invoke(self, ctx):
+        # SIGTERM and Ctrl-C stop the steps through one exception, so a build can mark its
+        # directory unfinished on the way out (SIGKILL cannot be caught; the directory then
+        # simply has no manifest, which is just as unfinished).
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+        signal.signal(signal.SIGINT, _raise_interrupted)
         try:
             return super().invoke(ctx)
+        except Interrupted as exc:
+            _fail(
+                f"{exc}; nothing was left looking finished, run the command again", 128 + exc.signum
+            )
         except BitfabError as exc:
             _fail(str(exc), exc.exit_code)
         except (BoardError, DriverError, ModelError) as exc:

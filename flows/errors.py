@@ -44,3 +44,14 @@ class VerificationError(BitfabError):
     """Two executions that must agree bit for bit do not (exit 3)."""
 
     exit_code = 3
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or Ctrl-C) arrived: steps stop, the manifest says so, the CLI exits 128+signal.
+
+    A BaseException so that no ``except Exception`` inside a step can swallow it.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum

@@ -25,6 +25,18 @@ from flows.passes.gemm_to_matmul import GemmToMatMul
 log = logging.getLogger(__name__)
 
 QUANT_OPS = {"Quant", "BipolarQuant"}
+# Domains a QONNX quantizer may carry: qonnx's own, FINN's legacy one, and Brevitas' export.
+QUANT_DOMAINS = {"qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas"}
+STANDARD_DOMAINS = {"", "ai.onnx"}
+# ONNX opsets the reference executor (onnxruntime via qonnx) runs for our ops: below 9 several
+# of them have other signatures (e.g. Gemm needs C), above the installed onnx nothing is known.
+MIN_OPSET = 9
+MAX_OPSET = onnx.defs.onnx_opset_version()
+# qonnx 1.0's rounding modes (intquant.py resolve_rounding_mode), upper-cased.
+ROUNDING_MODES = {"ROUND", "HALF_EVEN", "CEIL", "FLOOR", "UP", "DOWN", "HALF_UP", "HALF_DOWN"}
+# Elements per image of any tensor and of any weight: far above what fits the largest board's
+# on-chip memory, low enough that the reference executor never allocates gigabytes.
+MAX_TENSOR_ELEMS = 1 << 24
 # Ops the compiler can place: in the dataflow design, absorbed into thresholds, or on the host.
 SUPPORTED_OPS = QUANT_OPS | {
     "MatMul",
@@ -71,6 +83,39 @@ def load_model(path: str | Path) -> ModelWrapper:
     return ModelWrapper(proto)
 
 
+def _check_proto(model: ModelWrapper, src: str) -> None:
+    """What the ONNX file itself must get right before qonnx may touch it."""
+    versions = {o.domain: o.version for o in model.model.opset_import}
+    std = versions.get("", versions.get("ai.onnx"))
+    if std is None or not MIN_OPSET <= std <= MAX_OPSET:
+        raise UnsupportedError(
+            f"{src}: ONNX opset {std} is not supported (bitfab reads opsets {MIN_OPSET} to "
+            f"{MAX_OPSET}); export again, e.g. brevitas.export.export_qonnx(..., opset_version=13)"
+        )
+    for node in model.graph.node:
+        domains = QUANT_DOMAINS if node.op_type in QUANT_OPS else STANDARD_DOMAINS
+        if node.domain not in domains:
+            raise UnsupportedError(
+                f"{src}: node '{node.name}' ({node.op_type}) is from domain '{node.domain}', "
+                f"which bitfab does not know; expected one of {sorted(domains)}"
+            )
+        names = [a.name for a in node.attribute]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ModelFileError(
+                f"{src}: node '{node.name}' has attribute(s) {', '.join(dup)} more than once; "
+                "the file is malformed, export it again"
+            )
+        if node.op_type == "Quant":
+            for a in node.attribute:
+                mode = a.s.decode(errors="replace").upper() if a.name == "rounding_mode" else None
+                if mode is not None and mode not in ROUNDING_MODES:
+                    raise UnsupportedError(
+                        f"{src}: node '{node.name}' has rounding_mode '{mode}', which the QONNX "
+                        f"reference cannot execute; use one of {', '.join(sorted(ROUNDING_MODES))}"
+                    )
+
+
 def _check_static_io(model: ModelWrapper, src: str) -> None:
     inits = {i.name for i in model.graph.initializer}
     inputs = [vi for vi in model.graph.input if vi.name not in inits]
@@ -86,6 +131,59 @@ def _check_static_io(model: ModelWrapper, src: str) -> None:
             raise UnsupportedError(
                 f"{src}: tensor '{vi.name}' has a dynamic or missing shape {shape}; export with a "
                 "fixed shape (batch 1), e.g. torch.rand(1, C, H, W) as the example input"
+            )
+    for vi in inputs:
+        if vi.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+            kind = onnx.TensorProto.DataType.Name(vi.type.tensor_type.elem_type)
+            raise UnsupportedError(
+                f"{src}: input '{vi.name}' is {kind}; bitfab expects a FLOAT input, as "
+                "Brevitas exports it (the input quantizer makes it integer)"
+            )
+
+
+def _check_sizes(model: ModelWrapper, src: str) -> None:
+    """Tensor sizes within reason, and matrix products whose shapes agree.
+
+    qonnx's shape inference does not stop at a declared input shape that disagrees with the
+    weights (the quantizers in between hide it from onnx), so the products are checked here.
+    """
+    for vi in list(model.graph.input) + list(model.graph.value_info) + list(model.graph.output):
+        shape = model.get_tensor_shape(vi.name)
+        if shape and int(np.prod(shape)) > MAX_TENSOR_ELEMS:
+            raise UnsupportedError(
+                f"{src}: tensor '{vi.name}' has shape {list(shape)} ({int(np.prod(shape))} "
+                f"elements), more than bitfab handles ({MAX_TENSOR_ELEMS}); no supported board "
+                "could hold it"
+            )
+    for init in model.graph.initializer:
+        n = int(np.prod(init.dims)) if init.dims else 1
+        if n > MAX_TENSOR_ELEMS:
+            raise UnsupportedError(
+                f"{src}: initializer '{init.name}' has {n} elements, more than bitfab handles "
+                f"({MAX_TENSOR_ELEMS}); no supported board could hold it"
+            )
+    for node in model.graph.node:  # quantizers are elementwise: what goes in comes out
+        if node.op_type in QUANT_OPS:
+            a, y = model.get_tensor_shape(node.input[0]), model.get_tensor_shape(node.output[0])
+            if a and y and list(a) != list(y):
+                raise UnsupportedError(
+                    f"{src}: node '{node.name}' quantizes a {list(a)} tensor, but the layer "
+                    f"after it takes {list(y)}; the shapes do not agree (was the input shape "
+                    "declared wrongly?)"
+                )
+    for node in model.get_nodes_by_op_type("MatMul"):
+        a, w = (model.get_tensor_shape(t) for t in node.input[:2])
+        if a and w and len(w) == 2 and a[-1] != w[0]:
+            raise UnsupportedError(
+                f"{src}: node '{node.name}' multiplies a {list(a)} tensor by a {list(w)} weight; "
+                "the shapes do not agree (was the input shape declared wrongly?)"
+            )
+    for node in model.get_nodes_by_op_type("Conv"):
+        a, w = (model.get_tensor_shape(t) for t in node.input[:2])
+        if a and w and len(a) == 4 and len(w) == 4 and a[1] != w[1]:
+            raise UnsupportedError(
+                f"{src}: node '{node.name}' convolves a {list(a)} tensor with a {list(w)} "
+                f"weight: {a[1]} input channels, but the weight expects {w[1]}"
             )
 
 
@@ -134,6 +232,7 @@ def import_model(path: str | Path) -> ModelWrapper:
     """
     src = str(path)
     model = load_model(path)
+    _check_proto(model, src)
     _check_static_io(model, src)
     try:
         model = cleanup_model(model)
@@ -151,5 +250,6 @@ def import_model(path: str | Path) -> ModelWrapper:
             "it is a valid QONNX export"
         ) from None
     _check_ops(model, src)
+    _check_sizes(model, src)
     _check_quantized(model, src)
     return model

@@ -116,6 +116,6 @@ def dataflow_model(model: ModelWrapper, nodes: list, df_in: str, df_out: str) ->
         value_info=vis,
     )
     m = ModelWrapper(qonnx_make_model(g, opset_imports=model.model.opset_import))
-    for name in names:
+    for name in sorted(names):  # sorted: set order varies between processes
         m.set_tensor_datatype(name, model.get_tensor_datatype(name))
     return m

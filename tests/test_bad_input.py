@@ -224,3 +224,219 @@ def test_accumulator_wider_than_32_bits_is_rejected(tmp_path):
     m.save(str(p))
     out = tmp_path / "o"
     _assert_clean_failure(_build(p, out), out, "accumulator needs", "at most 32")
+
+
+# --- The corpus: one valid QONNX net, broken one way at a time --------------------------------
+
+
+def _init(m, name):
+    from onnx import numpy_helper
+
+    return next(i for i in m.graph.initializer if i.name == name), numpy_helper
+
+
+def _set_init(m, name, value):
+    init, nh = _init(m, name)
+    dtype = nh.to_array(init).dtype
+    init.CopyFrom(nh.from_array(np.asarray(value, dtype=dtype), name))
+
+
+def _poke(m, name, index, value):
+    init, nh = _init(m, name)
+    a = nh.to_array(init).copy()
+    a[index] = value
+    init.CopyFrom(nh.from_array(a, name))
+
+
+def _node(m, op, k=0):
+    return [n for n in m.graph.node if n.op_type == op][k]
+
+
+def _opset(v):
+    def edit(m):
+        m.opset_import[0].version = v
+
+    return edit
+
+
+def _domain(m):
+    _node(m, "Quant", 2).domain = "com.example"
+
+
+def _dup_attr(m):
+    from onnx import helper
+
+    _node(m, "Quant", 2).attribute.append(helper.make_attribute("rounding_mode", "FLOOR"))
+
+
+def _rounding(m):
+    for a in _node(m, "Quant", 2).attribute:
+        if a.name == "rounding_mode":
+            a.s = b"STOCHASTIC"
+
+
+def _giant(m):
+    m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 50_000_000
+
+
+def _wrong_width(m):
+    m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 40
+
+
+def _int_input(m):
+    import onnx
+
+    m.graph.input[0].type.tensor_type.elem_type = onnx.TensorProto.INT64
+
+
+def _missing_shape(m):
+    m.graph.input[0].type.tensor_type.ClearField("shape")
+    del m.graph.value_info[:]
+
+
+def _transa(m):
+    from onnx import helper
+
+    _node(m, "Gemm", 0).attribute.append(helper.make_attribute("transA", 1))
+
+
+def _cycle(m):
+    _node(m, "Add", 0).input[1] = "Add_1_out"
+
+
+CORPUS = {
+    "opset-6": (_opset(6), ["ONNX opset 6 is not supported", "opset_version=13"]),
+    "opset-99": (_opset(99), ["ONNX opset 99 is not supported"]),
+    "unknown-domain": (_domain, ["Quant_2", "domain 'com.example'"]),
+    "duplicate-attribute": (_dup_attr, ["Quant_2", "rounding_mode more than once"]),
+    "unknown-rounding-mode": (_rounding, ["Quant_2", "rounding_mode 'STOCHASTIC'", "FLOOR"]),
+    "giant-tensor": (_giant, ["global_in", "50000000 elements", "more than bitfab handles"]),
+    "input-disagrees-with-weights": (
+        _wrong_width,
+        ["Quant_0", "quantizes a [1, 40] tensor", "takes [1, 32]"],
+    ),
+    "integer-input": (_int_input, ["input 'global_in' is INT64", "FLOAT"]),
+    "missing-shape": (_missing_shape, ["'global_in' has a dynamic or missing shape"]),
+    "nan-weight": (lambda m: _poke(m, "weight_0", (0, 0), np.nan), ["NaN or infinite values"]),
+    "inf-weight": (lambda m: _poke(m, "weight_1", (2, 3), np.inf), ["NaN or infinite values"]),
+    "nan-bias": (lambda m: _poke(m, "bias_0", 0, np.nan), ["'Add_0'", "NaN or infinite"]),
+    "inf-scale": (lambda m: _set_init(m, "scale_2", np.inf), ["zero, NaN or infinite scale"]),
+    "nan-scale": (lambda m: _set_init(m, "scale_1", np.nan), ["zero, NaN or infinite scale"]),
+    "fractional-bit-width": (
+        lambda m: _set_init(m, "bitwidth_2", 2.5),
+        ["bit width 2.5 is not a whole number of bits"],
+    ),
+    "zero-bit-width": (lambda m: _set_init(m, "bitwidth_3", 0.0), ["bit width 0.0"]),
+    "bit-width-vector": (
+        lambda m: _set_init(m, "bitwidth_3", [4.0, 4.0]),
+        ["qonnx could not clean the graph", "valid QONNX export"],
+    ),
+    "gemm-transA": (_transa, ["Gemm_0", "transA=1 is not supported"]),
+    "cyclic-graph": (_cycle, ["CircularDependencyError"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORPUS))
+def test_corpus(tmp_path, kind):
+    edit, needles = CORPUS[kind]
+    m = qf.FACTORIES["gemm_bias"](0)
+    edit(m.model)
+    p = tmp_path / f"{kind}.onnx"
+    import onnx
+
+    onnx.save(m.model, str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(_build(p, out), out, *needles)
+
+
+def test_corpus_base_net_builds(tmp_path):
+    """The net every corpus case breaks builds as it is, so each case tests its one defect."""
+    p = tmp_path / "base.onnx"
+    qf.FACTORIES["gemm_bias"](0).save(str(p))
+    r = _build(p, tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+
+
+def test_output_dir_that_is_not_a_build_is_left_alone(tmp_path, zoo_onnx):
+    out = tmp_path / "mine"
+    (out / "hls").mkdir(parents=True)
+    (out / "hls" / "notes.txt").write_text("my own file")
+    r = _build(zoo_onnx("tfc-w1a1"), out)
+    _assert_clean_failure(r, out, "is not a bitfab build directory", "choose another --out")
+    assert (out / "hls" / "notes.txt").read_text() == "my own file"
+    assert sorted(p.name for p in out.iterdir()) == ["hls"]
+
+
+def test_output_path_that_is_a_file(tmp_path, zoo_onnx):
+    out = tmp_path / "f"
+    out.write_text("x")
+    r = _build(zoo_onnx("tfc-w1a1"), out)
+    assert r.returncode == 1 and "not a directory" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "run", "bitstream"])
+def test_foreign_build_directory(tmp_path, command):
+    d = tmp_path / "foreign"
+    d.mkdir()
+    (d / "manifest.json").write_text('{"format": 2, "status": "done"}')
+    r = subprocess.run([*BITFAB, command, str(d)], capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "not a bitfab build directory" in r.stderr
+
+
+def test_corrupt_manifest(tmp_path, built):
+    import shutil
+
+    d = shutil.copytree(built("tfc-w1a1"), tmp_path / "c")
+    (d / "manifest.json").write_bytes(b"\xff\xfe{{{")
+    r = subprocess.run([*BITFAB, "verify", str(d)], capture_output=True, text=True)
+    assert r.returncode == 1 and "unreadable manifest" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_folding_file_not_json_and_unknown_layer(tmp_path, zoo_onnx):
+    for text, needle in (("{ not json", "fold.json"), ('{"layers": {"Nope": {"PE": 1}}}', "Nope")):
+        f = tmp_path / "fold.json"
+        f.write_text(text)
+        out = tmp_path / "o"
+        r = subprocess.run(
+            [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f), "--out", str(out)],
+            capture_output=True,
+            text=True,
+        )
+        _assert_clean_failure(r, out, needle)
+
+
+def test_run_with_inputs_of_the_wrong_shape_and_dtype(tmp_path, built):
+    d = built("tfc-w1a1")
+    for arr, needle in (
+        (np.zeros((3, 1, 28, 27), np.float32), "expected (N, 1, 28, 28)"),
+        (np.zeros((3, 1, 28, 28), np.float64), "expected float32"),
+    ):
+        x = tmp_path / "x.npy"
+        np.save(x, arr)
+        r = subprocess.run(
+            [*BITFAB, "run", str(d), "--input", str(x)], capture_output=True, text=True
+        )
+        assert r.returncode == 1 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_from_step_without_an_earlier_build(tmp_path, zoo_onnx):
+    out = tmp_path / "o"
+    r = subprocess.run(
+        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--from-step", "codegen", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    _assert_clean_failure(r, out, "cannot start from step 'codegen'", "run the whole build once")
+
+
+def test_corrupt_checkpoint(tmp_path):
+    ck = tmp_path / "junk.pt"
+    ck.write_bytes(b"not a checkpoint")
+    out = tmp_path / "o"
+    r = subprocess.run(
+        [*BITFAB, "build", "tfc-w1a1", "--checkpoint", str(ck), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    _assert_clean_failure(r, out, "junk.pt")
