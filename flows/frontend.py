@@ -180,10 +180,12 @@ def _check_sizes(model: ModelWrapper, src: str) -> None:
             )
     for node in model.get_nodes_by_op_type("Conv"):
         a, w = (model.get_tensor_shape(t) for t in node.input[:2])
-        if a and w and len(a) == 4 and len(w) == 4 and a[1] != w[1]:
+        group = next((a.i for a in node.attribute if a.name == "group"), 1)
+        if a and w and len(a) == 4 and len(w) == 4 and a[1] != w[1] * group:
             raise UnsupportedError(
                 f"{src}: node '{node.name}' convolves a {list(a)} tensor with a {list(w)} "
-                f"weight: {a[1]} input channels, but the weight expects {w[1]}"
+                f"weight (group={group}): {a[1]} input channels, but the weight expects "
+                f"{w[1] * group}"
             )
 
 
