@@ -13,10 +13,12 @@ from tests import qonnx_factory as qf
 BITFAB = [sys.executable, "-m", "flows.cli"]
 
 
-def _build(path, out):
-    return subprocess.run(
-        [*BITFAB, "build", str(path), "--out", str(out)], capture_output=True, text=True
-    )
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([*BITFAB, *map(str, args)], capture_output=True, text=True)
+
+
+def _build(path, out, *options):
+    return _cli("build", path, "--out", out, *options)
 
 
 def _assert_clean_failure(r, out, *needles):
@@ -96,11 +98,7 @@ def test_zero_scale(tmp_path):
 
 def test_unknown_board(tmp_path, zoo_onnx):
     out = tmp_path / "o"
-    r = subprocess.run(
-        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--board", "zedboardx", "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    r = _cli("build", zoo_onnx("tfc-w1a1"), "--board", "zedboardx", "--out", out)
     _assert_clean_failure(r, out, "unknown board 'zedboardx'", "pynq-z2")
 
 
@@ -114,29 +112,21 @@ def test_bad_folding_file(tmp_path, zoo_onnx):
     f = tmp_path / "fold.json"
     f.write_text('{"layers": {"MatMul_0": {"SIMD": 5, "PE": 1}}}')
     out = tmp_path / "o"
-    r = subprocess.run(
-        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f), "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    r = _cli("build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out)
     _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=5")
 
 
 def test_verify_unfinished_build(tmp_path):
     d = tmp_path / "half"
     d.mkdir()
-    r = subprocess.run([*BITFAB, "verify", str(d)], capture_output=True, text=True)
+    r = _cli("verify", d)
     assert r.returncode == 1 and "unfinished" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("clock", ["0", "400"])
 def test_clock_out_of_range(tmp_path, zoo_onnx, clock):
     out = tmp_path / "o"
-    r = subprocess.run(
-        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--clock-mhz", clock, "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    r = _cli("build", zoo_onnx("tfc-w1a1"), "--clock-mhz", clock, "--out", out)
     _assert_clean_failure(r, out, "pynq-z2", "MHz")
 
 
@@ -382,7 +372,7 @@ def test_foreign_build_directory(tmp_path, command):
     d = tmp_path / "foreign"
     d.mkdir()
     (d / "manifest.json").write_text('{"format": 2, "status": "done"}')
-    r = subprocess.run([*BITFAB, command, str(d)], capture_output=True, text=True)
+    r = _cli(command, d)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "not a bitfab build directory" in r.stderr
 
@@ -392,7 +382,7 @@ def test_corrupt_manifest(tmp_path, built):
 
     d = shutil.copytree(built("tfc-w1a1"), tmp_path / "c")
     (d / "manifest.json").write_bytes(b"\xff\xfe{{{")
-    r = subprocess.run([*BITFAB, "verify", str(d)], capture_output=True, text=True)
+    r = _cli("verify", d)
     assert r.returncode == 1 and "unreadable manifest" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -401,11 +391,7 @@ def test_folding_file_not_json_and_unknown_layer(tmp_path, zoo_onnx):
         f = tmp_path / "fold.json"
         f.write_text(text)
         out = tmp_path / "o"
-        r = subprocess.run(
-            [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f), "--out", str(out)],
-            capture_output=True,
-            text=True,
-        )
+        r = _cli("build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out)
         _assert_clean_failure(r, out, needle)
 
 
@@ -417,19 +403,13 @@ def test_run_with_inputs_of_the_wrong_shape_and_dtype(tmp_path, built):
     ):
         x = tmp_path / "x.npy"
         np.save(x, arr)
-        r = subprocess.run(
-            [*BITFAB, "run", str(d), "--input", str(x)], capture_output=True, text=True
-        )
+        r = _cli("run", d, "--input", x)
         assert r.returncode == 1 and needle in r.stderr and "Traceback" not in r.stderr
 
 
 def test_from_step_without_an_earlier_build(tmp_path, zoo_onnx):
     out = tmp_path / "o"
-    r = subprocess.run(
-        [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--from-step", "codegen", "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    r = _cli("build", zoo_onnx("tfc-w1a1"), "--from-step", "codegen", "--out", out)
     _assert_clean_failure(r, out, "cannot start from step 'codegen'", "run the whole build once")
 
 
@@ -437,9 +417,5 @@ def test_corrupt_checkpoint(tmp_path):
     ck = tmp_path / "junk.pt"
     ck.write_bytes(b"not a checkpoint")
     out = tmp_path / "o"
-    r = subprocess.run(
-        [*BITFAB, "build", "tfc-w1a1", "--checkpoint", str(ck), "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    r = _cli("build", "tfc-w1a1", "--checkpoint", ck, "--out", out)
     _assert_clean_failure(r, out, "junk.pt")
