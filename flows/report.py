@@ -7,6 +7,7 @@ import json
 
 from qonnx.custom_op.registry import getCustomOp
 
+from boards.driver.packing import image_bytes
 from flows.layers.mvau.cost import mac_kind
 from flows.layers.registry import KINDS, layer_spec
 
@@ -76,11 +77,31 @@ def _requant(spec) -> str:
     return f"thresholds ({spec.n_thres} per channel, {spec.n_thres * spec.mh} in all)"
 
 
+def dma_edge(io, beat_bits: int, side: str) -> dict:
+    """The design's DMA edge on one side: bytes and beats per image and its cycles.
+
+    The adapter (hls/include/bitfab/iodma.hpp) runs one loop at II=1 that either moves a beat
+    or a word per iteration, so it takes beats + words cycles an image.
+    """
+    nbytes = image_bytes(io.words, io.nbytes, beat_bits)
+    beats = nbytes * 8 // beat_bits
+    return {
+        "side": side,
+        "beat_bits": beat_bits,
+        "bytes_per_image": nbytes,
+        "beats_per_image": beats,
+        "words_per_image": io.words,
+        "cycles": beats + io.words,
+    }
+
+
 def build_report(ctx) -> dict:
     df = ctx.partition.dataflow
     rows = layer_rows(df)
     clk = ctx.cfg.clock_mhz * 1e6
-    worst = max(r["cycles"] for r in rows)
+    beat = ctx.board.hp_port_bits
+    edge = [dma_edge(ctx.design.input, beat, "input"), dma_edge(ctx.design.output, beat, "output")]
+    worst = max(r["cycles"] for r in rows + edge)
     total = {k: sum(r["resources"][k] for r in rows) for k in ("LUT", "BRAM18", "DSP")}
     # Latency of one image through the pipeline: layers overlap, so it is bounded by the
     # sum of each layer's cycles only in the worst case; report both bounds until the FIFO
@@ -97,10 +118,11 @@ def build_report(ctx) -> dict:
             "fits_board": all(total[k] <= v for k, v in ctx.board.budget().items()),
             "bottleneck_cycles": worst,
             "estimated_fps": clk / worst,
-            "latency_cycles_upper_bound": sum(r["cycles"] for r in rows),
-            "estimated_latency_us_upper_bound": sum(r["cycles"] for r in rows) / clk * 1e6,
-            "fps_note": "estimate from the cycle model at the build clock",
+            "latency_cycles_upper_bound": sum(r["cycles"] for r in rows + edge),
+            "estimated_latency_us_upper_bound": sum(r["cycles"] for r in rows + edge) / clk * 1e6,
+            "fps_note": "estimate from the cycle model at the build clock, DMA edge included",
         },
+        "dma_edge": edge,
         "host": {
             "head_ops": [o.op_type for o in ctx.partition.head.ops],
             "tail_ops": [o.op_type for o in ctx.partition.tail.ops],

@@ -259,3 +259,19 @@ def test_driver_runs_under_numpy_1_as_board_images_carry(build, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert np.array_equal(np.load(tmp_path / "y.npy"), Accelerator.from_build(build).execute(x))
+
+
+def test_report_dma_edge_matches_the_library_and_bounds_the_fps(build):
+    import json
+
+    rep = json.loads((build / "report.json").read_text())
+    edge = {e["side"]: e for e in rep["dma_edge"]}
+    be = Accelerator.from_build(build).backend
+    assert edge["input"]["bytes_per_image"] == be.in_bytes
+    assert edge["output"]["bytes_per_image"] == be.out_bytes
+    assert (
+        edge["input"]["cycles"]
+        == edge["input"]["beats_per_image"] + edge["input"]["words_per_image"]
+    )
+    worst = max([r["cycles"] for r in rep["layers"]] + [e["cycles"] for e in edge.values()])
+    assert rep["totals"]["bottleneck_cycles"] == worst
