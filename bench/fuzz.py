@@ -108,13 +108,18 @@ def _summary(results: list[dict], wall: float) -> None:
     print(f"nets tried:      {len(results)}")
     print(f"passed:          {by['pass']}")
     print(f"rejected:        {by['rejected']}")
-    print(f"failed:          {by['mismatch'] + by['crash']} "
-          f"({by['mismatch']} mismatch, {by['crash']} crash)")
-    print(f"reference-rounding cases: {sum(r['rounding'] for r in results)} inputs "
-          f"in {rounding_nets} nets")
+    print(
+        f"failed:          {by['mismatch'] + by['crash']} "
+        f"({by['mismatch']} mismatch, {by['crash']} crash)"
+    )
+    print(
+        f"reference-rounding cases: {sum(r['rounding'] for r in results)} inputs "
+        f"in {rounding_nets} nets"
+    )
     print(f"nets/minute:     {len(results) / wall * 60:.1f}  (wall {wall:.0f} s)")
-    rej = collections.Counter(r["detail"].split(": ", 1)[-1][:110] for r in results
-                              if r["status"] == "rejected")
+    rej = collections.Counter(
+        r["detail"].split(": ", 1)[-1][:110] for r in results if r["status"] == "rejected"
+    )
     for msg, k in rej.most_common():
         print(f"  rejected x{k}: {msg}")
     for r in sorted(results, key=lambda r: r["seed"]):

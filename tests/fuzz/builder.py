@@ -146,7 +146,6 @@ def _layer(b: FuzzBuilder, x: T, lay: LayerSpec, net_seed: int) -> T:
     b.rng = np.random.default_rng([net_seed, lay.seed])
     if lay.kind == "fc" and x.val.ndim > 2:
         x = b.flatten(x)
-    axis: int | None
     if lay.kind == "conv":
         cin = x.val.shape[1]
         shape = (lay.out, cin, lay.kernel, lay.kernel)

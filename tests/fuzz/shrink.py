@@ -151,8 +151,9 @@ def valid(spec: NetSpec) -> bool:
                 return False
             if lay.kernel > min(h, w) + 2 * lay.pad:
                 return False
-            h, w = conv_out(h, lay.kernel, lay.stride, lay.pad), conv_out(
-                w, lay.kernel, lay.stride, lay.pad
+            h, w = (
+                conv_out(h, lay.kernel, lay.stride, lay.pad),
+                conv_out(w, lay.kernel, lay.stride, lay.pad),
             )
             if lay.pool:
                 if min(h, w) < 2:
