@@ -19,6 +19,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.change_batchsize import ChangeBatchSize
 from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import get_by_name
 
 from boards.driver.accelerator import Accelerator
 from boards.driver.host_graph import TRANSCENDENTAL
@@ -122,40 +123,79 @@ WIDE = "__f64"  # suffix of the float64 accumulator tensors with_exact_accumulat
 
 
 def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
-    """The same graph with every MatMul/Conv computed in float64 and rounded once to float32.
+    """The same graph with every MatMul/Conv accumulated in float64 and rounded once to
+    float32 (``flows.exact_ops.ExactAccumulate``; the float64 sum is kept as ``<out>__f64``).
 
     This is the reference the hardware implements: its accumulators are exact integers, and
     everything else (host head, the affine/BN chain absorbed into thresholds, host tail) is
     the graph's own float32 ops. Widening the whole graph to float64 instead would also move
     the float32 preprocessing and BN chains, which the hardware reproduces exactly in float32,
-    onto the other side of a rounding boundary now and then.
+    onto the other side of a rounding boundary now and then. Operands that come from a
+    quantizer are taken as the exact multiples ``q * scale`` the hardware's integers stand for
+    (the float32 ``Quant`` output rounds ``q * scale`` when the scale is not a power of two,
+    which can move an exactly-zero accumulator off its threshold).
     """
     m = ModelWrapper(ref.model.__deepcopy__())
     g = m.graph
     for node in [n for n in g.node if n.op_type in ACCUMULATING_OPS]:
-        idx = list(g.node).index(node)
-        new = []
-        for i, name in enumerate(node.input):
-            if not name:
-                continue
-            wide = f"{name}__f64_{node.name}"
-            new.append(helper.make_node("Cast", [name], [wide], to=TensorProto.DOUBLE))
-            g.value_info.append(
-                helper.make_tensor_value_info(wide, TensorProto.DOUBLE, m.get_tensor_shape(name))
-            )
-            node.input[i] = wide
-        out = node.output[0]
-        wide_out = out + WIDE
-        g.value_info.append(
-            helper.make_tensor_value_info(wide_out, TensorProto.DOUBLE, m.get_tensor_shape(out))
+        inputs = list(node.input) + [""] * (3 - len(node.input))
+        inputs += [_operand_scale(m, node.input[0]), _operand_scale(m, node.input[1])]
+        attrs = {"kind": node.op_type}
+        for a in node.attribute:
+            if a.name in ("strides", "pads", "dilations", "group"):
+                attrs[a.name] = helper.get_attribute_value(a)
+        if node.op_type == "Conv" and "pads" not in attrs:
+            attrs["pads"] = _conv_pads(m, node)
+        new = helper.make_node(
+            "ExactAccumulate",
+            inputs,
+            [node.output[0], node.output[0] + WIDE],
+            domain="flows.exact_ops",
+            name=node.name,
+            **attrs,
         )
-        node.output[0] = wide_out
-        new.append(node)
-        new.append(helper.make_node("Cast", [wide_out], [out], to=TensorProto.FLOAT))
+        shape = m.get_tensor_shape(node.output[0])
+        g.value_info.append(
+            helper.make_tensor_value_info(node.output[0] + WIDE, TensorProto.DOUBLE, shape)
+        )
+        idx = list(g.node).index(node)
         g.node.remove(node)
-        for j, n in enumerate(new):
-            g.node.insert(idx + j, n)
+        g.node.insert(idx, new)
     return m
+
+
+_VALUE_PRESERVING = ("Reshape", "Flatten", "Identity", "Transpose", "MaxPool", "Relu")
+
+
+def _operand_scale(model: ModelWrapper, tensor: str) -> str:
+    """Name of the constant scale of the quantizer behind ``tensor`` (through layout ops,
+    MaxPool and Relu, which keep values multiples of it), or "" if there is none."""
+    node = model.find_producer(tensor)
+    while node is not None and node.op_type in _VALUE_PRESERVING:
+        node = model.find_producer(node.input[0])
+    if is_quantizer(node) and model.get_initializer(node.input[1]) is not None:
+        return node.input[1]
+    return ""
+
+
+def _conv_pads(model: ModelWrapper, node) -> list[int]:
+    """Explicit pads of a Conv without a ``pads`` attribute (auto_pad or none)."""
+    auto = next((a.s.decode() for a in node.attribute if a.name == "auto_pad"), "NOTSET")
+    if auto in ("NOTSET", "VALID"):
+        return [0, 0, 0, 0]
+    _, _, h, w = model.get_tensor_shape(node.input[0])
+    k = model.get_tensor_shape(node.input[1])[2:]
+    st = get_by_name(node.attribute, "strides")
+    s = list(st.ints) if st is not None else [1, 1]
+    pads = []
+    for size, kk, ss in zip((h, w), k, s):
+        total = max((-(-size // ss) - 1) * ss + kk - size, 0)
+        pads.append(
+            (total // 2, total - total // 2)
+            if auto == "SAME_UPPER"
+            else (total - total // 2, total // 2)
+        )
+    return [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
 
 
 def _compare_point(acc: Accelerator) -> str | None:
@@ -256,6 +296,8 @@ def _first_bad_layer(
         got = np.rint(dctx[node.output[0]]).astype(np.int64)
         val = ctx.get(rt + WIDE, ctx[rt])  # an accumulation before its rounding to float32
         want = np.rint(np.asarray(val, np.float64) / scale).astype(np.int64)
+        if want.ndim == 4 and got.ndim == 4:  # reference NCHW, dataflow channels last
+            want = want.transpose(0, 2, 3, 1)
         if not np.array_equal(want.reshape(got.shape), got):
             return node.name
     return None

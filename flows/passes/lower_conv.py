@@ -91,7 +91,8 @@ def _check(node, model: ModelWrapper) -> None:
         ks_v = list(ks.ints)
     if len(ks_v) != 2 or ks_v[0] > shape[2] or ks_v[1] > shape[3]:
         pads = get_by_name(node.attribute, "pads")
-        if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], pads.ints[:2])):
+        both = [pads.ints[i] + pads.ints[i + 2] for i in range(2)] if pads else []
+        if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], both)):
             raise UnsupportedError(
                 f"{where}: kernel {ks_v} does not fit the {shape[2]}x{shape[3]} input"
             )

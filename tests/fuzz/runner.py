@@ -19,6 +19,7 @@ the exception type and the innermost ``flows/`` frame (crash), or which executio
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 import warnings
 from dataclasses import asdict, dataclass
@@ -60,6 +61,13 @@ def _crash_signature(exc: BaseException) -> str:
     return f"crash:{type(exc).__name__}:{where}"
 
 
+def _shape_of(msg: str) -> str:
+    """A rejection message without its file, node names and numbers (what kind of refusal)."""
+    msg = msg.split(": ", 1)[-1]
+    msg = re.sub(r"'[^']*'", "'_'", msg)
+    return re.sub(r"\d+", "N", msg)[:80]
+
+
 def verify_model_file(path: Path, out: Path, n: int, seed: int) -> Outcome:
     """Build ``path`` into ``out`` and verify ``n`` inputs drawn with ``seed``."""
     try:
@@ -68,7 +76,8 @@ def verify_model_file(path: Path, out: Path, n: int, seed: int) -> Outcome:
             d = run_build(BuildConfig(model=str(path), out=out, verify_n=0))
             v = verify_build(d, n, seed=seed)
     except InputError as exc:
-        return Outcome("rejected", f"rejected:{type(exc).__name__}", str(exc).splitlines()[0])
+        msg = str(exc).splitlines()[0]
+        return Outcome("rejected", f"rejected:{type(exc).__name__}:{_shape_of(msg)}", msg)
     except Exception as exc:  # noqa: BLE001 - every other exception is a compiler crash
         tb = "".join(traceback.format_exception(exc)[-6:])
         return Outcome("crash", _crash_signature(exc), tb[-3000:])

@@ -187,8 +187,13 @@ def shrink(
 
 
 def slug(signature: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9]+", "-", signature.split(":", 1)[-1]).strip("-").lower()
-    return s[:40] or "fail"
+    """``crash:KeyError:flows/x.py:fn`` -> ``crash-keyerror-fn``; ``mismatch:csim`` ->
+    ``mismatch-csim``."""
+    parts = signature.split(":")
+    if parts[0] == "crash" and len(parts) >= 4:
+        parts = [parts[0], parts[1], parts[-1]]
+    s = re.sub(r"[^A-Za-z0-9_]+", "-", "-".join(parts)).strip("-").lower()
+    return s[:48] or "fail"
 
 
 def save_regression(spec: NetSpec, outcome: Outcome, original_seed: int, root: Path = REGRESSIONS):

@@ -1,0 +1,89 @@
+"""Reference ops with exact accumulation, for verification's rounding re-check.
+
+Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (group 1) computed in
+float64 with numpy: every product of two float32 values is exact in float64, so the sum is
+the exact accumulation the integer hardware performs (up to float64's own rounding far below
+float32's); operands from quantizers are first snapped to the exact multiples of their
+scales. It writes the float32 rounding to its first output, where the graph's float32
+ops continue, and the float64 value to its second output for the comparison. onnxruntime has
+no float64 Conv kernel, so a Cast-to-double graph cannot do this.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from qonnx.custom_op.base import CustomOp
+
+
+def conv2d_f64(x, w, b, strides, pads, dilations) -> np.ndarray:
+    """NCHW x, OIHW w, group 1: the ONNX Conv in float64."""
+    x = np.asarray(x, np.float64)
+    w = np.asarray(w, np.float64)
+    pt, pl, pb, pr = pads
+    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    n, _, h, wd = x.shape
+    co, _, kh, kw = w.shape
+    sh, sw = strides
+    dh, dw = dilations
+    ho = (h - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((n, co, ho, wo), np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i * dh : i * dh + sh * ho : sh, j * dw : j * dw + sw * wo : sw]
+            y += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    if b is not None:
+        y += np.asarray(b, np.float64).reshape(1, -1, 1, 1)
+    return y
+
+
+def _exact(x, scale) -> np.ndarray:
+    """``x`` in float64; with the scale of the quantizer that produced it, the exact multiple
+    ``rint(x / scale) * scale`` that the float32 value rounds."""
+    x = np.asarray(x, np.float64)
+    if scale is None:
+        return x
+    s = np.asarray(scale, np.float64)
+    return np.rint(x / s) * s
+
+
+class ExactAccumulate(CustomOp):
+    """Inputs: A, B, optional Conv bias, optional scales of A's and B's quantizers."""
+
+    def get_nodeattr_types(self):
+        return {
+            "kind": ("s", True, ""),  # "MatMul" | "Conv"
+            "strides": ("ints", False, [1, 1]),
+            "pads": ("ints", False, [0, 0, 0, 0]),
+            "dilations": ("ints", False, [1, 1]),
+            "group": ("i", False, 1),
+        }
+
+    def make_shape_compatible_op(self, model):
+        return super().make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
+
+    def infer_node_datatype(self, model):
+        pass
+
+    def execute_node(self, context, graph):
+        n = self.onnx_node
+        g = self.get_nodeattr
+        ins = list(n.input) + [""] * (5 - len(n.input))
+        a, b = (
+            _exact(context[ins[i]], context.get(ins[3 + i]) if ins[3 + i] else None) for i in (0, 1)
+        )
+        if g("kind") == "MatMul":
+            y = np.matmul(a, b)
+        else:
+            if g("group") != 1:
+                raise NotImplementedError("ExactAccumulate: grouped Conv")
+            bias = context[ins[2]] if ins[2] else None
+            y = conv2d_f64(a, b, bias, g("strides"), g("pads"), g("dilations"))
+        context[n.output[0]] = y.astype(np.float32)
+        context[n.output[1]] = y
+
+    def verify_node(self):
+        return []
+
+
+__all__ = ["ExactAccumulate"]
