@@ -94,7 +94,15 @@ def _layer_variants(lay: LayerSpec, last: bool) -> Iterator[LayerSpec]:
 
 
 def candidates(spec: NetSpec) -> Iterator[NetSpec]:
-    """Simpler variants of ``spec``, the boldest first."""
+    """Simpler variants of ``spec``, the boldest first, each once and none equal to it."""
+    seen = {spec}
+    for c in _raw_candidates(spec):
+        if c not in seen:
+            seen.add(c)
+            yield c
+
+
+def _raw_candidates(spec: NetSpec) -> Iterator[NetSpec]:
     r = dataclasses.replace
     layers = spec.layers
     for i in range(len(layers)):
