@@ -96,3 +96,12 @@ def _check(node, model: ModelWrapper) -> None:
             raise UnsupportedError(
                 f"{where}: kernel {ks_v} does not fit the {shape[2]}x{shape[3]} input"
             )
+    pads_a = get_by_name(node.attribute, "pads")
+    pads_v = list(pads_a.ints) if pads_a is not None else [0, 0, 0, 0]
+    for axis, name in ((0, "height"), (1, "width")):
+        if shape[2 + axis] == 1 and (ks_v[axis] > 1 or pads_v[axis] or pads_v[axis + 2]):
+            # qonnx's Im2Col (the sliding window's reference) treats a 1-pixel axis as 1-D
+            raise UnsupportedError(
+                f"{where}: the input has {name} 1, so the kernel must be 1 and unpadded along "
+                f"it (kernel {ks_v}, pads {pads_v}); pool or stride less before this conv"
+            )

@@ -159,6 +159,8 @@ def valid(spec: NetSpec) -> bool:
                 return False
             if lay.kernel > min(h, w) + 2 * lay.pad:
                 return False
+            if min(h, w) == 1 and (lay.kernel > 1 or lay.pad):
+                return False
             h, w = (
                 conv_out(h, lay.kernel, lay.stride, lay.pad),
                 conv_out(w, lay.kernel, lay.stride, lay.pad),

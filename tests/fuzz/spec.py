@@ -202,6 +202,8 @@ def draw_spec(seed: int) -> NetSpec:
             s = int(rng.integers(1, 3))
             p = int(rng.integers(0, 2)) if not bipolar_out(prev, iq) else 0
             k = min(k, h + 2 * p, w + 2 * p)
+            if min(h, w) == 1:  # qonnx's Im2Col: a 1-pixel axis takes kernel 1, no padding
+                k, p = 1, 0
             ho, wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
             out = int(rng.integers(1, MAX_CONV_CH + 1))
             # a MaxPool after the last layer would run on the host, which has no MaxPool
