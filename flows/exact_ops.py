@@ -1,12 +1,12 @@
 """Reference ops with exact accumulation, for verification's rounding re-check.
 
 Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (group 1) computed in
-float64 with numpy: every product of two float32 values is exact in float64, so the sum is
-the exact accumulation the integer hardware performs (up to float64's own rounding far below
-float32's); operands from quantizers are first snapped to the exact multiples of their
-scales. It writes the float32 rounding to its first output, where the graph's float32
-ops continue, and the float64 value to its second output for the comparison. onnxruntime has
-no float64 Conv kernel, so a Cast-to-double graph cannot do this.
+float64 with numpy. When both operands come from quantizers with known scales, the integers
+behind them are summed exactly and scaled once (so an exactly-zero accumulator stays zero,
+as in the hardware); otherwise every product of two float32 values is exact in float64 and
+only the sum rounds, far below float32. It writes the float32 rounding to its first output,
+where the graph's float32 ops continue, and the float64 value to its second output for the
+comparison. onnxruntime has no float64 Conv kernel, so a Cast-to-double graph cannot do this.
 """
 
 from __future__ import annotations
@@ -47,6 +47,21 @@ def _exact(x, scale) -> np.ndarray:
     return np.rint(x / s) * s
 
 
+def _output_scale(sa, sb, conv: bool) -> np.ndarray | None:
+    """The scale of ``q_a @ q_b`` (per output channel, shaped to broadcast against the
+    output) when both operands' scales are known, per-tensor for A and per-tensor or per
+    output channel for B; else None."""
+    if sa is None or sb is None or sa.size != 1:
+        return None
+    if sb.size == 1:
+        return sa.reshape(()) * sb.reshape(())
+    if conv and sb.ndim == 4 and sb.shape[1:] == (1, 1, 1):
+        return sa.reshape(()) * sb.reshape(1, -1, 1, 1)
+    if not conv and sb.ndim >= 2 and sb.shape[-2] == 1:
+        return sa.reshape(()) * sb
+    return None
+
+
 class ExactAccumulate(CustomOp):
     """Inputs: A, B, optional Conv bias, optional scales of A's and B's quantizers."""
 
@@ -69,16 +84,26 @@ class ExactAccumulate(CustomOp):
         n = self.onnx_node
         g = self.get_nodeattr
         ins = list(n.input) + [""] * (5 - len(n.input))
-        a, b = (
-            _exact(context[ins[i]], context.get(ins[3 + i]) if ins[3 + i] else None) for i in (0, 1)
+        conv = g("kind") == "Conv"
+        if conv and g("group") != 1:
+            raise NotImplementedError("ExactAccumulate: grouped Conv")
+        a, b = (np.asarray(context[ins[i]], np.float64) for i in (0, 1))
+        sa, sb = (
+            np.asarray(context[ins[3 + i]], np.float64) if ins[3 + i] else None for i in (0, 1)
         )
-        if g("kind") == "MatMul":
-            y = np.matmul(a, b)
+        out_scale = _output_scale(sa, sb, conv)
+        if out_scale is not None:  # integer operands: an exact integer sum, scaled once
+            a, b = np.rint(a / sa), np.rint(b / sb)
         else:
-            if g("group") != 1:
-                raise NotImplementedError("ExactAccumulate: grouped Conv")
-            bias = context[ins[2]] if ins[2] else None
-            y = conv2d_f64(a, b, bias, g("strides"), g("pads"), g("dilations"))
+            a, b = _exact(a, sa), _exact(b, sb)
+        if conv:
+            y = conv2d_f64(a, b, None, g("strides"), g("pads"), g("dilations"))
+        else:
+            y = np.matmul(a, b)
+        if out_scale is not None:
+            y = y * out_scale
+        if conv and ins[2]:
+            y = y + np.asarray(context[ins[2]], np.float64).reshape(1, -1, 1, 1)
         context[n.output[0]] = y.astype(np.float32)
         context[n.output[1]] = y
 

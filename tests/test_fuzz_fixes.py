@@ -125,3 +125,23 @@ def test_exact_accumulation_reference_runs_convs(tmp_path, last):
     x = draw_inputs(ref, 1, seed=0)
     ctx = execute_onnx(exact, {exact.graph.input[0].name: x}, return_full_exec_context=True)
     assert any(k.endswith(WIDE) and ctx[k].dtype == np.float64 for k in ctx)
+
+
+def test_exact_accumulation_keeps_an_exactly_zero_sum_zero():
+    """Integers 3*2 + 2*(-3) = 0 with non-power-of-two scales: the float32 Quant outputs
+    round q*s, so a float sum of them misses 0 (a bipolar quantizer then flips); the exact
+    re-check sums the integers (regression 100227)."""
+    from onnx import helper
+
+    from flows.exact_ops import ExactAccumulate
+
+    sa, sb = np.float32(0.03774116), np.float32(0.0711)
+    a = (np.array([[3, 2]], np.float32) * sa).astype(np.float32)
+    b = (np.array([[2], [-3]], np.float32) * sb).astype(np.float32)
+    assert np.float64(a) @ np.float64(b) != 0  # the float reference misses zero
+    node = helper.make_node(
+        "ExactAccumulate", ["a", "b", "", "sa", "sb"], ["y", "y64"], kind="MatMul"
+    )
+    ctx = {"a": a, "b": b, "sa": sa, "sb": sb, "y": None, "y64": None}
+    ExactAccumulate(node).execute_node(ctx, None)
+    assert ctx["y64"][0, 0] == 0.0 and ctx["y"][0, 0] == 0.0
