@@ -49,11 +49,15 @@ class InputQuantToThresholds(Transformation):
         if chain.quantizer is None or chain.quantizer.op_type == "MultiThreshold":
             return model, False
         shape = model.get_tensor_shape(t)
-        channels = int(shape[-1])
+        nchw = len(shape) == 4  # an image input: channels on axis 1, thresholds channels last
+        channels = int(shape[1] if nchw else shape[-1])
         for n in chain.nodes:
             for i in n.input[1:]:
                 c = model.get_initializer(i)
-                if c is not None and c.size not in (1, channels):
+                per_channel = c is not None and c.size == channels
+                if nchw and per_channel and c.size > 1:
+                    per_channel = c.ndim >= 3 and c.shape[-2:] == (1, 1)
+                if c is not None and c.size != 1 and not per_channel:
                     log.info("input head stays on the host: '%s' has per-element constants", n.name)
                     return model, False
         q = read_quantizer(model, chain.quantizer)
@@ -61,7 +65,15 @@ class InputQuantToThresholds(Transformation):
             return model, False
         n_thres = len(q.levels()) - 1
         ev = ChainEvaluator(
-            model, chain.nodes, chain.quantizer, q, t, channels, n_thres, np.ones(channels)
+            model,
+            chain.nodes,
+            chain.quantizer,
+            q,
+            t,
+            channels,
+            n_thres,
+            np.ones(channels),
+            layout_shape=(channels, 1, 1) if nchw else None,
         )
         lo = np.full(channels, int(idt.min()), np.int64)
         hi = np.full(channels, int(idt.max()), np.int64)
@@ -80,25 +92,37 @@ class InputQuantToThresholds(Transformation):
         out = chain.quantizer.output[0]
         graph = model.graph
         idx = list(graph.node).index(chain.nodes[0] if chain.nodes else chain.quantizer)
-        new = [
+        mt_in, mt_out, new = t, y_int, []
+        if nchw:  # the host transposes the integer image; the thresholds run channels last
+            mt_in, mt_out = model.make_new_valueinfo_name(), model.make_new_valueinfo_name()
+            new.append(helper.make_node("Transpose", [t], [mt_in], perm=[0, 2, 3, 1]))
+        new.append(
             helper.make_node(
                 "MultiThreshold",
-                [t, t_name],
-                [y_int],
+                [mt_in, t_name],
+                [mt_out],
                 domain="qonnx.custom_op.general",
                 name=chain.quantizer.name + "_thresholds",
                 out_dtype=q.dtype.name,
                 out_scale=float(res.out_step),
                 out_bias=float(res.out_bias),
                 ref_tensor=out,
-            ),
-            helper.make_node("Mul", [y_int, s_name], [out], name=chain.quantizer.name + "_scale"),
-        ]
+                data_layout="NHWC" if nchw else "",
+            )
+        )
+        if nchw:
+            new.append(helper.make_node("Transpose", [mt_out], [y_int], perm=[0, 3, 1, 2]))
+        new.append(
+            helper.make_node("Mul", [y_int, s_name], [out], name=chain.quantizer.name + "_scale")
+        )
         for n in [*chain.nodes, chain.quantizer]:
             graph.node.remove(n)
         for i, n in enumerate(new):
             graph.node.insert(idx + i, n)
         model.set_tensor_datatype(y_int, q.dtype)
+        if nchw:
+            model.set_tensor_datatype(mt_in, idt)
+            model.set_tensor_datatype(mt_out, q.dtype)
         for n in layout:
             model.set_tensor_datatype(n.output[0], idt)
         return model.transform(InferShapes()), True

@@ -91,7 +91,17 @@ def _check(node, model: ModelWrapper) -> None:
         ks_v = list(ks.ints)
     if len(ks_v) != 2 or ks_v[0] > shape[2] or ks_v[1] > shape[3]:
         pads = get_by_name(node.attribute, "pads")
-        if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], pads.ints[:2])):
+        both = [pads.ints[i] + pads.ints[i + 2] for i in range(2)] if pads else []
+        if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], both)):
             raise UnsupportedError(
                 f"{where}: kernel {ks_v} does not fit the {shape[2]}x{shape[3]} input"
+            )
+    pads_a = get_by_name(node.attribute, "pads")
+    pads_v = list(pads_a.ints) if pads_a is not None else [0, 0, 0, 0]
+    for axis, name in ((0, "height"), (1, "width")):
+        if shape[2 + axis] == 1 and (ks_v[axis] > 1 or pads_v[axis] or pads_v[axis + 2]):
+            # qonnx's Im2Col (the sliding window's reference) treats a 1-pixel axis as 1-D
+            raise UnsupportedError(
+                f"{where}: the input has {name} 1, so the kernel must be 1 and unpadded along "
+                f"it (kernel {ks_v}, pads {pads_v}); pool or stride less before this conv"
             )

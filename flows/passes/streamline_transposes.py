@@ -53,7 +53,10 @@ class CancelTransposes(Transformation):
 
 
 class MaxPoolToNHWC(Transformation):
-    """``Transpose(to NCHW) -> MaxPool -> Transpose(to NHWC)`` becomes qonnx's MaxPoolNHWC.
+    """``Transpose(to NCHW) -> MaxPool`` becomes qonnx's MaxPoolNHWC on the channels-last
+    tensor. A following ``Transpose(to NHWC)`` (a conv comes next) is absorbed; otherwise the
+    pool is followed by the transpose to NCHW, which AbsorbTransposeIntoFlatten removes when a
+    flattened FC layer follows (conv -> pool -> FC).
 
     Requires: shapes inferred. Ensures: those MaxPools run channels last; outputs unchanged.
     """
@@ -61,19 +64,17 @@ class MaxPoolToNHWC(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         for mp in model.get_nodes_by_op_type("MaxPool"):
             t_in = model.find_producer(mp.input[0])
-            t_out = _only_consumer(model, mp.output[0])
-            if t_in is None or t_out is None or t_in.op_type != "Transpose":
-                continue
-            if t_out.op_type != "Transpose" or _perm(t_in) != TO_NCHW or _perm(t_out) != TO_NHWC:
+            if t_in is None or t_in.op_type != "Transpose" or _perm(t_in) != TO_NCHW:
                 continue
             if _only_consumer(model, t_in.output[0]) is not mp:
                 continue
             attrs = {a.name: helper.get_attribute_value(a) for a in mp.attribute}
             k = list(attrs["kernel_shape"])
+            pooled = model.make_new_valueinfo_name()
             node = helper.make_node(
                 "MaxPoolNHWC",
                 [t_in.input[0]],
-                [t_out.output[0]],
+                [pooled],
                 domain="qonnx.custom_op.general",
                 name=mp.name,
                 kernel_shape=k,
@@ -83,10 +84,28 @@ class MaxPoolToNHWC(Transformation):
             )
             dt = model.get_tensor_datatype(t_in.input[0])
             idx = list(model.graph.node).index(t_in)
-            for n in (t_in, mp, t_out):
+            t_out = _only_consumer(model, mp.output[0])
+            removed = [t_in, mp]
+            new = [node]
+            if t_out is not None and t_out.op_type == "Transpose" and _perm(t_out) == TO_NHWC:
+                node.output[0] = t_out.output[0]  # back to channels last: the pair cancels
+                removed.append(t_out)
+            else:
+                new.append(
+                    helper.make_node(
+                        "Transpose",
+                        [pooled],
+                        [mp.output[0]],
+                        perm=list(TO_NCHW),
+                        name=mp.name + "_nchw",
+                    )
+                )
+            for n in removed:
                 model.graph.node.remove(n)
-            model.graph.node.insert(idx, node)
-            model.set_tensor_datatype(t_out.output[0], dt)
+            for i, n in enumerate(new):
+                model.graph.node.insert(idx + i, n)
+            for n in new:
+                model.set_tensor_datatype(n.output[0], dt)
             return model.transform(InferShapes()), True
         return model, False
 

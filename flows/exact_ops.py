@@ -1,0 +1,114 @@
+"""Reference ops with exact accumulation, for verification's rounding re-check.
+
+Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (group 1) computed in
+float64 with numpy. When both operands come from quantizers with known scales, the integers
+behind them are summed exactly and scaled once (so an exactly-zero accumulator stays zero,
+as in the hardware); otherwise every product of two float32 values is exact in float64 and
+only the sum rounds, far below float32. It writes the float32 rounding to its first output,
+where the graph's float32 ops continue, and the float64 value to its second output for the
+comparison. onnxruntime has no float64 Conv kernel, so a Cast-to-double graph cannot do this.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from qonnx.custom_op.base import CustomOp
+
+
+def conv2d_f64(x, w, b, strides, pads, dilations) -> np.ndarray:
+    """NCHW x, OIHW w, group 1: the ONNX Conv in float64."""
+    x = np.asarray(x, np.float64)
+    w = np.asarray(w, np.float64)
+    pt, pl, pb, pr = pads
+    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    n, _, h, wd = x.shape
+    co, _, kh, kw = w.shape
+    sh, sw = strides
+    dh, dw = dilations
+    ho = (h - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((n, co, ho, wo), np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i * dh : i * dh + sh * ho : sh, j * dw : j * dw + sw * wo : sw]
+            y += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    if b is not None:
+        y += np.asarray(b, np.float64).reshape(1, -1, 1, 1)
+    return y
+
+
+def _exact(x, scale) -> np.ndarray:
+    """``x`` in float64; with the scale of the quantizer that produced it, the exact multiple
+    ``rint(x / scale) * scale`` that the float32 value rounds."""
+    x = np.asarray(x, np.float64)
+    if scale is None:
+        return x
+    s = np.asarray(scale, np.float64)
+    return np.rint(x / s) * s
+
+
+def _output_scale(sa, sb, conv: bool) -> np.ndarray | None:
+    """The scale of ``q_a @ q_b`` (per output channel, shaped to broadcast against the
+    output) when both operands' scales are known, per-tensor for A and per-tensor or per
+    output channel for B; else None."""
+    if sa is None or sb is None or sa.size != 1:
+        return None
+    if sb.size == 1:
+        return sa.reshape(()) * sb.reshape(())
+    if conv and sb.ndim == 4 and sb.shape[1:] == (1, 1, 1):
+        return sa.reshape(()) * sb.reshape(1, -1, 1, 1)
+    if not conv and sb.ndim >= 2 and sb.shape[-2] == 1:
+        return sa.reshape(()) * sb
+    return None
+
+
+class ExactAccumulate(CustomOp):
+    """Inputs: A, B, optional Conv bias, optional scales of A's and B's quantizers."""
+
+    def get_nodeattr_types(self):
+        return {
+            "kind": ("s", True, ""),  # "MatMul" | "Conv"
+            "strides": ("ints", False, [1, 1]),
+            "pads": ("ints", False, [0, 0, 0, 0]),
+            "dilations": ("ints", False, [1, 1]),
+            "group": ("i", False, 1),
+        }
+
+    def make_shape_compatible_op(self, model):
+        return super().make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
+
+    def infer_node_datatype(self, model):
+        pass
+
+    def execute_node(self, context, graph):
+        n = self.onnx_node
+        g = self.get_nodeattr
+        ins = list(n.input) + [""] * (5 - len(n.input))
+        conv = g("kind") == "Conv"
+        if conv and g("group") != 1:
+            raise NotImplementedError("ExactAccumulate: grouped Conv")
+        a, b = (np.asarray(context[ins[i]], np.float64) for i in (0, 1))
+        sa, sb = (
+            np.asarray(context[ins[3 + i]], np.float64) if ins[3 + i] else None for i in (0, 1)
+        )
+        out_scale = _output_scale(sa, sb, conv)
+        if out_scale is not None:  # integer operands: an exact integer sum, scaled once
+            a, b = np.rint(a / sa), np.rint(b / sb)
+        else:
+            a, b = _exact(a, sa), _exact(b, sb)
+        if conv:
+            y = conv2d_f64(a, b, None, g("strides"), g("pads"), g("dilations"))
+        else:
+            y = np.matmul(a, b)
+        if out_scale is not None:
+            y = y * out_scale
+        if conv and ins[2]:
+            y = y + np.asarray(context[ins[2]], np.float64).reshape(1, -1, 1, 1)
+        context[n.output[0]] = y.astype(np.float32)
+        context[n.output[1]] = y
+
+    def verify_node(self):
+        return []
+
+
+__all__ = ["ExactAccumulate"]

@@ -1,0 +1,222 @@
+"""Shrink a failing spec to a small one that fails the same way, and save it as a regression.
+
+Greedy to a fixpoint: propose simpler variants of the spec (drop a layer, fewer channels,
+smaller kernels, narrower or plainer quantizers, no BN/bias/preprocessing/tail, ...), keep the
+first one whose outcome has the same signature, and start over from it. Every candidate is
+strictly smaller by ``cost``, so the loop ends; ``max_tries`` bounds the builds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from tests.fuzz.builder import build_model
+from tests.fuzz.runner import Outcome
+from tests.fuzz.spec import LayerSpec, NetSpec, QuantSpec
+
+log = logging.getLogger(__name__)
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+PLAIN_W = QuantSpec(4, True, True, True)
+PLAIN_A = QuantSpec(4, False, False, True)
+PLAIN_IN = QuantSpec(8, True, False, True)
+
+
+def _qcost(q: QuantSpec | None) -> int:
+    if q is None:
+        return 0
+    return q.bits + int(q.narrow) + int(not q.pow2) + int(q.rounding != "ROUND") + int(q.signed)
+
+
+def cost(spec: NetSpec) -> int:
+    """A size measure every shrinking step strictly decreases."""
+    c = sum(spec.input_shape) + _qcost(spec.iq) + 3 * int(spec.int_input)
+    c += 2 * int(spec.preproc != "none") + 2 * int(spec.tail != "none") + spec.topk
+    for lay in spec.layers:
+        c += 20 + lay.out + 2 * lay.kernel + lay.stride + lay.pad + int(lay.gemm)
+        c += _qcost(lay.wq) + _qcost(lay.aq) + int(lay.per_channel) + 2 * int(lay.bn)
+        c += 2 * int(lay.bias != "none") + 2 * int(lay.pool)
+        c += {"none": 0, "quant": 1, "relu_quant": 2, "quant_relu": 3}[lay.act]
+    return c
+
+
+def _quant_variants(q: QuantSpec, plain: QuantSpec, act: bool) -> Iterator[QuantSpec]:
+    yield plain
+    if q.rounding != "ROUND":
+        yield dataclasses.replace(q, rounding="ROUND")
+    if not q.pow2:
+        yield dataclasses.replace(q, pow2=True)
+    if q.narrow:
+        yield dataclasses.replace(q, narrow=False)
+    if q.bits > 2:
+        yield dataclasses.replace(q, bits=q.bits - 1)
+        yield dataclasses.replace(q, bits=2)
+    if q.signed and q.bits > 1 and act:
+        yield dataclasses.replace(q, signed=False)
+
+
+def _layer_variants(lay: LayerSpec, last: bool) -> Iterator[LayerSpec]:
+    r = dataclasses.replace
+    for out in sorted({1 if lay.kind == "conv" else 2, lay.out // 2, lay.out - 1}):
+        if 1 <= out < lay.out and (out >= 2 or lay.kind == "conv"):
+            yield r(lay, out=out)
+    if lay.kind == "conv":
+        if lay.kernel > 1:
+            yield r(lay, kernel=1)
+            yield r(lay, kernel=lay.kernel - 1)
+        if lay.stride > 1:
+            yield r(lay, stride=1)
+        if lay.pad:
+            yield r(lay, pad=0)
+        if lay.pool:
+            yield r(lay, pool=False)
+    if lay.gemm:
+        yield r(lay, gemm=False)
+    if lay.bn:
+        yield r(lay, bn=False)
+    if lay.bias != "none":
+        yield r(lay, bias="none")
+    if lay.per_channel:
+        yield r(lay, per_channel=False)
+    for q in _quant_variants(lay.wq, PLAIN_W, act=False):
+        yield r(lay, wq=q)
+    if lay.aq is not None:
+        if last:
+            yield r(lay, act="none", aq=None, bn=False, pool=False)
+        if lay.act in ("relu_quant", "quant_relu"):
+            yield r(lay, act="quant")
+        for q in _quant_variants(lay.aq, PLAIN_A, act=True):
+            yield r(lay, aq=q)
+
+
+def candidates(spec: NetSpec) -> Iterator[NetSpec]:
+    """Simpler variants of ``spec``, the boldest first, each once and none equal to it."""
+    seen = {spec}
+    for c in _raw_candidates(spec):
+        if c not in seen:
+            seen.add(c)
+            yield c
+
+
+def _raw_candidates(spec: NetSpec) -> Iterator[NetSpec]:
+    r = dataclasses.replace
+    layers = spec.layers
+    for i in range(len(layers)):
+        if len(layers) > 1:
+            rest = layers[:i] + layers[i + 1 :]
+            if i == len(layers) - 1:  # the new last layer keeps its activation
+                rest = rest[:-1] + (r(rest[-1], pool=False),)
+            yield r(spec, layers=rest, tail=_tail_for(rest, spec.tail))
+    if spec.tail != "none":
+        yield r(spec, tail="none", topk=1)
+    if spec.topk > 1:
+        yield r(spec, topk=1)
+    if spec.int_input:
+        yield r(spec, int_input=False)
+    if spec.preproc != "none":
+        yield r(spec, preproc="none")
+    shape = spec.input_shape
+    for j, d in enumerate(shape):
+        lo = 1 if (j == 0 and len(shape) == 3) else 2
+        for nd in sorted({lo, d // 2, d - 1}):
+            if lo <= nd < d:
+                yield r(spec, input_shape=shape[:j] + (nd,) + shape[j + 1 :])
+    for q in _quant_variants(spec.iq, PLAIN_IN, act=False):
+        yield r(spec, iq=q)
+    for i, lay in enumerate(layers):
+        for v in _layer_variants(lay, i == len(layers) - 1):
+            yield r(spec, layers=layers[:i] + (v,) + layers[i + 1 :])
+
+
+def _tail_for(layers: tuple[LayerSpec, ...], tail: str) -> str:
+    return tail if layers[-1].kind == "fc" or tail in ("none", "muladd") else "none"
+
+
+def valid(spec: NetSpec) -> bool:
+    """Whether the spec is still one the generator could draw (shapes fit, no bipolar pad)."""
+    from tests.fuzz.spec import bipolar_out, conv_out
+
+    if len(spec.input_shape) == 1 and any(lay.kind == "conv" for lay in spec.layers):
+        return False
+    kinds = [lay.kind for lay in spec.layers]
+    if kinds != sorted(kinds, key=lambda k: k != "conv"):
+        return False  # a conv after an FC
+    if spec.layers[-1].pool:
+        return False
+    if spec.tail in ("topk", "argmax", "softmax") and spec.layers[-1].kind != "fc":
+        return False
+    if len(spec.input_shape) == 3:
+        h, w = spec.input_shape[1:]
+        prev = None
+        for lay in spec.layers:
+            if lay.kind != "conv":
+                break
+            if lay.pad and bipolar_out(prev, spec.iq):
+                return False
+            if lay.kernel > min(h, w) + 2 * lay.pad:
+                return False
+            if min(h, w) == 1 and (lay.kernel > 1 or lay.pad):
+                return False
+            h, w = (
+                conv_out(h, lay.kernel, lay.stride, lay.pad),
+                conv_out(w, lay.kernel, lay.stride, lay.pad),
+            )
+            if lay.pool:
+                if min(h, w) < 2:
+                    return False
+                h, w = h // 2, w // 2
+            prev = lay
+    return True
+
+
+def shrink(
+    spec: NetSpec, run: Callable[[NetSpec], Outcome], target: str, max_tries: int = 150
+) -> tuple[NetSpec, Outcome | None, int]:
+    """Greedy shrinking. ``run`` builds and verifies a spec; ``target`` is the signature to
+    keep. Returns the smallest spec found, its outcome, and the number of builds tried."""
+    best, best_out, tries = spec, None, 0
+    progress = True
+    while progress and tries < max_tries:
+        progress = False
+        for cand in candidates(best):
+            if cost(cand) >= cost(best) or not valid(cand):
+                continue
+            tries += 1
+            out = run(cand)
+            if out.signature == target:
+                log.info("shrunk to cost %d (%d tries)", cost(cand), tries)
+                best, best_out, progress = cand, out, True
+                break
+            if tries >= max_tries:
+                break
+    return best, best_out, tries
+
+
+def slug(signature: str) -> str:
+    """``crash:KeyError:flows/x.py:fn`` -> ``crash-keyerror-fn``; ``mismatch:csim`` ->
+    ``mismatch-csim``."""
+    parts = signature.split(":")
+    if parts[0] == "crash" and len(parts) >= 4:
+        parts = [parts[0], parts[1], parts[-1]]
+    s = re.sub(r"[^A-Za-z0-9_]+", "-", "-".join(parts)).strip("-").lower()
+    return s[:48] or "fail"
+
+
+def save_regression(spec: NetSpec, outcome: Outcome, original_seed: int, root: Path = REGRESSIONS):
+    """Write ``<seed>-<short>.onnx`` and its ``.json`` (seed, spec, what failed)."""
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"{original_seed}-{slug(outcome.signature)}"
+    onnx_path = root / f"{stem}.onnx"
+    build_model(spec).save(str(onnx_path))
+    meta = {
+        "seed": original_seed,
+        "signature": outcome.signature,
+        "detail": outcome.detail[-1500:],
+        "spec": spec.to_json(),
+    }
+    (root / f"{stem}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return onnx_path
