@@ -85,8 +85,7 @@ def run_bitstream(build_dir: str | Path) -> Path:
             f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
             f"(driver + accel.json). On a machine with Vitis HLS and Vivado run:\n  "
             f"{finish_command(d)}\nthen copy {d}/deploy to the board and run "
-            '`python3 -c "from driver.accelerator import Accelerator; '
-            "print(Accelerator.from_build('.', backend='pynq').throughput_test())\"` in it"
+            "`sudo python3 -m driver --backend pynq --batch 1000` inside it"
         )
     for cmd in (
         ["vitis_hls", "-f", "hls/hls.tcl"],
