@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.general.intquant import resolve_rounding_mode
 from qonnx.transformation.general import GiveReadableTensorNames, GiveUniqueNodeNames
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
@@ -32,8 +33,6 @@ STANDARD_DOMAINS = {"", "ai.onnx"}
 # of them have other signatures (e.g. Gemm needs C), above the installed onnx nothing is known.
 MIN_OPSET = 9
 MAX_OPSET = onnx.defs.onnx_opset_version()
-# qonnx 1.0's rounding modes (intquant.py resolve_rounding_mode), upper-cased.
-ROUNDING_MODES = {"ROUND", "HALF_EVEN", "CEIL", "FLOOR", "UP", "DOWN", "HALF_UP", "HALF_DOWN"}
 # Elements per image of any tensor and of any weight: far above what fits the largest board's
 # on-chip memory, low enough that the reference executor never allocates gigabytes.
 MAX_TENSOR_ELEMS = 1 << 24
@@ -83,6 +82,15 @@ def load_model(path: str | Path) -> ModelWrapper:
     return ModelWrapper(proto)
 
 
+def _rounding_mode_known(mode: str) -> bool:
+    """Whether qonnx's own resolver (what the reference executes) knows ``mode``."""
+    try:
+        resolve_rounding_mode(mode)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_proto(model: ModelWrapper, src: str) -> None:
     """What the ONNX file itself must get right before qonnx may touch it."""
     versions = {o.domain: o.version for o in model.model.opset_import}
@@ -109,10 +117,11 @@ def _check_proto(model: ModelWrapper, src: str) -> None:
         if node.op_type == "Quant":
             for a in node.attribute:
                 mode = a.s.decode(errors="replace").upper() if a.name == "rounding_mode" else None
-                if mode is not None and mode not in ROUNDING_MODES:
+                if mode is not None and not _rounding_mode_known(mode):
                     raise UnsupportedError(
                         f"{src}: node '{node.name}' has rounding_mode '{mode}', which the QONNX "
-                        f"reference cannot execute; use one of {', '.join(sorted(ROUNDING_MODES))}"
+                        "reference cannot execute; use one of ROUND, HALF_EVEN, CEIL, FLOOR, UP, "
+                        "DOWN, HALF_UP, HALF_DOWN"
                     )
 
 

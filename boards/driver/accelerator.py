@@ -177,7 +177,8 @@ class PynqBackend:
 
 
 class Accelerator:
-    def __init__(self, deploy_dir: Path, cfg: dict, backend):
+    def __init__(self, deploy_dir: Path, cfg: dict, backend=None):
+        """``backend`` may be set later (``from_build`` sizes it from this object's layout)."""
         self.deploy_dir = deploy_dir
         self.cfg = cfg
         self.backend = backend
@@ -192,7 +193,10 @@ class Accelerator:
         self.sout = StreamSpec(**cfg["stream_out"])
         self.input_shape = tuple(cfg["input_shape"])
         self.input_dtype = np.dtype(cfg["input_dtype"])
-        self.beat_bits = int(cfg["dma"]["beat_bits"])
+        self.dma = DmaSpec(**cfg["dma"])
+        self.beat_bits = self.dma.beat_bits
+        self.in_image_bytes = image_bytes(self.sin.words, self.sin.nbytes, self.beat_bits)
+        self.out_image_bytes = image_bytes(self.sout.words, self.sout.nbytes, self.beat_bits)
 
     @classmethod
     def from_build(
@@ -213,26 +217,25 @@ class Accelerator:
                 f"{path}: accel.json format {cfg.get('format')}, but this driver reads format "
                 f"{ACCEL_FORMAT}; rebuild with this bitfab version or use the driver in {dep}"
             )
-        dma = DmaSpec(**cfg["dma"])
-        sin, sout = StreamSpec(**cfg["stream_in"]), StreamSpec(**cfg["stream_out"])
-        in_bytes = image_bytes(sin.words, sin.nbytes, dma.beat_bits)
-        out_bytes = image_bytes(sout.words, sout.nbytes, dma.beat_bits)
+        acc = cls(dep, cfg)
         if backend == "csim":
             if not cfg.get("csim_library"):
                 raise DriverError(f"{path}: this build has no C-simulation library; rebuild")
             lib = dep.parent / cfg["csim_library"]  # csim lives beside deploy/ in the build
-            be = CsimBackend(lib, in_bytes, out_bytes, dma.beat_bits)
+            acc.backend = CsimBackend(
+                lib, acc.in_image_bytes, acc.out_image_bytes, acc.dma.beat_bits
+            )
         elif backend == "pynq":
-            be = PynqBackend(
+            acc.backend = PynqBackend(
                 dep / cfg.get("bitfile", "bitfab.bit"),
-                dma,
-                in_bytes,
-                out_bytes,
+                acc.dma,
+                acc.in_image_bytes,
+                acc.out_image_bytes,
                 pynq_module=pynq_module,
             )
         else:
             raise DriverError(f"unknown backend '{backend}'; available: csim, pynq")
-        return cls(dep, cfg, be)
+        return acc
 
     # -- the three stages, exposed so verification can compare inside ---------------------
     def run_head(self, x: np.ndarray) -> np.ndarray:
