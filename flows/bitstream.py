@@ -17,12 +17,12 @@ from pathlib import Path
 
 from boards.registry import get_board
 from flows.build import check_finished
+from flows.codegen.backends import BACKENDS
 from flows.errors import BitfabError, ToolMissingError
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
 
 log = logging.getLogger(__name__)
-TOOLS = ("vitis_hls", "vivado")
 
 
 def finish_command(build_dir: Path) -> str:
@@ -43,9 +43,12 @@ def prepare(build_dir: Path) -> list[Path]:
         shutil.rmtree(lib)
     shutil.copytree(HLS_LIBRARY_INCLUDE / "bitfab", lib)
     data = write_testbench_data(build_dir)
-    return render_projects(
-        board, build_dir, float(cfg["clock_mhz"]), tb_input=TB_INPUT, tb_expected=TB_EXPECTED
-    ) + data
+    return (
+        render_projects(
+            board, build_dir, float(cfg["clock_mhz"]), tb_input=TB_INPUT, tb_expected=TB_EXPECTED
+        )
+        + data
+    )
 
 
 def parse_utilization(text: str) -> dict[str, float]:
@@ -74,10 +77,10 @@ def parse_timing(text: str) -> dict[str, float]:
     return {"wns_ns": float(m.group(1))} if m else {}
 
 
-def run_bitstream(build_dir: str | Path) -> Path:
+def run_bitstream(build_dir: str | Path, backend: str = "hls") -> Path:
     d = Path(build_dir)
     written = prepare(d)
-    missing = [t for t in TOOLS if shutil.which(t) is None]
+    missing = [t for t in BACKENDS[backend].REQUIRED_TOOLS if shutil.which(t) is None]
     if missing:
         ready = ", ".join(str(p.relative_to(d)) for p in written)
         raise ToolMissingError(

@@ -18,7 +18,7 @@ import random
 import shutil
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -27,22 +27,24 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 
+from boards._zynq import Board
 from boards.driver.accelerator import ACCEL_FORMAT
 from boards.registry import get_board
 from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_cell
 from flows import report as report_mod
-from flows.codegen.render import render
+from flows.codegen.backends import BACKENDS
+from flows.codegen.design import Design, build_design
 from flows.config import BuildConfig
 from flows.errors import BitfabError, InputError, Interrupted
 from flows.fold import apply_folding_file, fold
 from flows.frontend import import_model, load_model
-from flows.partition import split
+from flows.layers.dwc.insert import InsertDWC
+from flows.layers.registry import KINDS
+from flows.partition import Partition, split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
-from flows.passes.choose_requantization import ChooseRequantization
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
-from flows.passes.insert_dwc import InsertDWC
 from flows.passes.lower_conv import LowerConvToMatMul
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
 from flows.passes.streamline_transposes import (
@@ -68,10 +70,10 @@ class BuildContext:
     cfg: BuildConfig
     out: Path
     source: Path
-    board: object
+    board: Board
     model: ModelWrapper | None = None
-    partition: object = None
-    design: object = None
+    partition: Partition | None = None
+    design: Design | None = None
     csim_lib: Path | None = None
     folding: dict | None = None
     verification: dict | None = None
@@ -99,7 +101,11 @@ def step_integerize(ctx: BuildContext) -> None:
 
 
 def step_dataflow(ctx: BuildContext) -> None:
-    ctx.model = ctx.model.transform(InferDataflowLayers()).transform(ChooseRequantization())
+    m = ctx.model.transform(InferDataflowLayers())
+    for kind in KINDS:
+        for pass_ in kind.passes:
+            m = m.transform(pass_())
+    ctx.model = m
 
 
 def step_partition(ctx: BuildContext) -> None:
@@ -119,11 +125,13 @@ def step_fold(ctx: BuildContext) -> None:
 
 
 def step_codegen(ctx: BuildContext) -> None:
-    hls = ctx.out / "hls"
-    if hls.exists():
-        shutil.rmtree(hls)
-    hls.mkdir(parents=True)
-    ctx.design = render(ctx.partition.dataflow, hls, ctx.cfg.model, ctx.board.hp_port_bits)
+    ctx.design = build_design(ctx.partition.dataflow)
+    for backend in BACKENDS.values():
+        out = ctx.out / backend.name
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        backend.render(ctx.design, out, ctx.cfg.model, ctx.board.hp_port_bits)
 
 
 def step_csim(ctx: BuildContext) -> None:
@@ -144,18 +152,6 @@ def step_deploy(ctx: BuildContext) -> None:
     consts.update({f"t:{k}": v for k, v in p.tail.consts.items()})
     save_npz_reproducible(dep / "host_consts.npz", consts)
     d = ctx.design
-    df = p.dataflow
-
-    def stream(io, tensor):
-        return {
-            "bits": io.bits,
-            "elems": io.elems,
-            "words": io.words,
-            "signed": io.signed,
-            "bipolar": io.bipolar,
-            "shape": [int(s) for s in df.get_tensor_shape(tensor)],
-        }
-
     cfg = {
         "format": ACCEL_FORMAT,
         "model": ctx.cfg.model,
@@ -164,8 +160,8 @@ def step_deploy(ctx: BuildContext) -> None:
         "input_shape": [int(s) for s in ref.get_tensor_shape(iname)],
         "input_dtype": "float32",
         "output_shape": [int(s) for s in ref.get_tensor_shape(ref.graph.output[0].name)],
-        "stream_in": stream(d.input, df.graph.input[0].name),
-        "stream_out": stream(d.output, df.graph.output[0].name),
+        "stream_in": asdict(d.input),
+        "stream_out": asdict(d.output),
         "head": p.head.to_json(),
         "tail": p.tail.to_json(),
         "host_consts": "host_consts.npz",

@@ -1,9 +1,9 @@
 """Folding: choose PE/SIMD per layer.
 
 Either from an editable JSON folding file, or balanced for a target FPS: each layer gets the
-least parallelism (PE*SIMD) whose cycles meet the target cycle budget. Without a target the
-fastest design whose estimated resources fit the board's budget is chosen. PE always divides
-MH and SIMD divides MW, so the folding can be built.
+least parallelism whose cycles meet the target cycle budget. Without a target the fastest
+design whose estimated resources fit the board's budget is chosen. Every option a kind offers
+(``spec.fold_options``) divides its dimensions, so the folding can be built.
 """
 
 from __future__ import annotations
@@ -12,76 +12,37 @@ import json
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import getCustomOp
 
-from flows.errors import FoldingError
-from flows.layers.common import divisors
-from flows.layers.registry import KINDS, layer_spec
+from flows.errors import FoldingError, LayerError
+from flows.layers.base import MAX_STREAM_BITS
+from flows.layers.registry import hardware_layers, layer_spec, op_of
 
-MAX_STREAM_BITS = 1024  # widest stream word we generate
 BUDGET_FRACTION = 0.7  # share of the board's LUTs/BRAM a default folding may take
 
 
-def _options(node):
-    """Candidate (simd, pe) pairs, cheapest first."""
-    if node.op_type not in KINDS:
-        return []
-    inst = getCustomOp(node)
-    s = inst.spec()
-    if node.op_type == "MVAU":
-        ib, ob = s.idt.bitwidth(), max(s.odt.bitwidth(), 1)
-        cands = [
-            (si, pe)
-            for si in divisors(s.mw)
-            for pe in divisors(s.mh)
-            if si * ib <= MAX_STREAM_BITS and pe * ob <= MAX_STREAM_BITS
-        ]
-        return sorted(cands, key=lambda c: (c[0] * c[1], -c[0]))
-    if node.op_type == "Thresholding":
-        ob = max(s.odt.bitwidth(), s.idt.bitwidth())
-        return [(1, pe) for pe in divisors(s.channels) if pe * ob <= MAX_STREAM_BITS]
-    if node.op_type == "SlidingWindow":
-        b = s.dtype.bitwidth()
-        return [(si, 1) for si in divisors(s.ifm_ch) if si * b <= MAX_STREAM_BITS]
-    if node.op_type == "StreamingMaxPool":
-        b = s.dtype.bitwidth()
-        return [(1, pe) for pe in divisors(s.channels) if pe * b <= MAX_STREAM_BITS]
-    return []
-
-
-def _set(node, simd: int, pe: int) -> None:
-    inst = getCustomOp(node)
-    if node.op_type in ("MVAU", "SlidingWindow"):
-        inst.set_nodeattr("SIMD", int(simd))
-    if node.op_type != "SlidingWindow":
-        inst.set_nodeattr("PE", int(pe))
-
-
-def _cycles(node) -> int:
-    return KINDS[node.op_type].cost.cycles(layer_spec(node))
+def _cycles(node, kind) -> int:
+    return kind.cost.cycles(layer_spec(node))
 
 
 def fold_for_cycles(model: ModelWrapper, target_cycles: int) -> None:
     """Least parallelism per layer meeting ``target_cycles`` (or the fastest it can get)."""
-    for node in model.graph.node:
-        opts = _options(node)
+    for node, kind in hardware_layers(model):
+        op = op_of(node)
+        opts = op.spec().fold_options(MAX_STREAM_BITS)
         if not opts:
             continue
         chosen = opts[-1]
-        for simd, pe in opts:
-            _set(node, simd, pe)
-            if _cycles(node) <= target_cycles:
-                chosen = (simd, pe)
+        for option in opts:
+            op.set_folding(option)
+            if _cycles(node, kind) <= target_cycles:
+                chosen = option
                 break
-        _set(node, *chosen)
+        op.set_folding(chosen)
 
 
 def total_resources(model: ModelWrapper) -> dict[str, int]:
     tot = {"LUT": 0, "BRAM18": 0, "DSP": 0}
-    for node in model.graph.node:
-        kind = KINDS.get(node.op_type)
-        if kind is None:
-            continue
+    for node, kind in hardware_layers(model):
         for k, v in kind.cost.resources(layer_spec(node)).items():
             tot[k] += v
     return tot
@@ -95,7 +56,7 @@ def fold(model: ModelWrapper, clock_mhz: float, target_fps: float | None, budget
         fold_for_cycles(model, max(1, int(clock_mhz * 1e6 / target_fps)))
         return folding_config(model)
     # Fastest that fits: try cycle budgets from fully parallel upwards (powers of two).
-    worst = max((_cycles(n) for n in model.graph.node if n.op_type in KINDS), default=1)
+    worst = max((_cycles(n, k) for n, k in hardware_layers(model)), default=1)
     target = 1
     while True:
         fold_for_cycles(model, target)
@@ -108,16 +69,13 @@ def fold(model: ModelWrapper, clock_mhz: float, target_fps: float | None, budget
     return folding_config(model)
 
 
+def _foldable(model: ModelWrapper) -> dict[str, object]:
+    """Layers with at least one folding axis, by node name."""
+    return {n.name: n for n, _ in hardware_layers(model) if op_of(n).spec().FOLD}
+
+
 def folding_config(model: ModelWrapper) -> dict:
-    layers = {}
-    for node in model.graph.node:
-        if node.op_type == "MVAU":
-            inst = getCustomOp(node)
-            layers[node.name] = {"SIMD": inst.get_nodeattr("SIMD"), "PE": inst.get_nodeattr("PE")}
-        elif node.op_type in ("Thresholding", "StreamingMaxPool"):
-            layers[node.name] = {"PE": getCustomOp(node).get_nodeattr("PE")}
-        elif node.op_type == "SlidingWindow":
-            layers[node.name] = {"SIMD": getCustomOp(node).get_nodeattr("SIMD")}
+    layers = {name: op_of(node).folding() for name, node in _foldable(model).items()}
     return {"layers": layers}
 
 
@@ -133,8 +91,7 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
     layers = cfg.get("layers") if isinstance(cfg, dict) else None
     if not isinstance(layers, dict):
         raise FoldingError(f'{p}: expected {{"layers": {{"<node>": {{"SIMD": n, "PE": n}}}}}}')
-    foldable = ("MVAU", "Thresholding", "SlidingWindow", "StreamingMaxPool")
-    by_name = {n.name: n for n in model.graph.node if n.op_type in foldable}
+    by_name = _foldable(model)
     for name, entry in layers.items():
         node = by_name.get(name)
         if node is None:
@@ -145,16 +102,9 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
             isinstance(entry.get(k, 1), int) and entry.get(k, 1) >= 1 for k in ("SIMD", "PE")
         ):
             raise FoldingError(f"{p}: layer '{name}': SIMD and PE must be positive integers")
-        inst = getCustomOp(node)
-        has_simd = node.op_type in ("MVAU", "SlidingWindow")
-        has_pe = node.op_type != "SlidingWindow"
-        _set(
-            node,
-            entry.get("SIMD", inst.get_nodeattr("SIMD") if has_simd else 1),
-            entry.get("PE", inst.get_nodeattr("PE") if has_pe else 1),
-        )
+        op_of(node).set_folding(entry)
         try:
             layer_spec(node)
-        except Exception as exc:
+        except LayerError as exc:
             raise FoldingError(f"{p}: {exc}") from None
     return folding_config(model)

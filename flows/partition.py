@@ -78,8 +78,9 @@ def _host_graph(model: ModelWrapper, nodes: list, inp: str, out: str, src: str) 
 
 
 def split(model: ModelWrapper, src: str) -> Partition:
-    """The dataflow nodes must form one contiguous chain; before it is the head, after it the
-    tail. Raises naming the node that breaks the chain."""
+    """The dataflow nodes must be contiguous in graph order and form one connected subgraph
+    with a single input and a single output stream; before it is the head, after it the tail.
+    Raises naming the node or tensors that break this."""
     nodes = list(model.graph.node)
     df_idx = [i for i, n in enumerate(nodes) if is_dataflow(n)]
     if not df_idx:
@@ -93,13 +94,42 @@ def split(model: ModelWrapper, src: str) -> Partition:
                 "to form one chain"
             )
     df_nodes = nodes[first : last + 1]
-    df_in, df_out = df_nodes[0].input[0], df_nodes[-1].output[0]
-    for a, b in zip(df_nodes, df_nodes[1:]):
-        if b.input[0] != a.output[0]:
-            raise UnsupportedError(f"{src}: dataflow layers '{a.name}' and '{b.name}' branch")
+    df_in, df_out = _single_edge(model, df_nodes, src)
     head = _host_graph(model, nodes[:first], model.graph.input[0].name, df_in, src)
     tail = _host_graph(model, nodes[last + 1 :], df_out, model.graph.output[0].name, src)
     return Partition(head, dataflow_model(model, df_nodes, df_in, df_out), tail)
+
+
+def _single_edge(model: ModelWrapper, df_nodes: list, src: str) -> tuple[str, str]:
+    """The one tensor entering the dataflow nodes and the one leaving them."""
+    produced = {t for n in df_nodes for t in n.output}
+    consumed = {t for n in df_nodes for t in n.input}
+    ins = [
+        t
+        for n in df_nodes
+        for t in n.input
+        if t not in produced and model.get_initializer(t) is None
+    ]
+    graph_outs = {o.name for o in model.graph.output}
+    outs = [
+        t
+        for n in df_nodes
+        for t in n.output
+        if t in graph_outs or t not in consumed or _read_outside(model, t, df_nodes)
+    ]
+    ins, outs = list(dict.fromkeys(ins)), list(dict.fromkeys(outs))
+    if len(ins) != 1 or len(outs) != 1:
+        names = ", ".join(f"'{n.name}'" for n in df_nodes)
+        raise UnsupportedError(
+            f"{src}: the dataflow layers ({names}) take {len(ins)} input and give "
+            f"{len(outs)} output streams ({', '.join(ins + outs)}); bitfab needs one of each"
+        )
+    return ins[0], outs[0]
+
+
+def _read_outside(model: ModelWrapper, tensor: str, df_nodes: list) -> bool:
+    inside = {n.name for n in df_nodes}
+    return any(c.name not in inside for c in model.find_consumers(tensor))
 
 
 def dataflow_model(model: ModelWrapper, nodes: list, df_in: str, df_out: str) -> ModelWrapper:

@@ -5,21 +5,16 @@ from __future__ import annotations
 import html
 import json
 
-from qonnx.custom_op.registry import getCustomOp
-
 from boards.driver.packing import image_bytes
-from flows.layers.mvau.cost import mac_kind
-from flows.layers.registry import KINDS, layer_spec
+from flows.layers.registry import hardware_layers, layer_spec
 
 ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
 
 
 def layer_rows(df) -> list[dict]:
+    """One row per hardware layer: what every kind has, then what its spec reports."""
     rows = []
-    for node in df.graph.node:
-        if node.op_type not in KINDS:
-            continue
-        kind = KINDS[node.op_type]
+    for node, kind in hardware_layers(df):
         spec = layer_spec(node)
         row = {
             "name": node.name,
@@ -31,50 +26,9 @@ def layer_rows(df) -> list[dict]:
             "cycles": int(kind.cost.cycles(spec)),
             "resources": kind.cost.resources(spec),
         }
-        inst = getCustomOp(node)
-        if node.op_type == "MVAU":
-            row.update(
-                MW=spec.mw,
-                MH=spec.mh,
-                SIMD=spec.simd,
-                PE=spec.pe,
-                weight_dtype=spec.wdt.name,
-                acc_dtype=spec.acc_dt.name,
-                mac=mac_kind(spec),
-                requant=_requant(spec),
-                thresholds_per_channel=spec.n_thres,
-            )
-        elif node.op_type == "Thresholding":
-            row.update(
-                C=spec.channels,
-                PE=spec.pe,
-                thresholds_per_channel=spec.n_thres,
-                shared_thresholds=spec.shared,
-            )
-        elif node.op_type == "SlidingWindow":
-            row.update(
-                SIMD=spec.simd,
-                kernel=[spec.k_h, spec.k_w],
-                stride=[spec.stride_h, spec.stride_w],
-                pads=list(spec.pads),
-            )
-        elif node.op_type == "StreamingMaxPool":
-            row.update(PE=spec.pe, pool=[spec.k_h, spec.k_w], stride=[spec.stride_h, spec.stride_w])
-        else:
-            row.update(
-                in_elems=inst.get_nodeattr("in_elems"), out_elems=inst.get_nodeattr("out_elems")
-            )
+        row.update(spec.report())
         rows.append(row)
     return rows
-
-
-def _requant(spec) -> str:
-    if spec.n_thres == 0:
-        return "none (accumulator out)"
-    if spec.requant == "shift":
-        rnd = "round half to even" if spec.rne else "floor"
-        return f"shift by {spec.shift}, {rnd}, clip (exact: equals the thresholds)"
-    return f"thresholds ({spec.n_thres} per channel, {spec.n_thres * spec.mh} in all)"
 
 
 def dma_edge(io, beat_bits: int, side: str) -> dict:

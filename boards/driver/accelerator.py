@@ -18,7 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from .host_graph import HostGraph
-from .packing import from_beats, from_storage, image_bytes, pack, to_beats, to_storage, unpack
+from .packing import (
+    from_beats,
+    from_storage,
+    image_bytes,
+    pack,
+    to_beats,
+    to_storage,
+    unpack,
+    word_bytes,
+)
 
 
 class DriverError(Exception):
@@ -31,6 +40,9 @@ ACCEL_FORMAT = 2
 
 @dataclass(frozen=True)
 class StreamSpec:
+    """One end of the design as the host packs it: ``words`` words an image, each of
+    ``elems`` fields of ``bits`` bits. The codegen describes the design's edge with it too."""
+
     bits: int
     elems: int
     words: int
@@ -40,7 +52,7 @@ class StreamSpec:
 
     @property
     def nbytes(self) -> int:
-        return (self.bits * self.elems + 7) // 8
+        return word_bytes(self.bits, self.elems)
 
 
 @dataclass(frozen=True)

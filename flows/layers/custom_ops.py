@@ -1,18 +1,7 @@
-"""The ONNX domain ``flows.layers.custom_ops``: qonnx finds our dataflow layers here, so
-``execute_onnx`` runs a dataflow graph through each layer's numpy reference."""
+"""The ONNX domain ``flows.layers.custom_ops``: qonnx finds our dataflow layers here (its
+legacy ``custom_op`` table), so ``execute_onnx`` runs a dataflow graph through each layer's
+numpy reference. The table is the registry's: a registered plug-in kind is found too."""
 
-from flows.layers.dwc.node import StreamingDWC
-from flows.layers.maxpool.node import StreamingMaxPool
-from flows.layers.mvau.node import MVAU
-from flows.layers.reshape.node import StreamReshape
-from flows.layers.sliding_window.node import SlidingWindow
-from flows.layers.thresholding.node import Thresholding
+from flows.layers.registry import CUSTOM_OPS
 
-__all__ = [
-    "MVAU",
-    "SlidingWindow",
-    "StreamingDWC",
-    "StreamingMaxPool",
-    "StreamReshape",
-    "Thresholding",
-]
+custom_op = CUSTOM_OPS

@@ -1,55 +1,128 @@
-"""One table from dataflow op type to the layer's spec/cost/hls roles."""
+"""The one table of dataflow layer kinds: each row names a kind's roles.
+
+Everything that differs by kind (ONNX node and spec, inference pass, cost model, backend
+code generators) is reached through a row, so fold, codegen, report and the build never
+branch on ``op_type``. Adding a kind is adding its package and one ``register(...)`` call.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 
+from onnx import NodeProto
+from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
 
+from flows.errors import LayerError
+from flows.layers.base import DataflowOp, DataflowSpec
+from flows.layers.common import DOMAIN
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
-from flows.layers.maxpool import cost as mp_cost
-from flows.layers.maxpool import hls as mp_hls
+from flows.layers.dwc.node import StreamingDWC
+from flows.layers.inference import InferLayer
+from flows.layers.maxpool import cost as maxpool_cost
+from flows.layers.maxpool import hls as maxpool_hls
+from flows.layers.maxpool.infer import InferMaxPool
+from flows.layers.maxpool.node import StreamingMaxPool
 from flows.layers.mvau import cost as mvau_cost
 from flows.layers.mvau import hls as mvau_hls
-from flows.layers.sliding_window import cost as swg_cost
-from flows.layers.sliding_window import hls as swg_hls
-from flows.layers.thresholding import cost as thr_cost
-from flows.layers.thresholding import hls as thr_hls
+from flows.layers.mvau.choose_requant import ChooseRequantization
+from flows.layers.mvau.infer import InferMVAU
+from flows.layers.mvau.node import MVAU
+from flows.layers.reshape.infer import InferStreamReshape
+from flows.layers.reshape.node import StreamReshape
+from flows.layers.sliding_window import cost as sliding_window_cost
+from flows.layers.sliding_window import hls as sliding_window_hls
+from flows.layers.sliding_window.infer import InferSlidingWindow
+from flows.layers.sliding_window.node import SlidingWindow
+from flows.layers.thresholding import cost as thresholding_cost
+from flows.layers.thresholding import hls as thresholding_hls
+from flows.layers.thresholding.infer import InferThresholding
+from flows.layers.thresholding.node import Thresholding
 
 
 @dataclass(frozen=True)
 class LayerKind:
-    op_type: str
-    cost: ModuleType
-    hls: ModuleType
-    template: str  # codegen template of the layer's parameter header
+    """One registry row.
+
+    ``cost`` is a module with ``cycles(spec)`` and ``resources(spec)``; ``backends`` maps a
+    backend name ("hls") to the kind's module for it. A row without backends is a pass-through
+    (a stream reshape): it moves no data, so the stream flows through it unchanged.
+    """
+
+    node: type[DataflowOp]
+    infer: type[InferLayer] | None = None
+    cost: ModuleType | None = None
+    backends: Mapping[str, ModuleType] = field(default_factory=dict)
+    # Transformations run after inference (e.g. the MVAU's requantization choice)
+    passes: tuple[type[Transformation], ...] = ()
+
+    @property
+    def op_type(self) -> str:
+        return self.node.__name__
+
+    @property
+    def hardware(self) -> bool:
+        """False for a pass-through kind, which has no kernel in any backend."""
+        return bool(self.backends)
 
 
-KINDS = {
-    "MVAU": LayerKind("MVAU", mvau_cost, mvau_hls, "mvau_params.h.j2"),
-    "Thresholding": LayerKind("Thresholding", thr_cost, thr_hls, "thresholding_params.h.j2"),
-    "StreamingDWC": LayerKind("StreamingDWC", dwc_cost, dwc_hls, "dwc_params.h.j2"),
-    "SlidingWindow": LayerKind("SlidingWindow", swg_cost, swg_hls, "sliding_window_params.h.j2"),
-    "StreamingMaxPool": LayerKind("StreamingMaxPool", mp_cost, mp_hls, "maxpool_params.h.j2"),
-}
+KINDS: list[LayerKind] = []
+# qonnx resolves the domain flows.layers.custom_ops to this table (see custom_ops.py)
+CUSTOM_OPS: dict[str, type[DataflowOp]] = {}
 
 
-def layer_spec(node):
+def register(kind: LayerKind) -> LayerKind:
+    """Add a kind (built in, or a plug-in's); its op_type must be new."""
+    if kind.op_type in CUSTOM_OPS:
+        raise LayerError(f"layer kind '{kind.op_type}' is registered twice")
+    KINDS.append(kind)
+    CUSTOM_OPS[kind.op_type] = kind.node
+    return kind
+
+
+def unregister(kind: LayerKind) -> None:
+    """Remove a kind again (tests that register a plug-in clean up after themselves)."""
+    KINDS.remove(kind)
+    del CUSTOM_OPS[kind.op_type]
+
+
+for _kind in (
+    LayerKind(MVAU, InferMVAU, mvau_cost, {"hls": mvau_hls}, (ChooseRequantization,)),
+    LayerKind(Thresholding, InferThresholding, thresholding_cost, {"hls": thresholding_hls}),
+    LayerKind(StreamingDWC, None, dwc_cost, {"hls": dwc_hls}),
+    LayerKind(SlidingWindow, InferSlidingWindow, sliding_window_cost, {"hls": sliding_window_hls}),
+    LayerKind(StreamingMaxPool, InferMaxPool, maxpool_cost, {"hls": maxpool_hls}),
+    LayerKind(StreamReshape, InferStreamReshape),
+):
+    register(_kind)
+
+
+def kind_of(node: NodeProto) -> LayerKind | None:
+    """The row of a dataflow node, None for any other node."""
+    if node.domain != DOMAIN:
+        return None
+    return next((k for k in KINDS if k.op_type == node.op_type), None)
+
+
+def op_of(node: NodeProto) -> DataflowOp:
+    """The node's CustomOp instance (its ONNX edge)."""
+    return getCustomOp(node)
+
+
+def layer_spec(node: NodeProto) -> DataflowSpec:
     """The node's typed spec (validated)."""
-    s = getCustomOp(node).spec()
+    s = op_of(node).spec()
     s.validate()
     return s
 
 
-def stream_elems(node) -> tuple[int, int]:
-    """(elements per input word, elements per output word) of a dataflow node."""
-    s = getCustomOp(node).spec()
-    if node.op_type == "MVAU":
-        return s.simd, s.pe
-    if node.op_type in ("Thresholding", "StreamingMaxPool"):
-        return s.pe, s.pe
-    if node.op_type == "SlidingWindow":
-        return s.simd, s.simd
-    return s.in_elems, s.out_elems
+def hardware_layers(model: ModelWrapper) -> Iterator[tuple[NodeProto, LayerKind]]:
+    """The nodes that become kernels, in graph order, with their rows."""
+    for node in model.graph.node:
+        kind = kind_of(node)
+        if kind is not None and kind.hardware:
+            yield node, kind

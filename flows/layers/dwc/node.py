@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from onnx import helper
-from qonnx.custom_op.base import CustomOp
 
-from flows.layers.common import dt
+from flows.layers.base import DataflowOp
 from flows.layers.dwc import ref
 from flows.layers.dwc.spec import DwcSpec
 
 
-class StreamingDWC(CustomOp):
-    def get_nodeattr_types(self):
-        return {
-            "in_elems": ("i", True, 1),
-            "out_elems": ("i", True, 1),
-            "dtype": ("s", True, ""),
-            "total": ("i", True, 1),
-            "reps": ("i", False, 1),
-        }
+class StreamingDWC(DataflowOp):
+    ATTRS = {
+        "in_elems": ("i", True, 1),
+        "out_elems": ("i", True, 1),
+        "dtype": ("s", True, ""),
+        "total": ("i", True, 1),
+        "reps": ("i", False, 1),
+    }
 
     def spec(self) -> DwcSpec:
         g = self.get_nodeattr
@@ -26,7 +24,7 @@ class StreamingDWC(CustomOp):
             self.onnx_node.name,
             g("in_elems"),
             g("out_elems"),
-            dt(g("dtype")),
+            self.dtype_attr("dtype"),
             g("total"),
             g("reps"),
         )
@@ -35,12 +33,5 @@ class StreamingDWC(CustomOp):
         node = self.onnx_node
         return helper.make_node("Identity", [node.input[0]], [node.output[0]])
 
-    def infer_node_datatype(self, model):
-        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("dtype")))
-
     def execute_node(self, context, graph):
         context[self.onnx_node.output[0]] = ref.dwc(context[self.onnx_node.input[0]])
-
-    def verify_node(self):
-        self.spec().validate()
-        return []

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from qonnx.core.datatype import DataType
 
 from flows.errors import LayerError
+from flows.layers.base import lane_options
 
 
 @dataclass(frozen=True)
 class MaxPoolSpec:
+    """K_H x K_W max pool over an NHWC image, no padding, floor mode; PE channels a word."""
+
     name: str
     channels: int
     ifm_h: int
@@ -22,6 +26,8 @@ class MaxPoolSpec:
     pe: int
     dtype: DataType
 
+    FOLD: ClassVar[tuple[str, ...]] = ("PE",)
+
     @property
     def ofm_h(self) -> int:
         return (self.ifm_h - self.k_h) // self.stride_h + 1
@@ -29,6 +35,19 @@ class MaxPoolSpec:
     @property
     def ofm_w(self) -> int:
         return (self.ifm_w - self.k_w) // self.stride_w + 1
+
+    def stream_elems(self) -> tuple[int, int]:
+        return self.pe, self.pe
+
+    def fold_options(self, max_bits: int) -> list[dict[str, int]]:
+        return [{"PE": pe} for pe in lane_options(self.channels, self.dtype.bitwidth(), max_bits)]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "PE": self.pe,
+            "pool": [self.k_h, self.k_w],
+            "stride": [self.stride_h, self.stride_w],
+        }
 
     def validate(self) -> None:
         where = f"MaxPool '{self.name}'"

@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import math
 
+from flows.layers.base import bram18_for
 from flows.layers.mvau.spec import MvauSpec
 
 
 def cycles(s: MvauSpec) -> int:
     """Cycles per image: every (neuron fold, synapse fold) pair takes one cycle per pixel."""
     return s.nf * s.sf * s.pixels
-
-
-def mac_kind(s: MvauSpec) -> str:
-    """Which resource the multiply-accumulate maps to."""
-    if s.xnor:
-        return "XNOR"
-    if s.wdt.bitwidth() >= 4 and s.idt.bitwidth() >= 4:
-        return "DSP"
-    return "LUT"
-
-
-# BRAM18 aspect ratios (data width, depth) of the 7-series/UltraScale block RAM
-BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
-
-
-def bram18_for(width: int, depth: int) -> int:
-    """Fewest BRAM18s holding a ``width`` x ``depth`` memory in one aspect ratio."""
-    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in BRAM18_SHAPES)
 
 
 def resources(s: MvauSpec) -> dict[str, int]:
@@ -41,7 +24,7 @@ def resources(s: MvauSpec) -> dict[str, int]:
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
     acc_bits = s.acc_dt.bitwidth()
     lanes = s.pe * s.simd
-    kind = mac_kind(s)
+    kind = s.mac
     if kind == "XNOR":
         compute = lanes + s.pe * acc_bits * max(1, int(math.log2(max(s.simd, 2))))
     elif kind == "LUT":

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from boards.driver.packing import pack_words_as_hex, to_storage
+from flows.codegen.hls_types import FieldKind
 from flows.datatypes import BIPOLAR, signed_type_holding
 from flows.errors import LayerError
 from flows.layers.mvau.requant import accumulator_bounds, shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 
-
-def kind(dt) -> str:
-    if dt == BIPOLAR:
-        return "bitfab::Kind::Bipolar"
-    return "bitfab::Kind::Signed" if dt.signed() else "bitfab::Kind::Unsigned"
+TEMPLATE = Path(__file__).with_name("mvau.h.j2")
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,11 @@ class MvauHls:
     requant_shift: int = -1  # >= 0: shift requantization, thresholds hold one offset each
     requant_rne: bool = False
 
+    @property
+    def widest_word(self) -> int:
+        """Widest ap_uint the kernel declares: a stream word or a SIMD-wide weight word."""
+        return max(self.in_width, self.out_width, self.simd * self.w_bits)
+
 
 def hardware_thresholds(s: MvauSpec, t: np.ndarray) -> np.ndarray:
     """Thresholds in the kernel's accumulator domain.
@@ -56,9 +59,10 @@ def hardware_thresholds(s: MvauSpec, t: np.ndarray) -> np.ndarray:
     return t
 
 
-def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
+def context(s: MvauSpec, params: dict[str, np.ndarray]) -> MvauHls:
     """Pack weights per PE and tile as the kernel indexes them (see hls/include/bitfab/mvau.hpp)."""
-    w = np.asarray(w, np.int64)
+    w = params["weights"]
+    t = params.get("thresholds")
     wst = to_storage(w, s.wdt == BIPOLAR)
     wbits = s.wdt.bitwidth()
     weights = []
@@ -81,7 +85,7 @@ def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
         ).bitwidth()
         thr = [[[int(off[nf * s.pe + p])] for nf in range(s.nf)] for p in range(s.pe)]
         out_bits = s.odt.bitwidth()
-        out_kind = kind(s.odt)
+        out_kind = FieldKind.from_dtype(s.odt).cxx
         out_bias = s.out_bias
     elif s.n_thres > 0 and t is not None:
         ht = hardware_thresholds(s, t)
@@ -94,13 +98,13 @@ def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
             acc_bits = signed_type_holding(min(lo, acc_lo), max(hi, acc_hi)).bitwidth()
         thr = [[ht[nf * s.pe + p].tolist() for nf in range(s.nf)] for p in range(s.pe)]
         out_bits = s.odt.bitwidth()
-        out_kind = "bitfab::Kind::Unsigned" if s.odt == BIPOLAR else kind(s.odt)
+        out_kind = FieldKind.of_output(s.odt).cxx
         out_bias = 0 if s.odt == BIPOLAR else s.out_bias
     else:
         acc_bits = max(s.acc_dt.bitwidth(), signed_type_holding(0, s.mw + 1).bitwidth())
         thr = [[[0] for _ in range(s.nf)] for _ in range(s.pe)]
         out_bits = s.acc_dt.bitwidth()
-        out_kind = "bitfab::Kind::Signed"
+        out_kind = FieldKind.SIGNED.cxx
         out_bias = 0
     return MvauHls(
         name=s.name,
@@ -112,8 +116,8 @@ def build(s: MvauSpec, w: np.ndarray, t: np.ndarray | None) -> MvauHls:
         w_bits=wbits,
         acc_bits=acc_bits,
         out_bits=out_bits,
-        in_kind=kind(s.idt),
-        w_kind=kind(s.wdt),
+        in_kind=FieldKind.from_dtype(s.idt).cxx,
+        w_kind=FieldKind.from_dtype(s.wdt).cxx,
         out_kind=out_kind,
         n_thres=s.n_thres,
         out_bias=out_bias,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from qonnx.core.datatype import DataType
 
 from flows.datatypes import BIPOLAR
 from flows.errors import LayerError
+from flows.layers.common import divisors
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class MvauSpec:
     shift: int = -1
     rne: bool = False
 
+    FOLD: ClassVar[tuple[str, ...]] = ("SIMD", "PE")
+
     @property
     def xnor(self) -> bool:
         """Both operands bipolar: the dot product is 2*popcount(xnor) - MW."""
@@ -47,6 +51,53 @@ class MvauSpec:
     @property
     def nf(self) -> int:
         return self.mh // self.pe
+
+    @property
+    def mac(self) -> str:
+        """Which resource the multiply-accumulate maps to: XNOR, LUT or DSP."""
+        if self.xnor:
+            return "XNOR"
+        if self.wdt.bitwidth() >= 4 and self.idt.bitwidth() >= 4:
+            return "DSP"
+        return "LUT"
+
+    def stream_elems(self) -> tuple[int, int]:
+        return self.simd, self.pe
+
+    def fold_options(self, max_bits: int) -> list[dict[str, int]]:
+        """Every (SIMD, PE) whose input and output words fit; fewest lanes first, then the
+        wider input word (SIMD) before the wider output (PE) at equal lanes."""
+        ib, ob = self.idt.bitwidth(), max(self.odt.bitwidth(), 1)
+        cands = [
+            (si, pe)
+            for si in divisors(self.mw)
+            for pe in divisors(self.mh)
+            if si * ib <= max_bits and pe * ob <= max_bits
+        ]
+        cands.sort(key=lambda c: (c[0] * c[1], -c[0]))
+        return [{"SIMD": si, "PE": pe} for si, pe in cands]
+
+    def requant_summary(self) -> str:
+        """How the accumulator becomes the output, in words for the report."""
+        if self.n_thres == 0:
+            return "none (accumulator out)"
+        if self.requant == "shift":
+            rnd = "round half to even" if self.rne else "floor"
+            return f"shift by {self.shift}, {rnd}, clip (exact: equals the thresholds)"
+        return f"thresholds ({self.n_thres} per channel, {self.n_thres * self.mh} in all)"
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "MW": self.mw,
+            "MH": self.mh,
+            "SIMD": self.simd,
+            "PE": self.pe,
+            "weight_dtype": self.wdt.name,
+            "acc_dtype": self.acc_dt.name,
+            "mac": self.mac,
+            "requant": self.requant_summary(),
+            "thresholds_per_channel": self.n_thres,
+        }
 
     def validate(self) -> None:
         where = f"MVAU '{self.name}'"

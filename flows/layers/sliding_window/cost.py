@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.layers.mvau.cost import bram18_for
+from flows.layers.base import bram18_for
 from flows.layers.sliding_window.spec import SlidingWindowSpec
 
 

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-from qonnx.custom_op.base import CustomOp
 
-from flows.layers.common import dt
+from flows.layers.base import DataflowOp
 from flows.layers.sliding_window import ref
 from flows.layers.sliding_window.spec import SlidingWindowSpec
 
 
-class SlidingWindow(CustomOp):
-    def get_nodeattr_types(self):
-        return {
-            "IFMChannels": ("i", True, 0),
-            "IFMDim": ("ints", True, []),  # H, W
-            "ConvKernelDim": ("ints", True, []),
-            "Stride": ("ints", True, []),
-            "Pads": ("ints", False, [0, 0, 0, 0]),  # top, left, bottom, right
-            "SIMD": ("i", False, 1),
-            "dtype": ("s", True, ""),
-        }
+class SlidingWindow(DataflowOp):
+    ATTRS = {
+        "IFMChannels": ("i", True, 0),
+        "IFMDim": ("ints", True, []),  # H, W
+        "ConvKernelDim": ("ints", True, []),
+        "Stride": ("ints", True, []),
+        "Pads": ("ints", False, [0, 0, 0, 0]),  # top, left, bottom, right
+        "SIMD": ("i", False, 1),
+        "dtype": ("s", True, ""),
+    }
 
     def spec(self) -> SlidingWindowSpec:
         g = self.get_nodeattr
@@ -38,7 +36,7 @@ class SlidingWindow(CustomOp):
             sw,
             tuple(g("Pads")),
             g("SIMD"),
-            dt(g("dtype")),
+            self.dtype_attr("dtype"),
         )
 
     def make_shape_compatible_op(self, model):
@@ -47,13 +45,6 @@ class SlidingWindow(CustomOp):
         n = shape[0] if shape else 1
         return super().make_const_shape_op([n, s.ofm_h, s.ofm_w, s.k_h * s.k_w * s.ifm_ch])
 
-    def infer_node_datatype(self, model):
-        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("dtype")))
-
     def execute_node(self, context, graph):
         x = context[self.onnx_node.input[0]]
         context[self.onnx_node.output[0]] = ref.sliding_window(x, self.spec()).astype(np.float32)
-
-    def verify_node(self):
-        self.spec().validate()
-        return []

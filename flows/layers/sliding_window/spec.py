@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from qonnx.core.datatype import DataType
 
 from flows.errors import LayerError
+from flows.layers.base import lane_options
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class SlidingWindowSpec:
     simd: int
     dtype: DataType
 
+    FOLD: ClassVar[tuple[str, ...]] = ("SIMD",)
+
     @property
     def ofm_h(self) -> int:
         return (self.ifm_h + self.pads[0] + self.pads[2] - self.k_h) // self.stride_h + 1
@@ -32,6 +36,20 @@ class SlidingWindowSpec:
     @property
     def ofm_w(self) -> int:
         return (self.ifm_w + self.pads[1] + self.pads[3] - self.k_w) // self.stride_w + 1
+
+    def stream_elems(self) -> tuple[int, int]:
+        return self.simd, self.simd
+
+    def fold_options(self, max_bits: int) -> list[dict[str, int]]:
+        return [{"SIMD": si} for si in lane_options(self.ifm_ch, self.dtype.bitwidth(), max_bits)]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "SIMD": self.simd,
+            "kernel": [self.k_h, self.k_w],
+            "stride": [self.stride_h, self.stride_w],
+            "pads": list(self.pads),
+        }
 
     def validate(self) -> None:
         where = f"SlidingWindow '{self.name}'"

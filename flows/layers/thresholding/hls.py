@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from flows.codegen.hls_types import FieldKind
 from flows.datatypes import BIPOLAR, signed_type_holding
-from flows.layers.mvau.hls import kind
 from flows.layers.thresholding.spec import ThresholdingSpec
+
+TEMPLATE = Path(__file__).with_name("thresholding.h.j2")
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,14 @@ class ThresholdingHls:
     in_width: int
     out_width: int
 
+    @property
+    def widest_word(self) -> int:
+        return max(self.in_width, self.out_width)
 
-def build(s: ThresholdingSpec, t: np.ndarray) -> ThresholdingHls:
+
+def context(s: ThresholdingSpec, params: dict[str, np.ndarray]) -> ThresholdingHls:
     """Shared thresholds: the kernel sees PE channels and C/PE times as many repetitions."""
-    t = np.asarray(t, np.int64)
+    t = params["thresholds"]
     if s.shared:
         t = np.broadcast_to(t[:1], (s.pe, t.shape[1]))
         channels, reps = s.pe, s.pixels * (s.channels // s.pe)
@@ -47,9 +54,9 @@ def build(s: ThresholdingSpec, t: np.ndarray) -> ThresholdingHls:
         channels=channels,
         pe=s.pe,
         in_bits=s.idt.bitwidth(),
-        in_kind=kind(s.idt),
+        in_kind=FieldKind.from_dtype(s.idt).cxx,
         out_bits=out_bits,
-        out_kind="bitfab::Kind::Unsigned" if s.odt == BIPOLAR else kind(s.odt),
+        out_kind=FieldKind.of_output(s.odt).cxx,
         t_bits=t_bits,
         n_thres=s.n_thres,
         out_bias=0 if s.odt == BIPOLAR else s.out_bias,

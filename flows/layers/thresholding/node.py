@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 from onnx import helper
-from qonnx.custom_op.base import CustomOp
 
-from flows.layers.common import dt
+from flows.layers.base import DataflowOp
 from flows.layers.thresholding import ref
 from flows.layers.thresholding.spec import ThresholdingSpec
 
 
-class Thresholding(CustomOp):
+class Thresholding(DataflowOp):
     """Inputs: x (integers, channels last), T [C or 1, n]."""
 
-    def get_nodeattr_types(self):
-        return {
-            "C": ("i", True, 0),
-            "PE": ("i", False, 1),
-            "idt": ("s", True, ""),
-            "odt": ("s", True, ""),
-            "n_thres": ("i", True, 0),
-            "out_bias": ("i", False, 0),
-            "out_step": ("i", False, 1),
-            "shared": ("i", False, 0),
-            "pixels": ("i", False, 1),
-            # provenance: the reference tensor this layer's integers reproduce
-            "ref_tensor": ("s", False, ""),
-        }
+    ATTRS = {
+        "C": ("i", True, 0),
+        "PE": ("i", False, 1),
+        "idt": ("s", True, ""),
+        "odt": ("s", True, ""),
+        "n_thres": ("i", True, 0),
+        "out_bias": ("i", False, 0),
+        "out_step": ("i", False, 1),
+        "shared": ("i", False, 0),
+        "pixels": ("i", False, 1),
+        # provenance: the reference tensor this layer's integers reproduce
+        "ref_tensor": ("s", False, ""),
+    }
+    PARAMS = ("thresholds",)
+    OUT_DTYPE_ATTR = "odt"
 
     def spec(self) -> ThresholdingSpec:
         g = self.get_nodeattr
@@ -35,8 +35,8 @@ class Thresholding(CustomOp):
             name=self.onnx_node.name,
             channels=g("C"),
             pe=g("PE"),
-            idt=dt(g("idt")),
-            odt=dt(g("odt")),
+            idt=self.dtype_attr("idt"),
+            odt=self.dtype_attr("odt"),
             n_thres=g("n_thres"),
             out_bias=g("out_bias"),
             out_step=g("out_step"),
@@ -48,16 +48,9 @@ class Thresholding(CustomOp):
         node = self.onnx_node
         return helper.make_node("Identity", [node.input[0]], [node.output[0]])
 
-    def infer_node_datatype(self, model):
-        model.set_tensor_datatype(self.onnx_node.output[0], dt(self.get_nodeattr("odt")))
-
     def execute_node(self, context, graph):
         s = self.spec()
         x = np.rint(context[self.onnx_node.input[0]]).astype(np.int64)
         t = context[self.onnx_node.input[1]]
         y = ref.thresholding(x, t, s.out_bias, s.out_step)
         context[self.onnx_node.output[0]] = y.astype(np.float32)
-
-    def verify_node(self):
-        self.spec().validate()
-        return []

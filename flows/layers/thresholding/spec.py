@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from qonnx.core.datatype import DataType
 
 from flows.errors import LayerError
+from flows.layers.base import lane_options
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,23 @@ class ThresholdingSpec:
     out_step: int
     shared: bool  # one threshold row for every channel
     pixels: int = 1
+
+    FOLD: ClassVar[tuple[str, ...]] = ("PE",)
+
+    def stream_elems(self) -> tuple[int, int]:
+        return self.pe, self.pe
+
+    def fold_options(self, max_bits: int) -> list[dict[str, int]]:
+        bits = max(self.odt.bitwidth(), self.idt.bitwidth())
+        return [{"PE": pe} for pe in lane_options(self.channels, bits, max_bits)]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "C": self.channels,
+            "PE": self.pe,
+            "thresholds_per_channel": self.n_thres,
+            "shared_thresholds": self.shared,
+        }
 
     def validate(self) -> None:
         if self.channels % self.pe:

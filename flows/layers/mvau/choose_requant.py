@@ -6,6 +6,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
+from flows.layers.mvau.node import MVAU
 from flows.layers.mvau.requant import accumulator_bounds, shift_encoding
 
 
@@ -15,13 +16,13 @@ class ChooseRequantization(Transformation):
     ``requant="thresholds"``. The thresholds stay in the graph: they remain the oracle, and
     C-simulation of the shift hardware is checked against them.
 
-    Requires: InferDataflowLayers applied.
+    Requires: InferMVAU applied.
     Ensures: every MVAU with n_thres >= 2 and integer operands has a requant choice; outputs
     unchanged (the reference still evaluates thresholds).
     """
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        for node in model.get_nodes_by_op_type("MVAU"):
+        for node in model.get_nodes_by_op_type(MVAU.__name__):
             inst = getCustomOp(node)
             s = inst.spec()
             if s.xnor or s.n_thres < 2 or s.out_step != 1 or s.requant == "shift":
