@@ -85,9 +85,9 @@ def build_design(df: ModelWrapper) -> Design:
         )
     in_t = df.graph.input[0].name
     out_t = alias.get(df.graph.output[0].name, df.graph.output[0].name)
+    _check_one_reader(layers, in_t)
     streams = _streams(df, layers, in_t)
     producers = {t: layer for layer in layers for t in layer.outputs}
-    _check_one_reader(layers, in_t)
     if out_t not in producers:
         raise LayerError(f"the design's output '{out_t}' is not written by any layer")
     return Design(
