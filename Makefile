@@ -7,7 +7,7 @@ BOARD   ?= pynq-z2
 OUT     ?= build/$(MODEL)-$(BOARD)
 VERIFY  ?= 100
 
-.PHONY: install test test-all build verify run bitstream bench lint clean
+.PHONY: install test test-all build verify run bitstream bench lint format clean
 
 $(BIN)/bitfab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,8 +40,15 @@ bitstream: build
 bench: install
 	$(BIN)/python bench/csim_vs_executor.py --model $(MODEL)
 
+PYSRC   := flows models boards tests bench
+
 lint: install
-	$(BIN)/ruff check flows models boards tests bench
+	$(BIN)/ruff check $(PYSRC)
+	$(BIN)/ruff format --check $(PYSRC)
+
+format: install
+	$(BIN)/ruff format $(PYSRC)
+	$(BIN)/ruff check --fix $(PYSRC)
 
 clean:
 	rm -rf build

@@ -12,10 +12,10 @@ from qonnx.custom_op.registry import getCustomOp
 
 from flows.frontend import import_model, load_model
 from flows.layers.common import DOMAIN
+from flows.layers.dwc.insert import InsertDWC
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.gemm_to_matmul import GemmToMatMul
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
-from flows.layers.dwc.insert import InsertDWC
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
 from flows.verify import draw_inputs
 
