@@ -42,7 +42,8 @@ def test_fold_options_are_pe_divisors_within_the_word_limit():
 def test_cycles_and_resources():
     assert cost.cycles(SPEC) == 3 * 4
     r = cost.resources(SPEC)
-    assert r["DSP"] == 0 and r["LUT"] == 2 * 3 * 9 + 50
+    # comparators, then per PE a 3 x 27-bit threshold memory (2 LUTRAMs), then control
+    assert r["DSP"] == 0 and r["LUT"] == 2 * 3 * 9 + 2 * 2 + 50
 
 
 def test_ref_counts_thresholds_reached():

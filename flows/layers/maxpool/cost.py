@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flows.layers.base import memory_cost
 from flows.layers.maxpool.spec import MaxPoolSpec
 
 
@@ -13,5 +14,5 @@ def cycles(s: MaxPoolSpec) -> int:
 def resources(s: MaxPoolSpec) -> dict[str, int]:
     """Comparators per PE, a buffer of one output row of partial maxima."""
     bits = s.dtype.bitwidth()
-    buf = s.ofm_w * s.channels * bits
-    return {"LUT": int(60 + s.pe * bits * 3 + buf // 64), "BRAM18": 0, "DSP": 0}
+    mem_luts, bram = memory_cost(s.pe * bits, s.ofm_w * (s.channels // s.pe))
+    return {"LUT": int(60 + s.pe * bits * 3 + mem_luts), "BRAM18": int(bram), "DSP": 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flows.layers.base import bram18_for
+from flows.layers.base import memory_cost
 from flows.layers.mvau.spec import MvauSpec
 
 
@@ -35,14 +35,6 @@ def resources(s: MvauSpec) -> dict[str, int]:
         thresh = s.pe * acc_bits * 3
     else:  # one comparator per threshold
         thresh = s.pe * acc_bits * max(s.n_thres, 0)
-    width = s.simd * wb
-    depth = s.nf * s.sf
-    mem_bits = width * depth
-    if mem_bits <= 4096:
-        bram = 0
-        mem_luts = s.pe * math.ceil(mem_bits / 64)
-    else:
-        bram = s.pe * bram18_for(width, depth)
-        mem_luts = 0
+    mem_luts, bram = (s.pe * v for v in memory_cost(s.simd * wb, s.nf * s.sf))
     dsp = lanes if kind == "DSP" else 0
     return {"LUT": int(compute + thresh + mem_luts + 150), "BRAM18": int(bram), "DSP": int(dsp)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.layers.base import bram18_for
+from flows.layers.base import memory_cost
 from flows.layers.sliding_window.spec import SlidingWindowSpec
 
 
@@ -17,7 +17,5 @@ def resources(s: SlidingWindowSpec) -> dict[str, int]:
     """A line buffer of K_H rows; BRAM once it is larger than a few LUTRAMs."""
     width = s.simd * s.dtype.bitwidth()
     depth = s.k_h * (s.ifm_w + s.pads[1] + s.pads[3]) * (s.ifm_ch // s.simd)
-    bits = width * depth
-    bram = 0 if bits <= 4096 else bram18_for(width, depth)
-    lut = 100 + width * 4 + (0 if bram else bits // 64)
-    return {"LUT": int(lut), "BRAM18": int(bram), "DSP": 0}
+    mem_luts, bram = memory_cost(width, depth)
+    return {"LUT": int(100 + width * 4 + mem_luts), "BRAM18": int(bram), "DSP": 0}

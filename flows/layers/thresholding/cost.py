@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
+from flows.layers.base import memory_cost
 from flows.layers.thresholding.spec import ThresholdingSpec
 
 
@@ -12,9 +11,10 @@ def cycles(s: ThresholdingSpec) -> int:
 
 
 def resources(s: ThresholdingSpec) -> dict[str, int]:
-    """A comparator per threshold and PE; threshold memory in LUTRAM or BRAM18."""
+    """A comparator per threshold and PE; each PE's threshold memory (a row of n thresholds
+    per channel it serves) in LUTRAM or BRAM18 by the shared rule."""
     bits = s.idt.bitwidth() + 1
-    rows = 1 if s.shared else s.channels
-    mem_bits = rows * s.n_thres * bits
-    bram = 0 if mem_bits <= 8192 else s.pe * math.ceil(mem_bits / s.pe / 18432)
-    return {"LUT": int(s.pe * s.n_thres * bits + 50), "BRAM18": int(bram), "DSP": 0}
+    rows = 1 if s.shared else s.channels // s.pe
+    mem_luts, bram = (s.pe * v for v in memory_cost(s.n_thres * bits, rows))
+    compare = s.pe * s.n_thres * bits
+    return {"LUT": int(compare + mem_luts + 50), "BRAM18": int(bram), "DSP": 0}
