@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ def load_checkpoint(entry: ZooModel, path: str | Path) -> tuple[nn.Module, dict[
         raise ModelError(f"checkpoint {path}: no such file ({expected})")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a truncated or foreign file
+    # what torch.load raises for an empty, foreign, pickled or truncated file
+    except (EOFError, KeyError, RuntimeError, OSError, pickle.UnpicklingError) as exc:
         raise ModelError(
             f"checkpoint {path}: not a bitfab checkpoint ({expected}; "
             f"torch.load failed: {type(exc).__name__})"
