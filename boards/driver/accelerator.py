@@ -22,7 +22,13 @@ from .packing import from_beats, from_storage, image_bytes, pack, to_beats, to_s
 
 
 class DriverError(Exception):
-    """Bad build directory or bad input array; the message says what was expected."""
+    """Bad build directory or bad input array; the message says what was expected.
+
+    ``exit_code`` is what ``bitfab`` returns for it (1: bad input); this module imports nothing
+    of ours, so the CLI reads the attribute rather than a shared base class.
+    """
+
+    exit_code = 1
 
 
 # Version of the accel.json layout this driver reads; the build writes the same number.
