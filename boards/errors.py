@@ -1,4 +1,4 @@
-"""Board errors (boards does not import the compiler; the CLI maps these to exit code 1)."""
+"""Board errors. ``boards`` does not import the compiler; the CLI exits with ``exit_code``."""
 
 
 class BoardError(ValueError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from boards.registry import get_board
 from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
-from flows.errors import BitfabError, ToolMissingError
+from flows.errors import ToolError, ToolMissingError
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
 
@@ -97,7 +97,7 @@ def run_bitstream(build_dir: str | Path, backend: str = "hls") -> Path:
         log.info("running %s", " ".join(cmd))
         proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise BitfabError(f"{d}: `{' '.join(cmd)}` failed:\n{proc.stdout[-3000:]}")
+            raise ToolError(f"{d}: `{' '.join(cmd)}` failed:\n{proc.stdout[-3000:]}")
     rep_path = d / "report.json"
     rep = json.loads(rep_path.read_text())
     util = d / "reports" / "utilization.rpt"

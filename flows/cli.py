@@ -1,24 +1,28 @@
 """The ``bitfab`` command line. Errors print one message (no traceback) and set the exit code:
-0 done, 1 bad input, 2 vendor tool missing, 3 verification mismatch."""
+0 done, 1 bad input, 2 a tool missing or failing, 3 verification mismatch.
+
+A command may run in-process (tests call ``main`` through click's ``CliRunner``): everything it
+changes for its duration (signal handlers, the root logger) is put back when it returns."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import numpy as np
 
-from boards.driver.accelerator import DriverError
-from boards.errors import BoardError
-from flows.errors import BitfabError, InputError, Interrupted, VerificationError
-from models.errors import ModelError
+from flows.errors import InputError, Interrupted, VerificationError
 
 
-def _fail(msg: str, code: int) -> None:
+def _fail(msg: str, code: int) -> NoReturn:
     click.echo(f"error: {msg}", err=True)
     sys.exit(code)
 
@@ -27,33 +31,72 @@ def _raise_interrupted(signum, _frame) -> None:
     raise Interrupted(signum)
 
 
+@contextlib.contextmanager
+def _interrupt_on_signals() -> Iterator[None]:
+    """SIGTERM and Ctrl-C raise ``Interrupted`` while the command runs; the caller's handlers
+    are restored afterwards. (Python can only install handlers from the main thread.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    for s in previous:
+        signal.signal(s, _raise_interrupted)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            # None: a handler not installed from Python; the default is the closest we can set
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+
+
+@contextlib.contextmanager
+def _log_to_stderr(verbose: bool) -> Iterator[None]:
+    """Log records to stderr while the command runs, then remove the handler and restore the
+    root level (``logging.basicConfig`` would leave both behind, bound to this call's stderr)."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler()  # sys.stderr as it is now
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
 class _Cli(click.Group):
     def invoke(self, ctx):
         # SIGTERM and Ctrl-C stop the steps through one exception, so a build can mark its
         # directory unfinished on the way out (SIGKILL cannot be caught; the directory then
         # simply has no manifest, which is just as unfinished).
-        signal.signal(signal.SIGTERM, _raise_interrupted)
-        signal.signal(signal.SIGINT, _raise_interrupted)
-        try:
-            return super().invoke(ctx)
-        except Interrupted as exc:
-            _fail(
-                f"{exc}; nothing was left looking finished, run the command again", 128 + exc.signum
-            )
-        except BitfabError as exc:
-            _fail(str(exc), exc.exit_code)
-        except (BoardError, DriverError, ModelError) as exc:
-            _fail(str(exc), 1)
+        with _interrupt_on_signals():
+            try:
+                return super().invoke(ctx)
+            except Interrupted as exc:
+                _fail(
+                    f"{exc}; nothing was left looking finished, run the command again",
+                    128 + exc.signum,
+                )
+            except (click.ClickException, click.exceptions.Exit):
+                raise  # usage errors and --help: click reports them itself
+            except Exception as exc:
+                # A user-facing error carries its exit code: BitfabError and its subclasses,
+                # and BoardError, ModelError, DriverError from the packages that cannot import
+                # flows. Anything else is a bug and keeps its traceback.
+                code = getattr(exc, "exit_code", None)
+                if not isinstance(code, int):
+                    raise
+                _fail(str(exc), code)
 
 
 @click.group(cls=_Cli)
 @click.option("-v", "--verbose", is_flag=True, help="log every step")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """bitfab: Brevitas/QONNX networks to bit-exact FPGA dataflow designs."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    ctx.with_resource(_log_to_stderr(verbose))
 
 
 @main.command()

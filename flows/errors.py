@@ -2,7 +2,11 @@
 
 Every error a user can cause is one of these, with a message that names the file or node,
 says what is wrong and what would work. The CLI prints the message (no traceback) and exits
-with the class's ``exit_code``.
+with the class's ``exit_code``: 1 bad input, 2 a tool missing or failing, 3 verification.
+
+``boards`` and ``models`` (and ``boards.driver``, which ships to the board) cannot import this
+module; their errors (``BoardError``, ``ModelError``, ``DriverError``) carry an ``exit_code``
+of their own, and the CLI maps any exception by that attribute.
 """
 
 from __future__ import annotations
@@ -34,10 +38,14 @@ class FoldingError(InputError):
     """A folding file or target that cannot be built."""
 
 
-class ToolMissingError(BitfabError):
-    """A needed tool (g++, vitis_hls, vivado) is not on PATH (exit 2)."""
+class ToolError(BitfabError):
+    """A tool we run (g++, vitis_hls, vivado) failed; the message carries its output (exit 2)."""
 
     exit_code = 2
+
+
+class ToolMissingError(ToolError):
+    """A needed tool (g++, vitis_hls, vivado) is not on PATH (exit 2)."""
 
 
 class VerificationError(BitfabError):

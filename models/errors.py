@@ -1,4 +1,4 @@
-"""Model-zoo errors. ``models`` does not import the compiler; the CLI maps these to exit 1."""
+"""Model-zoo errors. ``models`` does not import the compiler; the CLI exits with ``exit_code``."""
 
 
 class ModelError(ValueError):

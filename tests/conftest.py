@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -45,16 +44,11 @@ def built(tmp_path_factory):
     return get
 
 
-def copy_build(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
-
-
 @pytest.fixture(scope="session")
 def pch(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Precompiled ap_types headers for the kernel testbenches (halves a compile)."""
     from flows.sim.toolchain import cxx, include_flags
-    from tests.test_hls_kernels import TB_CXXFLAGS
+    from tests.helpers import TB_CXXFLAGS
 
     d = tmp_path_factory.mktemp("pch")
     (d / "ap_pch.h").write_text("#include <ap_int.h>\n#include <hls_stream.h>\n")

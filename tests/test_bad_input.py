@@ -1,35 +1,75 @@
-"""Bad input: exit code 1, one message naming the file or node, no traceback, no manifest."""
+"""Bad input: exit code 1, one message naming the file or node, no traceback, no manifest.
+
+The cases run the CLI in-process (``run_cli``): an exception that is not turned into a message
+and an exit code reaches the test, which is what a traceback would be in a real process. One
+case runs ``bitfab`` as a process to check that the real stderr has no traceback."""
 
 from __future__ import annotations
 
+import logging
+import os
+import random
+import signal
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from tests import qonnx_factory as qf
-
-BITFAB = [sys.executable, "-m", "flows.cli"]
-
-
-def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([*BITFAB, *map(str, args)], capture_output=True, text=True)
+from tests.helpers import BITFAB, run_cli
 
 
 def _build(path, out, *options):
-    return _cli("build", path, "--out", out, *options)
+    return run_cli(["build", path, "--out", out, *options])
 
 
-def _assert_clean_failure(r, out, *needles):
-    assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr
-    for n in needles:
-        assert n in r.stderr, r.stderr
+def _assert_no_finished_build(out):
     assert (
         not (out / "manifest.json").exists()
         or '"status": "failed"' in (out / "manifest.json").read_text()
     )
+
+
+def _assert_clean_failure(r, out, *needles):
+    assert r.exit_code == 1, (r.exit_code, r.stderr)
+    for n in needles:
+        assert n in r.stderr, r.stderr
+    _assert_no_finished_build(out)
+
+
+def _global_state():
+    """What a CLI call in this process could leave changed for the next test."""
+    root = logging.getLogger()
+    return (
+        signal.getsignal(signal.SIGINT),
+        signal.getsignal(signal.SIGTERM),
+        list(root.handlers),
+        root.level,
+        random.getstate(),  # qonnx names new tensors with the global random
+        os.getcwd(),
+    )
+
+
+def test_a_real_process_prints_no_traceback(tmp_path, zoo_onnx):
+    """The one subprocess case: an error raised deep in the build (the fold step) reaches the
+    real stderr as one message, with exit code 1 and the build directory marked failed."""
+    f = tmp_path / "fold.json"
+    f.write_text('{"layers": {"MatMul_0": {"SIMD": 5, "PE": 1}}}')
+    out = tmp_path / "o"
+    cmd = [*BITFAB, "build", str(zoo_onnx("tfc-w1a1")), "--folding", str(f), "--out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: ") and "not divisible by SIMD=5" in r.stderr, r.stderr
+    _assert_no_finished_build(out)
+
+
+def test_in_process_calls_leave_no_global_state(tmp_path):
+    before = _global_state()
+    r = _build(tmp_path / "nope.onnx", tmp_path / "o")
+    assert r.exit_code == 1
+    assert run_cli(["-v", "boards"]).exit_code == 0
+    assert _global_state() == before
 
 
 def test_missing_file(tmp_path):
@@ -98,7 +138,7 @@ def test_zero_scale(tmp_path):
 
 def test_unknown_board(tmp_path, zoo_onnx):
     out = tmp_path / "o"
-    r = _cli("build", zoo_onnx("tfc-w1a1"), "--board", "zedboardx", "--out", out)
+    r = run_cli(["build", zoo_onnx("tfc-w1a1"), "--board", "zedboardx", "--out", out])
     _assert_clean_failure(r, out, "unknown board 'zedboardx'", "pynq-z2")
 
 
@@ -112,21 +152,21 @@ def test_bad_folding_file(tmp_path, zoo_onnx):
     f = tmp_path / "fold.json"
     f.write_text('{"layers": {"MatMul_0": {"SIMD": 5, "PE": 1}}}')
     out = tmp_path / "o"
-    r = _cli("build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out)
+    r = run_cli(["build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out])
     _assert_clean_failure(r, out, "fold.json", "not divisible by SIMD=5")
 
 
 def test_verify_unfinished_build(tmp_path):
     d = tmp_path / "half"
     d.mkdir()
-    r = _cli("verify", d)
-    assert r.returncode == 1 and "unfinished" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(["verify", d])
+    assert r.exit_code == 1 and "unfinished" in r.stderr
 
 
 @pytest.mark.parametrize("clock", ["0", "400"])
 def test_clock_out_of_range(tmp_path, zoo_onnx, clock):
     out = tmp_path / "o"
-    r = _cli("build", zoo_onnx("tfc-w1a1"), "--clock-mhz", clock, "--out", out)
+    r = run_cli(["build", zoo_onnx("tfc-w1a1"), "--clock-mhz", clock, "--out", out])
     _assert_clean_failure(r, out, "pynq-z2", "MHz")
 
 
@@ -346,8 +386,10 @@ def test_corpus_base_net_builds(tmp_path):
     """The net every corpus case breaks builds as it is, so each case tests its one defect."""
     p = tmp_path / "base.onnx"
     qf.FACTORIES["gemm_bias"](0).save(str(p))
+    before = _global_state()
     r = _build(p, tmp_path / "o")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
+    assert _global_state() == before  # a whole build in-process leaves nothing changed
 
 
 def test_output_dir_that_is_not_a_build_is_left_alone(tmp_path, zoo_onnx):
@@ -364,7 +406,7 @@ def test_output_path_that_is_a_file(tmp_path, zoo_onnx):
     out = tmp_path / "f"
     out.write_text("x")
     r = _build(zoo_onnx("tfc-w1a1"), out)
-    assert r.returncode == 1 and "not a directory" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 1 and "not a directory" in r.stderr
 
 
 @pytest.mark.parametrize("command", ["verify", "run", "bitstream"])
@@ -372,8 +414,8 @@ def test_foreign_build_directory(tmp_path, command):
     d = tmp_path / "foreign"
     d.mkdir()
     (d / "manifest.json").write_text('{"format": 2, "status": "done"}')
-    r = _cli(command, d)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
+    r = run_cli([command, d])
+    assert r.exit_code == 1
     assert "not a bitfab build directory" in r.stderr
 
 
@@ -382,8 +424,8 @@ def test_corrupt_manifest(tmp_path, built):
 
     d = shutil.copytree(built("tfc-w1a1"), tmp_path / "c")
     (d / "manifest.json").write_bytes(b"\xff\xfe{{{")
-    r = _cli("verify", d)
-    assert r.returncode == 1 and "unreadable manifest" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(["verify", d])
+    assert r.exit_code == 1 and "unreadable manifest" in r.stderr
 
 
 def test_folding_file_not_json_and_unknown_layer(tmp_path, zoo_onnx):
@@ -391,7 +433,7 @@ def test_folding_file_not_json_and_unknown_layer(tmp_path, zoo_onnx):
         f = tmp_path / "fold.json"
         f.write_text(text)
         out = tmp_path / "o"
-        r = _cli("build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out)
+        r = run_cli(["build", zoo_onnx("tfc-w1a1"), "--folding", f, "--out", out])
         _assert_clean_failure(r, out, needle)
 
 
@@ -403,13 +445,13 @@ def test_run_with_inputs_of_the_wrong_shape_and_dtype(tmp_path, built):
     ):
         x = tmp_path / "x.npy"
         np.save(x, arr)
-        r = _cli("run", d, "--input", x)
-        assert r.returncode == 1 and needle in r.stderr and "Traceback" not in r.stderr
+        r = run_cli(["run", d, "--input", x])
+        assert r.exit_code == 1 and needle in r.stderr
 
 
 def test_from_step_without_an_earlier_build(tmp_path, zoo_onnx):
     out = tmp_path / "o"
-    r = _cli("build", zoo_onnx("tfc-w1a1"), "--from-step", "codegen", "--out", out)
+    r = run_cli(["build", zoo_onnx("tfc-w1a1"), "--from-step", "codegen", "--out", out])
     _assert_clean_failure(r, out, "cannot start from step 'codegen'", "run the whole build once")
 
 
@@ -417,5 +459,5 @@ def test_corrupt_checkpoint(tmp_path):
     ck = tmp_path / "junk.pt"
     ck.write_bytes(b"not a checkpoint")
     out = tmp_path / "o"
-    r = _cli("build", "tfc-w1a1", "--checkpoint", ck, "--out", out)
+    r = run_cli(["build", "tfc-w1a1", "--checkpoint", ck, "--out", out])
     _assert_clean_failure(r, out, "junk.pt")

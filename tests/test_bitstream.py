@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from flows.bitstream import parse_timing, parse_utilization
-
-BITFAB = [sys.executable, "-m", "flows.cli"]
+from tests.helpers import run_cli
 
 
 @pytest.mark.csim
 @pytest.mark.skipif(shutil.which("vivado") is not None, reason="vendor tools present")
 def test_bitstream_without_tools_exits_2_with_instructions(built):
     d = built("tfc-w1a1")
-    r = subprocess.run([*BITFAB, "bitstream", str(d)], capture_output=True, text=True)
-    assert r.returncode == 2, r.stderr
-    assert "vitis_hls and vivado not on PATH" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(["bitstream", d])
+    assert r.exit_code == 2, r.stderr
+    assert "vitis_hls and vivado not on PATH" in r.stderr
     assert f"cd {d} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl" in (
         r.stderr
     )
@@ -54,8 +52,8 @@ def test_vitis_testbench_passes_under_gxx_and_catches_a_wrong_byte(built, tmp_pa
 
 
 def test_bitstream_refuses_an_unfinished_build(tmp_path):
-    r = subprocess.run([*BITFAB, "bitstream", str(tmp_path)], capture_output=True, text=True)
-    assert r.returncode == 1 and "unfinished" in r.stderr
+    r = run_cli(["bitstream", tmp_path])
+    assert r.exit_code == 1 and "unfinished" in r.stderr
 
 
 def test_parse_utilization_and_timing():

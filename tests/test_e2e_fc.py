@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from flows.verify import verify_build
 from tests import qonnx_factory as qf
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.csim
-
-BITFAB = [sys.executable, "-m", "flows.cli"]
 
 
 def test_tfc_w1a1_cli_build_and_verify_500(tmp_path):
     out = tmp_path / "t"
-    r = subprocess.run(
-        [*BITFAB, "build", "tfc-w1a1", "--board", "pynq-z2", "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
-    r = subprocess.run([*BITFAB, "verify", str(out), "--n", "500"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    r = run_cli(["build", "tfc-w1a1", "--board", "pynq-z2", "--out", out])
+    assert r.exit_code == 0, r.stderr
+    r = run_cli(["verify", out, "--n", "500"])
+    assert r.exit_code == 0, r.stderr
     assert "500 inputs, pass" in r.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done"
@@ -77,12 +70,8 @@ def test_folding_file_is_applied_and_still_exact(tmp_path, built):
 
 def test_run_command_reports_agreement_and_throughput(built):
     d = built("tfc-w1a1")
-    r = subprocess.run(
-        [*BITFAB, "run", str(d), "--backend", "csim", "--batch", "64"],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
+    r = run_cli(["run", d, "--backend", "csim", "--batch", "64"])
+    assert r.exit_code == 0, r.stderr
     assert "64/64 bit-identical" in r.stdout
     assert "throughput (csim backend, wall time, batch 64, median of 5)" in r.stdout
     assert "images/s in compute" in r.stdout and "latency of one image (50 runs): p50" in r.stdout

@@ -89,7 +89,21 @@ def test_infer_dataflow_layers(stages):
     _, _, m2, m3, x = stages
     assert not m3.get_nodes_by_op_type("MatMul")
     assert not m3.get_nodes_by_op_type("MultiThreshold")
-    assert all(getCustomOp(n).spec() for n in m3.graph.node if n.domain == DOMAIN)
+    mvaus = m3.get_nodes_by_op_type("MVAU")
+    assert mvaus
+    for n in mvaus:
+        s = getCustomOp(n).spec()
+        s.validate()
+        w = m3.get_initializer(n.input[1])
+        assert (s.name, s.mw, s.mh, s.simd, s.pe) == (n.name, *w.shape, 1, 1)
+        assert s.idt == m3.get_tensor_datatype(n.input[0])
+        assert s.wdt == m3.get_tensor_datatype(n.input[1])
+        assert s.odt == m3.get_tensor_datatype(n.output[0])
+        if s.n_thres:  # the thresholds are the third input, one row per output channel
+            assert m3.get_initializer(n.input[2]).shape == (s.mh, s.n_thres)
+    for n in m3.graph.node:
+        if n.domain == DOMAIN:
+            getCustomOp(n).spec().validate()
     _same_outputs(m2, m3, x)
 
 
@@ -117,13 +131,26 @@ def test_insert_dwc(stages):
 
 
 def test_decreasing_channels_get_negated_weights(zoo_onnx):
-    """A negative BatchNorm gamma makes a channel decreasing; thresholds stay exact."""
+    """A negative BatchNorm gamma makes a channel decreasing: its integer weights are negated
+    (so its thresholds stay increasing), the other channels' are untouched; outputs stay exact."""
+
+    def first_layer_weights(m):
+        mm = m.get_nodes_by_op_type("MatMul")[0]
+        return mm.name, m.get_initializer(mm.input[1])
+
+    plain = import_model(zoo_onnx("tfc-w2a2")).transform(AbsorbIntoThresholds())
+    name, w_plain = first_layer_weights(plain)
     m0 = import_model(zoo_onnx("tfc-w2a2"))
     bn = m0.get_nodes_by_op_type("BatchNormalization")[0]
     gamma = m0.get_initializer(bn.input[1]).copy()
     gamma[::2] *= -1
     m0.set_initializer(bn.input[1], gamma)
     m1 = m0.transform(AbsorbIntoThresholds())
+    name1, w = first_layer_weights(m1)
+    assert name1 == name and np.any(w_plain != 0)
+    flipped = np.arange(w.shape[1]) % 2 == 0
+    assert np.array_equal(w[:, flipped], -w_plain[:, flipped])
+    assert np.array_equal(w[:, ~flipped], w_plain[:, ~flipped])
     _same_outputs(m0, m1, draw_inputs(m0, 12, seed=3))
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import BITFAB
+
 pytestmark = pytest.mark.csim
 
-BITFAB = [sys.executable, "-m", "flows.cli"]
 COMPARED = ["hls", "vivado", "deploy", "report.json", "dataflow.onnx", "reference.onnx"]
 
 

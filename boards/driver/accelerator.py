@@ -31,7 +31,13 @@ from .packing import (
 
 
 class DriverError(Exception):
-    """Bad build directory or bad input array; the message says what was expected."""
+    """Bad build directory or bad input array; the message says what was expected.
+
+    ``exit_code`` is what ``bitfab`` returns for it (1: bad input); this module imports nothing
+    of ours, so the CLI reads the attribute rather than a shared base class.
+    """
+
+    exit_code = 1
 
 
 # Version of the accel.json layout this driver reads; the build writes the same number.

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from flows.errors import BitfabError
+from flows.errors import ToolError
 from flows.sim.toolchain import CXXFLAGS, HLS_LIBRARY_INCLUDE, cxx, include_flags
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def compile_csim(hls_dir: Path, out_dir: Path) -> Path:
     proc = subprocess.run(cmd, cwd=hls_dir, capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
-        raise BitfabError(
+        raise ToolError(
             f"{hls_dir}: g++ failed to compile the generated design:\n{proc.stderr[-4000:]}"
         )
     tmp.replace(lib)  # atomic: a half-written library is never picked up
