@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from flows.graph import TO_NCHW, is_transpose
+from flows.ops import CHAIN_OPS, ORDERED_AFFINE_OPS
 from flows.quantizers import is_quantizer
-
-AFFINE_OPS = ("Mul", "Add", "Sub", "Div")
-CHAIN_OPS = AFFINE_OPS + ("BatchNormalization", "Relu", "Identity")
 
 
 @dataclass
@@ -35,12 +34,11 @@ class Chain:
 
 def _is_chain_op(model: ModelWrapper, node, tensor: str, first: bool) -> bool:
     if first and node.op_type == "Transpose":
-        perm = tuple(next((a.ints for a in node.attribute if a.name == "perm"), ()))
-        return perm == (0, 3, 1, 2)  # a lowered conv going back to NCHW
+        return is_transpose(node, TO_NCHW)  # a lowered conv going back to NCHW
     if node.op_type not in CHAIN_OPS:
         return False
     others = [i for i in node.input if i and i != tensor]
-    if node.op_type in ("Sub", "Div") and node.input[0] != tensor:
+    if node.op_type in ORDERED_AFFINE_OPS and node.input[0] != tensor:
         return False  # c - x and c / x flip or break monotonicity: leave them on the host
     return all(model.get_initializer(i) is not None for i in others)
 

@@ -21,11 +21,12 @@ from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantIn
 from qonnx.util.cleanup import cleanup_model
 
 from flows.errors import BitfabError, ModelFileError, UnsupportedError
+from flows.graph import attr
+from flows.ops import QUANT_OPS, SUPPORTED_OPS
 from flows.passes.gemm_to_matmul import GemmToMatMul
 
 log = logging.getLogger(__name__)
 
-QUANT_OPS = {"Quant", "BipolarQuant"}
 # Domains a QONNX quantizer may carry: qonnx's own, FINN's legacy one, and Brevitas' export.
 QUANT_DOMAINS = {"qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas"}
 STANDARD_DOMAINS = {"", "ai.onnx"}
@@ -36,26 +37,6 @@ MAX_OPSET = onnx.defs.onnx_opset_version()
 # Elements per image of any tensor and of any weight: far above what fits the largest board's
 # on-chip memory, low enough that the reference executor never allocates gigabytes.
 MAX_TENSOR_ELEMS = 1 << 24
-# Ops the compiler can place: in the dataflow design, absorbed into thresholds, or on the host.
-SUPPORTED_OPS = QUANT_OPS | {
-    "MatMul",
-    "Gemm",
-    "Mul",
-    "Add",
-    "Sub",
-    "Div",
-    "BatchNormalization",
-    "Relu",
-    "Identity",
-    "Reshape",
-    "Flatten",
-    "TopK",
-    "ArgMax",
-    "Softmax",
-    "Conv",
-    "MaxPool",
-    "Transpose",
-}
 
 
 def load_model(path: str | Path) -> ModelWrapper:
@@ -189,7 +170,7 @@ def _check_sizes(model: ModelWrapper, src: str) -> None:
             )
     for node in model.get_nodes_by_op_type("Conv"):
         a, w = (model.get_tensor_shape(t) for t in node.input[:2])
-        group = next((a.i for a in node.attribute if a.name == "group"), 1)
+        group = attr(node, "group", 1)
         if a and w and len(a) == 4 and len(w) == 4 and a[1] != w[1] * group:
             raise UnsupportedError(
                 f"{src}: node '{node.name}' convolves a {list(a)} tensor with a {list(w)} "

@@ -10,26 +10,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.util.basic import qonnx_make_model
 
-from boards.driver.host_graph import HostGraph, HostOp
+from boards.driver.host_graph import HOST_OPS, HostGraph, HostOp
 from flows.errors import UnsupportedError
 from flows.layers.common import DOMAIN
-
-HOST_OPS = {
-    "Mul",
-    "Add",
-    "Sub",
-    "Div",
-    "Relu",
-    "Identity",
-    "Reshape",
-    "Flatten",
-    "Quant",
-    "BipolarQuant",
-    "Softmax",
-    "ArgMax",
-    "TopK",
-    "Transpose",
-}
 
 
 @dataclass

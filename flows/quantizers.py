@@ -11,8 +11,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from flows.datatypes import BIPOLAR, quant_dtype
 from flows.errors import UnsupportedError
-
-QUANT_OPS = ("Quant", "BipolarQuant")
+from flows.ops import QUANT_OPS
 
 
 @dataclass(frozen=True)

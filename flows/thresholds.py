@@ -45,18 +45,19 @@ class ChainEvaluator:
     ``to_float`` is the per-channel factor that turns an integer accumulator into the float
     value the reference graph has at the chain's input (the product of the input and weight
     scales); it is applied in float64 and rounded once to float32, the exact value the
-    reference computes whenever its float32 MatMul is exact.
+    reference computes whenever its float32 MatMul is exact. The batch ``K`` is the number of
+    thresholds of ``quant``: the bisection probes one accumulator per threshold and channel.
     """
 
     def __init__(
         self,
+        *,
         model: ModelWrapper,
         nodes: list,
         quantizer_node,
         quant: Quantizer,
         in_tensor: str,
         channels: int,
-        batch: int,
         to_float: np.ndarray,
         layout_shape: tuple[int, ...] | None = None,
     ):
@@ -68,6 +69,7 @@ class ChainEvaluator:
                 f"{channels} channels; use a per-tensor or per-channel scale"
             )
         self.out_scale = np.broadcast_to(quant.scale.astype(np.float64).ravel(), (channels,))
+        batch = len(quant.levels()) - 1  # one probe per threshold
         self.batch = batch
         self.to_float = np.broadcast_to(np.asarray(to_float, np.float64).ravel(), (channels,))
         # Per-channel constants of the graph are shaped for its own layout; the chain is run
@@ -126,8 +128,6 @@ def compute_thresholds(
     n_levels = len(q.levels())
     n_thres = n_levels - 1
     c = ev.channels
-    if ev.batch != n_thres:
-        raise ValueError("ChainEvaluator batch must equal the number of thresholds")
     lo = np.broadcast_to(acc_lo, (c,)).astype(np.int64)
     hi = np.broadcast_to(acc_hi, (c,)).astype(np.int64)
     # Direction per channel: compare the output at both ends of the range.

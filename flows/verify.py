@@ -19,10 +19,11 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.change_batchsize import ChangeBatchSize
 from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.util.basic import get_by_name
 
 from boards.driver.accelerator import Accelerator
 from boards.driver.host_graph import TRANSCENDENTAL
+from flows.graph import TO_NHWC, attr, replace_nodes
+from flows.ops import ACCUMULATING_OPS, LAYOUT_OPS, SCALE_COMMUTING_OPS
 from flows.quantizers import is_quantizer, read_quantizer
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def input_range(ref: ModelWrapper) -> tuple[float, float]:
             lo_q, hi_q = s * q.qmin, s * q.qmax
             x0, x1 = sorted(((lo_q - b) / a, (hi_q - b) / a))
             return x0, x1
-        if n.op_type in ("Reshape", "Flatten", "Identity"):
+        if n.op_type in LAYOUT_OPS:
             pass
         elif c is not None and c.size == 1 and n.input[0] == t:
             v = float(c.ravel()[0])
@@ -131,7 +132,6 @@ def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-ACCUMULATING_OPS = ("MatMul", "Conv")
 WIDE = "__f64"  # suffix of the float64 accumulator tensors with_exact_accumulation adds
 
 
@@ -154,9 +154,9 @@ def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
         inputs = list(node.input) + [""] * (3 - len(node.input))
         inputs += [_operand_scale(m, node.input[0]), _operand_scale(m, node.input[1])]
         attrs = {"kind": node.op_type}
-        for a in node.attribute:
-            if a.name in ("strides", "pads", "dilations", "group"):
-                attrs[a.name] = helper.get_attribute_value(a)
+        for name in ("strides", "pads", "dilations", "group"):
+            if attr(node, name) is not None:
+                attrs[name] = attr(node, name)
         if node.op_type == "Conv" and "pads" not in attrs:
             attrs["pads"] = _conv_pads(m, node)
         new = helper.make_node(
@@ -171,20 +171,15 @@ def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
         g.value_info.append(
             helper.make_tensor_value_info(node.output[0] + WIDE, TensorProto.DOUBLE, shape)
         )
-        idx = list(g.node).index(node)
-        g.node.remove(node)
-        g.node.insert(idx, new)
+        replace_nodes(m, [node], [new])
     return m
-
-
-_VALUE_PRESERVING = ("Reshape", "Flatten", "Identity", "Transpose", "MaxPool", "Relu")
 
 
 def _operand_scale(model: ModelWrapper, tensor: str) -> str:
     """Name of the constant scale of the quantizer behind ``tensor`` (through layout ops,
     MaxPool and Relu, which keep values multiples of it), or "" if there is none."""
     node = model.find_producer(tensor)
-    while node is not None and node.op_type in _VALUE_PRESERVING:
+    while node is not None and node.op_type in SCALE_COMMUTING_OPS:
         node = model.find_producer(node.input[0])
     if is_quantizer(node) and model.get_initializer(node.input[1]) is not None:
         return node.input[1]
@@ -193,13 +188,12 @@ def _operand_scale(model: ModelWrapper, tensor: str) -> str:
 
 def _conv_pads(model: ModelWrapper, node) -> list[int]:
     """Explicit pads of a Conv without a ``pads`` attribute (auto_pad or none)."""
-    auto = next((a.s.decode() for a in node.attribute if a.name == "auto_pad"), "NOTSET")
+    auto = attr(node, "auto_pad", "NOTSET")
     if auto in ("NOTSET", "VALID"):
         return [0, 0, 0, 0]
     _, _, h, w = model.get_tensor_shape(node.input[0])
     k = model.get_tensor_shape(node.input[1])[2:]
-    st = get_by_name(node.attribute, "strides")
-    s = list(st.ints) if st is not None else [1, 1]
+    s = list(attr(node, "strides", [1, 1]))
     pads = []
     for size, kk, ss in zip((h, w), k, s):
         total = max((-(-size // ss) - 1) * ss + kk - size, 0)
@@ -292,12 +286,12 @@ def _first_bad_layer(
         return_full_exec_context=True,
     )
     for node in df.graph.node:
-        attrs = {a.name: a for a in node.attribute}
-        rt = attrs["ref_tensor"].s.decode() if "ref_tensor" in attrs else ""
+        rt = attr(node, "ref_tensor", "")
         if not rt or rt not in ctx:
             continue
-        if "ref_scale" in attrs:
-            scale = np.asarray(list(attrs["ref_scale"].floats), np.float64)
+        ref_scale = attr(node, "ref_scale")
+        if ref_scale is not None:
+            scale = np.asarray(list(ref_scale), np.float64)
         else:
             prod = ref.find_producer(rt)
             while prod is not None and prod.op_type == "Relu":  # Relu after the quantizer
@@ -307,7 +301,7 @@ def _first_bad_layer(
         val = ctx.get(rt + WIDE, ctx[rt])  # an accumulation before its rounding to float32
         want = np.rint(np.asarray(val, np.float64) / scale).astype(np.int64)
         if want.ndim == 4 and got.ndim == 4:  # reference NCHW, dataflow channels last
-            want = want.transpose(0, 2, 3, 1)
+            want = want.transpose(TO_NHWC)
         if not np.array_equal(want.reshape(got.shape), got):
             return node.name
     return None

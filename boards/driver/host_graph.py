@@ -10,6 +10,7 @@ numpy only: this file ships to the board.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,10 +81,11 @@ class HostGraph:
         for op in self.ops:
             if stop_before is not None and op.op_type in stop_before:
                 break
-            args = [env[i] for i in op.inputs if i]
-            env[op.outputs[0]] = _exec(op, args, env, op.outputs)
-            if op.op_type == "TopK" and len(op.outputs) > 1:
-                env[op.outputs[1]] = env.pop("__topk_indices")
+            run_op = OPS.get(op.op_type)
+            if run_op is None:
+                raise ValueError(f"host op {op.op_type} is not supported by the driver")
+            results = run_op(op, [env[i] for i in op.inputs if i])
+            env.update(zip(op.outputs, results))  # an unused optional output is left out
         return env
 
     def to_json(self) -> dict:
@@ -102,54 +104,93 @@ class HostGraph:
         return cls(d["input"], d["output"], ops, consts)
 
 
-def _exec(op: HostOp, a: list[np.ndarray], env: dict, outputs) -> np.ndarray:
-    t = op.op_type
+# One function per host op: ``(op, inputs) -> outputs``, in the graph's float32.
+HostFn = Callable[[HostOp, list[np.ndarray]], tuple[np.ndarray, ...]]
+
+
+def _mul(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (a[0] * a[1],)
+
+
+def _add(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (a[0] + a[1],)
+
+
+def _sub(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (a[0] - a[1],)
+
+
+def _div(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (a[0] / a[1],)
+
+
+def _relu(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (np.maximum(a[0], np.asarray(0, a[0].dtype)),)
+
+
+def _identity(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (a[0],)
+
+
+def _reshape(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Reshape and Flatten: to the graph's shape, keeping this run's batch size."""
+    return (a[0].reshape((a[0].shape[0], *op.attrs["shape"][1:])),)
+
+
+def _transpose(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return (np.transpose(a[0], op.attrs["perm"]),)
+
+
+def _quant(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    bits = int(np.asarray(a[3]).ravel()[0])
     at = op.attrs
-    if t == "Mul":
-        return a[0] * a[1]
-    if t == "Add":
-        return a[0] + a[1]
-    if t == "Sub":
-        return a[0] - a[1]
-    if t == "Div":
-        return a[0] / a[1]
-    if t == "Relu":
-        return np.maximum(a[0], np.asarray(0, a[0].dtype))
-    if t == "Identity":
-        return a[0]
-    if t in ("Reshape", "Flatten"):
-        n = a[0].shape[0]
-        return a[0].reshape((n, *at["shape"][1:]))
-    if t == "Transpose":
-        return np.transpose(a[0], at["perm"])
-    if t == "Quant":
-        return quant(
-            a[0],
-            a[1],
-            a[2],
-            int(np.asarray(a[3]).ravel()[0]),
-            bool(at["signed"]),
-            bool(at["narrow"]),
-            at.get("rounding_mode", "ROUND"),
-        )
-    if t == "BipolarQuant":
-        return (np.where(a[0] >= 0.0, 1.0, -1.0).astype(a[0].dtype) * a[1]).astype(a[0].dtype)
-    if t == "Softmax":
-        axis = at.get("axis", -1)
-        z = a[0] - a[0].max(axis=axis, keepdims=True)
-        e = np.exp(z)
-        return (e / e.sum(axis=axis, keepdims=True)).astype(a[0].dtype)
-    if t == "ArgMax":
-        axis = at.get("axis", 0)
-        r = np.argmax(a[0], axis=axis)
-        return np.expand_dims(r, axis) if at.get("keepdims", 1) else r
-    if t == "TopK":
-        k = int(np.asarray(a[1]).ravel()[0])
-        axis = at.get("axis", -1)
-        largest = at.get("largest", 1)
-        key = -a[0] if largest else a[0]
-        idx = np.argsort(key, axis=axis, kind="stable")
-        idx = np.take(idx, np.arange(k), axis=axis)
-        env["__topk_indices"] = idx.astype(np.int64)
-        return np.take_along_axis(a[0], idx, axis=axis)
-    raise ValueError(f"host op {t} is not supported by the driver")
+    rounding = at.get("rounding_mode", "ROUND")
+    return (quant(a[0], a[1], a[2], bits, bool(at["signed"]), bool(at["narrow"]), rounding),)
+
+
+def _bipolar_quant(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    x = a[0]
+    return ((np.where(x >= 0.0, 1.0, -1.0).astype(x.dtype) * a[1]).astype(x.dtype),)
+
+
+def _softmax(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    axis = op.attrs.get("axis", -1)
+    z = a[0] - a[0].max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return ((e / e.sum(axis=axis, keepdims=True)).astype(a[0].dtype),)
+
+
+def _argmax(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    axis = op.attrs.get("axis", 0)
+    r = np.argmax(a[0], axis=axis)
+    return (np.expand_dims(r, axis) if op.attrs.get("keepdims", 1) else r,)
+
+
+def _topk(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Values and indices of the k largest (or smallest), ties in index order."""
+    k = int(np.asarray(a[1]).ravel()[0])
+    axis = op.attrs.get("axis", -1)
+    key = -a[0] if op.attrs.get("largest", 1) else a[0]
+    idx = np.argsort(key, axis=axis, kind="stable")
+    idx = np.take(idx, np.arange(k), axis=axis)
+    return np.take_along_axis(a[0], idx, axis=axis), idx.astype(np.int64)
+
+
+# The ops the host runs; the compiler keeps on the host only what this table names.
+OPS: dict[str, HostFn] = {
+    "Mul": _mul,
+    "Add": _add,
+    "Sub": _sub,
+    "Div": _div,
+    "Relu": _relu,
+    "Identity": _identity,
+    "Reshape": _reshape,
+    "Flatten": _reshape,
+    "Transpose": _transpose,
+    "Quant": _quant,
+    "BipolarQuant": _bipolar_quant,
+    "Softmax": _softmax,
+    "ArgMax": _argmax,
+    "TopK": _topk,
+}
+HOST_OPS = frozenset(OPS)

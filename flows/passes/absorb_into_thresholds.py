@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
-from onnx import helper
+from onnx import NodeProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
-from flows.chains import follow_chain
+from flows.chains import Chain, follow_chain
 from flows.datatypes import BIPOLAR, signed_type_holding
 from flows.errors import UnsupportedError
+from flows.graph import TO_NCHW, is_transpose, replace_nodes
 from flows.layers.mvau.requant import accumulator_bounds
-from flows.quantizers import is_quantizer, quantized_weight_integers, read_quantizer
-from flows.thresholds import ChainEvaluator, compute_thresholds
+from flows.ops import MONOTONE_OPS, SCALE_COMMUTING_OPS
+from flows.quantizers import Quantizer, is_quantizer, quantized_weight_integers, read_quantizer
+from flows.thresholds import ChainEvaluator, ThresholdResult, compute_thresholds
+
+MAX_ACC_BITS = 32  # widest accumulator the MVAU kernel holds
+MAX_ACT_BITS = 12  # 4095 thresholds per channel; wider activations are impractical
 
 
 def weight_scale_per_channel(scale: np.ndarray, mw: int, mh: int, where: str) -> np.ndarray:
@@ -33,10 +39,6 @@ def weight_scale_per_channel(scale: np.ndarray, mw: int, mh: int, where: str) ->
     return full[0].astype(np.float32)
 
 
-MAX_ACC_BITS = 32  # widest accumulator the MVAU kernel holds
-MAX_ACT_BITS = 12  # 4095 thresholds per channel; wider activations are impractical
-
-
 class AbsorbIntoThresholds(Transformation):
     """Turn ``Quant_x -> MatMul(Quant_w) -> chain -> Quant_y`` into an integer layer.
 
@@ -45,7 +47,8 @@ class AbsorbIntoThresholds(Transformation):
     the output quantizer become per-channel thresholds computed by evaluation
     (flows/thresholds.py). Channels the chain makes decreasing get negated weights. A MatMul
     whose chain ends in no quantizer (the last layer) becomes ``Div(s_x) -> MatMul(int W) ->
-    Mul(s_x * s_w)`` and its chain stays as it is, for the host tail.
+    Mul(s_x * s_w)`` and its chain stays as it is, for the host tail. Every check (including
+    the threshold evaluation, which can reject a chain) runs before the graph is changed.
 
     Requires: cleaned graph (flows.frontend.import_model), Gemm lowered to MatMul.
     Ensures: every MatMul multiplies integer tensors (datatype-annotated) by integer
@@ -59,180 +62,93 @@ class AbsorbIntoThresholds(Transformation):
             wq_node = model.find_producer(mm.input[1])
             if not is_quantizer(wq_node):
                 continue  # already integer
-            self._lower(model, mm, wq_node)
+            operands = _check_operands(model, mm, wq_node)
+            chain = follow_chain(model, mm.output[0])
+            if chain.quantizer is None:
+                _dequantized_layer(model, mm, operands)
+            else:
+                _thresholded_layer(model, mm, operands, chain)
             return model.transform(InferShapes()), True
         return model, False
 
-    def _lower(self, model: ModelWrapper, mm, wq_node) -> None:
-        graph = model.graph
-        xq_node = _quantizer_behind_layout_ops(model, mm.input[0])
-        if not is_quantizer(xq_node):
-            raise UnsupportedError(
-                f"node '{mm.name}': its input does not come from an activation quantizer; "
-                "bitfab needs a Quant/BipolarQuant (Brevitas QuantIdentity) before every layer"
-            )
-        xq = read_quantizer(model, xq_node)
-        wq = read_quantizer(model, wq_node)
-        if np.any(xq.zeropt != 0) or np.any(wq.zeropt != 0):
-            raise UnsupportedError(
-                f"node '{mm.name}': a non-zero zero point feeds this MatMul; the hardware "
-                "has no zero-point correction; quantize symmetrically (zero_point=0)"
-            )
-        if xq.scale.size != 1:
-            raise UnsupportedError(
-                f"node '{xq.node_name}': per-channel activation scales before MatMul "
-                f"'{mm.name}' are not supported; use a per-tensor activation scale"
-            )
-        w_int = quantized_weight_integers(model, wq_node, wq)
-        if w_int.ndim != 2:
-            raise UnsupportedError(f"node '{mm.name}': weights of shape {w_int.shape} are not 2-D")
-        mw, mh = w_int.shape
-        s_w = weight_scale_per_channel(wq.scale, mw, mh, wq_node.name)
-        to_float = np.float64(xq.scale.ravel()[0]) * s_w.astype(np.float64)
-        xlo, xhi = xq.qmin, xq.qmax
-        acc_lo, acc_hi = accumulator_bounds(w_int, xlo, xhi)
-        acc_bits = signed_type_holding(int(acc_lo.min()) - 1, int(acc_hi.max()) + 1).bitwidth()
-        if acc_bits > MAX_ACC_BITS:
-            raise UnsupportedError(
-                f"node '{mm.name}': the accumulator needs {acc_bits} bits for {xq.dtype.name} "
-                f"inputs, {wq.dtype.name} weights and {mw} terms; at most {MAX_ACC_BITS} are "
-                "supported: use narrower weights or activations"
-            )
-        chain = follow_chain(model, mm.output[0])
 
-        x_int = _integerize_input(model, mm, xq_node, xq)
-        idx = list(graph.node).index(mm)
-        new = []
-        acc = model.make_new_valueinfo_name()
-        w_name = model.make_new_valueinfo_name()
-        if chain.quantizer is not None:
-            yq = read_quantizer(model, chain.quantizer)
-            if np.any(yq.zeropt != 0):
-                raise UnsupportedError(
-                    f"node '{yq.node_name}': activation zero points are not supported"
-                )
-            n_thres = len(yq.levels()) - 1
-            if yq.bits > MAX_ACT_BITS:
-                raise UnsupportedError(
-                    f"node '{yq.node_name}': a {yq.bits}-bit activation needs {n_thres} "
-                    f"thresholds per channel; at most {MAX_ACT_BITS}-bit activations are "
-                    "supported"
-                )
-            # A conv's MatMul is channels last; its chain starts by transposing back to NCHW,
-            # which on a [K, C, 1, 1] probe is the identity: evaluate the rest of the chain.
-            lead = chain.nodes[0] if chain.nodes else None
-            nchw = lead is not None and lead.op_type == "Transpose" and _perm(lead) == TO_NCHW
-            ev_nodes = chain.nodes[1:] if nchw else chain.nodes
-            ev_in = lead.output[0] if nchw else mm.output[0]
-            ev = ChainEvaluator(
-                model,
-                ev_nodes,
-                chain.quantizer,
-                yq,
-                ev_in,
-                mh,
-                n_thres,
-                to_float,
-                layout_shape=(mh, 1, 1) if nchw else None,
-            )
-            res = compute_thresholds(ev, acc_lo, acc_hi, f"node '{mm.name}'")
-            w_int = np.where(res.negate[None, :], -w_int, w_int)
-            t_name = model.make_new_valueinfo_name()
-            # float64: thresholds are exact integers beyond float32's 2^24
-            model.set_initializer(t_name, res.thresholds.astype(np.float64))
-            y_int = model.make_new_valueinfo_name()
-            new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
-            new.append(
-                helper.make_node(
-                    "MultiThreshold",
-                    [acc, t_name],
-                    [y_int],
-                    domain="qonnx.custom_op.general",
-                    name=mm.name + "_thresholds",
-                    out_dtype=yq.dtype.name,
-                    out_scale=float(res.out_step),
-                    out_bias=float(res.out_bias),
-                    ref_tensor=chain.quantizer.output[0],
-                    data_layout="NHWC" if nchw else "",
-                )
-            )
-            if nchw:  # back to the graph's NCHW, as the removed chain did
-                y_nchw = model.make_new_valueinfo_name()
-                new.append(
-                    helper.make_node(
-                        "Transpose", [y_int], [y_nchw], perm=list(TO_NCHW), name=mm.name + "_nchw"
-                    )
-                )
-                y_int = y_nchw
-            s_y_name = model.make_new_valueinfo_name()
-            scale_y = yq.scale.astype(np.float32)
-            if nchw and scale_y.size > 1:
-                scale_y = scale_y.reshape(1, -1, 1, 1)
-            model.set_initializer(s_y_name, scale_y)
-            new.append(
-                helper.make_node(
-                    "Mul",
-                    [y_int, s_y_name],
-                    [chain.quantizer.output[0]],
-                    name=mm.name + "_to_float",
-                )
-            )
-            removed = [mm, wq_node, *chain.nodes, chain.quantizer]
-            for n in new[1:-1]:  # MultiThreshold (and the transpose back): integers
-                model.set_tensor_datatype(n.output[0], yq.dtype)
-        else:
-            new.append(helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name))
-            c_name = model.make_new_valueinfo_name()
-            model.set_initializer(c_name, to_float.astype(np.float32).reshape(1, mh))
-            new.append(
-                helper.make_node("Mul", [acc, c_name], [mm.output[0]], name=mm.name + "_dequant")
-            )
-            removed = [mm, wq_node]
-            # provenance for verification: which reference tensor this accumulator scales to
-            refs = json.loads(model.get_metadata_prop("bitfab.acc_ref") or "{}")
-            refs[acc] = {"ref": mm.output[0], "scale": to_float.tolist()}
-            model.set_metadata_prop("bitfab.acc_ref", json.dumps(refs))
-            model.set_tensor_datatype(mm.output[0], DataType["FLOAT32"])
-        wdt = _weight_dtype(wq, w_int)
-        model.set_initializer(w_name, w_int.astype(np.float32))
-        model.set_tensor_datatype(w_name, wdt)
-        model.set_tensor_datatype(acc, signed_type_holding(int(acc_lo.min()), int(acc_hi.max())))
-        for n in removed:
-            graph.node.remove(n)
-        for i, n in enumerate(new):
-            graph.node.insert(idx + i, n)
+@dataclass(frozen=True)
+class _Operands:
+    """A MatMul's quantized operands, read and checked without changing the graph."""
+
+    xq_node: NodeProto  # the activation quantizer in front of the MatMul
+    xq: Quantizer
+    wq_node: NodeProto  # the weight quantizer
+    wq: Quantizer
+    path: list[NodeProto]  # the ops from xq_node to the MatMul (SCALE_COMMUTING_OPS), nearest last
+    w_int: np.ndarray  # integer weights [MW, MH]
+    to_float: np.ndarray  # float64 [MH]: accumulator -> the reference's value (s_x * s_w)
+    acc_lo: np.ndarray  # exact accumulator bounds per output channel
+    acc_hi: np.ndarray
 
 
-# Ops that move values without changing them (and MaxPool, which commutes with a positive
-# scale): integers pass through them unchanged.
-LAYOUT_OPS = ("Reshape", "Flatten", "Identity", "Transpose", "Im2Col", "MaxPool", "Relu")
-MONOTONE_OPS = ("MaxPool", "Relu")  # commute with a positive scale only
-TO_NCHW = (0, 3, 1, 2)
+@dataclass(frozen=True)
+class _Activation:
+    """The thresholds that replace a MatMul's chain and its output quantizer."""
+
+    yq: Quantizer
+    res: ThresholdResult
+    nchw: bool  # a conv's chain: thresholds run channels last, then a transpose back
 
 
-def _perm(node) -> tuple[int, ...]:
-    return tuple(next((a.ints for a in node.attribute if a.name == "perm"), ()))
+def _check_operands(model: ModelWrapper, mm: NodeProto, wq_node: NodeProto) -> _Operands:
+    """Read the MatMul's input and weight quantizers and check that the hardware can take
+    them: symmetric, a per-tensor input scale, 2-D weights, an accumulator that fits."""
+    xq_node, path = _layout_path(model, mm.input[0])
+    if not is_quantizer(xq_node):
+        raise UnsupportedError(
+            f"node '{mm.name}': its input does not come from an activation quantizer; "
+            "bitfab needs a Quant/BipolarQuant (Brevitas QuantIdentity) before every layer"
+        )
+    xq = read_quantizer(model, xq_node)
+    wq = read_quantizer(model, wq_node)
+    if np.any(xq.zeropt != 0) or np.any(wq.zeropt != 0):
+        raise UnsupportedError(
+            f"node '{mm.name}': a non-zero zero point feeds this MatMul; the hardware "
+            "has no zero-point correction; quantize symmetrically (zero_point=0)"
+        )
+    if xq.scale.size != 1:
+        raise UnsupportedError(
+            f"node '{xq.node_name}': per-channel activation scales before MatMul "
+            f"'{mm.name}' are not supported; use a per-tensor activation scale"
+        )
+    w_int = quantized_weight_integers(model, wq_node, wq)
+    if w_int.ndim != 2:
+        raise UnsupportedError(f"node '{mm.name}': weights of shape {w_int.shape} are not 2-D")
+    mw, mh = w_int.shape
+    s_w = weight_scale_per_channel(wq.scale, mw, mh, wq_node.name)
+    to_float = np.float64(xq.scale.ravel()[0]) * s_w.astype(np.float64)
+    acc_lo, acc_hi = accumulator_bounds(w_int, xq.qmin, xq.qmax)
+    acc_bits = signed_type_holding(int(acc_lo.min()) - 1, int(acc_hi.max()) + 1).bitwidth()
+    if acc_bits > MAX_ACC_BITS:
+        raise UnsupportedError(
+            f"node '{mm.name}': the accumulator needs {acc_bits} bits for {xq.dtype.name} "
+            f"inputs, {wq.dtype.name} weights and {mw} terms; at most {MAX_ACC_BITS} are "
+            "supported: use narrower weights or activations"
+        )
+    _check_layout_path(model, xq, path)
+    return _Operands(xq_node, xq, wq_node, wq, path, w_int, to_float, acc_lo, acc_hi)
 
 
-def _layout_path(model: ModelWrapper, tensor: str) -> tuple[object, list]:
-    """The producer behind ``tensor`` through layout ops, and those ops (nearest last)."""
+def _layout_path(model: ModelWrapper, tensor: str) -> tuple[NodeProto | None, list[NodeProto]]:
+    """The producer behind ``tensor`` through SCALE_COMMUTING_OPS, and those ops (nearest
+    last): the ops the input's ``Div(s_x)`` moves in front of."""
     path = []
     node = model.find_producer(tensor)
-    while node is not None and node.op_type in LAYOUT_OPS:
+    while node is not None and node.op_type in SCALE_COMMUTING_OPS:
         path.insert(0, node)
         node = model.find_producer(node.input[0])
     return node, path
 
 
-def _quantizer_behind_layout_ops(model: ModelWrapper, tensor: str):
-    """The activation quantizer feeding ``tensor``, looking through layout ops."""
-    return _layout_path(model, tensor)[0]
-
-
-def _integerize_input(model: ModelWrapper, mm, xq_node, xq) -> str:
-    """Insert ``Div(s_x)`` right after the quantizer so the layout ops in front of the MatMul
-    (transposes, sliding window, pooling) carry the integers; returns the MatMul's input."""
-    _, path = _layout_path(model, mm.input[0])
+def _check_layout_path(model: ModelWrapper, xq: Quantizer, path: list[NodeProto]) -> None:
+    """The integers may take the path only if it commutes with the input scale and feeds
+    nothing else (another reader would get integers instead of the reference's floats)."""
     if any(n.op_type in MONOTONE_OPS for n in path) and np.any(xq.scale <= 0):
         raise UnsupportedError(
             f"node '{xq.node_name}': MaxPool/Relu after a non-positive scale cannot be moved "
@@ -241,22 +157,150 @@ def _integerize_input(model: ModelWrapper, mm, xq_node, xq) -> str:
     for n in path:
         if len(model.find_consumers(n.output[0])) != 1:
             raise UnsupportedError(f"node '{n.name}': its output feeds several nodes")
-    q_out = xq_node.output[0]
-    first = path[0] if path else mm
+
+
+def _activation_thresholds(
+    model: ModelWrapper, mm: NodeProto, ops: _Operands, chain: Chain
+) -> _Activation:
+    """The thresholds for the chain after ``mm`` and its output quantizer, found by evaluating
+    them (flows/thresholds.py). Runs before the graph changes: it can reject the chain."""
+    yq = read_quantizer(model, chain.quantizer)
+    if np.any(yq.zeropt != 0):
+        raise UnsupportedError(f"node '{yq.node_name}': activation zero points are not supported")
+    if yq.bits > MAX_ACT_BITS:
+        raise UnsupportedError(
+            f"node '{yq.node_name}': a {yq.bits}-bit activation needs {len(yq.levels()) - 1} "
+            f"thresholds per channel; at most {MAX_ACT_BITS}-bit activations are supported"
+        )
+    # A conv's MatMul is channels last; its chain starts by transposing back to NCHW, which
+    # on a [K, C, 1, 1] probe is the identity: evaluate the rest of the chain.
+    lead = chain.nodes[0] if chain.nodes else None
+    nchw = is_transpose(lead, TO_NCHW)
+    mh = ops.w_int.shape[1]
+    ev = ChainEvaluator(
+        model=model,
+        nodes=chain.nodes[1:] if nchw else chain.nodes,
+        quantizer_node=chain.quantizer,
+        quant=yq,
+        in_tensor=lead.output[0] if nchw else mm.output[0],
+        channels=mh,
+        to_float=ops.to_float,
+        layout_shape=(mh, 1, 1) if nchw else None,
+    )
+    res = compute_thresholds(ev, ops.acc_lo, ops.acc_hi, f"node '{mm.name}'")
+    return _Activation(yq, res, nchw)
+
+
+def _thresholded_layer(model: ModelWrapper, mm: NodeProto, ops: _Operands, chain: Chain) -> None:
+    """``MatMul -> chain -> Quant_y`` becomes ``MatMul(int W) -> MultiThreshold -> Mul(s_y)``
+    (with the transpose back to NCHW after a conv's thresholds)."""
+    act = _activation_thresholds(model, mm, ops, chain)
+    x_int = _integerize_input(model, mm, ops)
+    acc = model.make_new_valueinfo_name()
+    w_name = model.make_new_valueinfo_name()
+    w_int = np.where(act.res.negate[None, :], -ops.w_int, ops.w_int)
+    matmul = helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name)
+    activation = _threshold_nodes(model, mm, act, acc, chain.quantizer.output[0])
+    for n in activation[:-1]:  # MultiThreshold (and the transpose back): integers
+        model.set_tensor_datatype(n.output[0], act.yq.dtype)
+    old = [mm, ops.wq_node, *chain.nodes, chain.quantizer]
+    _place_layer(model, ops, w_int, w_name, acc, old, [matmul, *activation])
+
+
+def _threshold_nodes(
+    model: ModelWrapper, mm: NodeProto, act: _Activation, acc: str, out: str
+) -> list[NodeProto]:
+    """``MultiThreshold [-> Transpose(to NCHW)] -> Mul(s_y)`` from ``acc`` to ``out``."""
+    t_name = model.make_new_valueinfo_name()
+    # float64: thresholds are exact integers beyond float32's 2^24
+    model.set_initializer(t_name, act.res.thresholds.astype(np.float64))
+    y_int = model.make_new_valueinfo_name()
+    nodes = [
+        helper.make_node(
+            "MultiThreshold",
+            [acc, t_name],
+            [y_int],
+            domain="qonnx.custom_op.general",
+            name=mm.name + "_thresholds",
+            out_dtype=act.yq.dtype.name,
+            out_scale=float(act.res.out_step),
+            out_bias=float(act.res.out_bias),
+            ref_tensor=out,
+            data_layout="NHWC" if act.nchw else "",
+        )
+    ]
+    if act.nchw:  # back to the graph's NCHW, as the removed chain did
+        y_nchw = model.make_new_valueinfo_name()
+        nodes.append(
+            helper.make_node(
+                "Transpose", [y_int], [y_nchw], perm=list(TO_NCHW), name=mm.name + "_nchw"
+            )
+        )
+        y_int = y_nchw
+    s_y_name = model.make_new_valueinfo_name()
+    scale_y = act.yq.scale.astype(np.float32)
+    if act.nchw and scale_y.size > 1:
+        scale_y = scale_y.reshape(1, -1, 1, 1)
+    model.set_initializer(s_y_name, scale_y)
+    nodes.append(helper.make_node("Mul", [y_int, s_y_name], [out], name=mm.name + "_to_float"))
+    return nodes
+
+
+def _dequantized_layer(model: ModelWrapper, mm: NodeProto, ops: _Operands) -> None:
+    """A MatMul with no quantizer after it becomes ``MatMul(int W) -> Mul(s_x * s_w)``; its
+    chain stays as it is, for the host tail."""
+    x_int = _integerize_input(model, mm, ops)
+    acc = model.make_new_valueinfo_name()
+    w_name = model.make_new_valueinfo_name()
+    matmul = helper.make_node("MatMul", [x_int, w_name], [acc], name=mm.name)
+    c_name = model.make_new_valueinfo_name()
+    model.set_initializer(c_name, ops.to_float.astype(np.float32).reshape(1, -1))
+    dequant = helper.make_node("Mul", [acc, c_name], [mm.output[0]], name=mm.name + "_dequant")
+    # provenance for verification: which reference tensor this accumulator scales to
+    refs = json.loads(model.get_metadata_prop("bitfab.acc_ref") or "{}")
+    refs[acc] = {"ref": mm.output[0], "scale": ops.to_float.tolist()}
+    model.set_metadata_prop("bitfab.acc_ref", json.dumps(refs))
+    model.set_tensor_datatype(mm.output[0], DataType["FLOAT32"])
+    _place_layer(model, ops, ops.w_int, w_name, acc, [mm, ops.wq_node], [matmul, dequant])
+
+
+def _place_layer(
+    model: ModelWrapper,
+    ops: _Operands,
+    w_int: np.ndarray,
+    w_name: str,
+    acc: str,
+    old: list[NodeProto],
+    new: list[NodeProto],
+) -> None:
+    """Store the integer weights, annotate the weights and the accumulator, swap the nodes."""
+    model.set_initializer(w_name, w_int.astype(np.float32))
+    model.set_tensor_datatype(w_name, _weight_dtype(ops.wq, w_int))
+    model.set_tensor_datatype(
+        acc, signed_type_holding(int(ops.acc_lo.min()), int(ops.acc_hi.max()))
+    )
+    replace_nodes(model, old, new)
+
+
+def _integerize_input(model: ModelWrapper, mm: NodeProto, ops: _Operands) -> str:
+    """Insert ``Div(s_x)`` right after the quantizer so the layout ops in front of the MatMul
+    (transposes, sliding window, pooling) carry the integers; returns the MatMul's input."""
+    q_out = ops.xq_node.output[0]
+    first = ops.path[0] if ops.path else mm
     x_int = model.make_new_valueinfo_name()
     s_x = model.make_new_valueinfo_name()
-    model.set_initializer(s_x, xq.scale.reshape(()).astype(np.float32))
+    model.set_initializer(s_x, ops.xq.scale.reshape(()).astype(np.float32))
     div = helper.make_node("Div", [q_out, s_x], [x_int], name=mm.name + "_to_int")
     first.input[0] = x_int
     model.graph.node.insert(list(model.graph.node).index(first), div)
-    model.set_tensor_datatype(x_int, xq.dtype)
+    model.set_tensor_datatype(x_int, ops.xq.dtype)
     model.set_tensor_shape(x_int, model.get_tensor_shape(q_out))
-    for n in path:
-        model.set_tensor_datatype(n.output[0], xq.dtype)
+    for n in ops.path:
+        model.set_tensor_datatype(n.output[0], ops.xq.dtype)
     return mm.input[0]
 
 
-def _weight_dtype(wq, w_int: np.ndarray):
+def _weight_dtype(wq: Quantizer, w_int: np.ndarray) -> DataType:
     """Datatype of the (possibly negated) integer weights: the quantizer's, widened if needed."""
     if wq.bipolar:
         return BIPOLAR

@@ -8,6 +8,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.basic import get_by_name
+
+from flows.ops import DTYPE_PRESERVING_OPS
 
 
 class AbsorbReluIntoThresholds(Transformation):
@@ -55,9 +58,9 @@ class AbsorbReluIntoThresholds(Transformation):
             else:
                 mt.output[0] = relu.output[0]
             # provenance: this layer now reproduces the reference's Relu output
-            for a in mt.attribute:
-                if a.name == "ref_tensor":
-                    a.s = relu.output[0].encode()
+            ref = get_by_name(mt.attribute, "ref_tensor")
+            if ref is not None:
+                ref.s = relu.output[0].encode()
             model.graph.node.remove(relu)
             model.set_tensor_datatype(relu.output[0], dt)
             _propagate_datatype(model, relu.output[0], dt)
@@ -65,19 +68,15 @@ class AbsorbReluIntoThresholds(Transformation):
         return model, False
 
 
-# Ops between layers that move integers without changing them (their outputs carry the
-# producer's datatype, as AbsorbIntoThresholds annotated them).
-_LAYOUT_OPS = ("Transpose", "Reshape", "Flatten", "Im2Col", "MaxPool", "MaxPoolNHWC", "Identity")
-
-
 def _propagate_datatype(model: ModelWrapper, tensor: str, dt) -> None:
     """The Relu narrowed ``tensor`` to ``dt`` (e.g. INT8 -> UINT7): re-annotate the layout
-    ops after it too, or the next layer's stream and the sliding window before it would
+    ops after it too (their outputs carry the producer's datatype, as AbsorbIntoThresholds
+    annotated them), or the next layer's stream and the sliding window before it would
     disagree on the element width."""
     cur = tensor
     while True:
         cons = model.find_consumers(cur)
-        if len(cons) != 1 or cons[0].op_type not in _LAYOUT_OPS:
+        if len(cons) != 1 or cons[0].op_type not in DTYPE_PRESERVING_OPS:
             return
         cur = cons[0].output[0]
         model.set_tensor_datatype(cur, dt)

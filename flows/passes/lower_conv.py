@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
-from qonnx.util.basic import get_by_name
 
 from flows.errors import UnsupportedError
+from flows.graph import attr
 
 SUPPORTED = "group=1, dilation 1, kernels and strides >= 1, zero padding (pads or auto_pad)"
 
@@ -34,24 +36,28 @@ class LowerConvToMatMul(Transformation):
     agree by construction; the weight quantizer stays in front of the MatMul.
 
     Requires: cleaned graph (shapes inferred).
-    Ensures: no Conv node; every former Conv is Transpose -> Im2Col -> MatMul -> Transpose;
-    outputs identical (same products, same summation set).
+    Ensures: no Conv node; every former Conv is Transpose -> Im2Col -> MatMul -> Transpose
+    (without the Im2Col for a 1x1 kernel, stride 1, unpadded); outputs identical (same
+    products, same summation set). A Conv that cannot be lowered leaves the graph unchanged.
     """
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        for node in model.get_nodes_by_op_type("Conv"):
+        convs = model.get_nodes_by_op_type("Conv")
+        for node in convs:
             _check(node, model)
-            _explicit_defaults(node, model)
-        if not model.get_nodes_by_op_type("Conv"):
+        if not convs:
             return model, False
-        model = model.transform(_LowerWithQuantizedWeights())
-        left = model.get_nodes_by_op_type("Conv")
+        lowered = copy.deepcopy(model)  # ``model`` stays as it is if the lowering fails
+        for node in lowered.get_nodes_by_op_type("Conv"):
+            _explicit_defaults(node, lowered)
+        lowered = lowered.transform(_LowerWithQuantizedWeights())
+        left = lowered.get_nodes_by_op_type("Conv")
         if left:
             raise UnsupportedError(
                 f"node '{left[0].name}': Conv weights must come from a constant Quant or "
                 "BipolarQuant (Brevitas QuantConv2d); bias must be separable"
             )
-        return model, False
+        return lowered, False
 
 
 def _explicit_defaults(node, model: ModelWrapper) -> None:
@@ -71,33 +77,33 @@ def _explicit_defaults(node, model: ModelWrapper) -> None:
 
 
 def _check(node, model: ModelWrapper) -> None:
+    """Raise, naming the node, for a Conv this lowering (or the sliding window) cannot take."""
     where = f"node '{node.name}' (Conv)"
-    group = get_by_name(node.attribute, "group")
-    if group is not None and group.i != 1:
-        raise UnsupportedError(f"{where}: group={group.i} is not supported; supported: {SUPPORTED}")
-    dil = get_by_name(node.attribute, "dilations")
-    if dil is not None and any(d != 1 for d in dil.ints):
+    group = attr(node, "group", 1)
+    if group != 1:
+        raise UnsupportedError(f"{where}: group={group} is not supported; supported: {SUPPORTED}")
+    dil = attr(node, "dilations")
+    if dil is not None and any(d != 1 for d in dil):
         raise UnsupportedError(
-            f"{where}: dilation {list(dil.ints)} is not supported; supported: {SUPPORTED}"
+            f"{where}: dilation {list(dil)} is not supported; supported: {SUPPORTED}"
         )
     shape = model.get_tensor_shape(node.input[0])
     if shape is None or len(shape) != 4:
         raise UnsupportedError(f"{where}: only 2-D convolutions (NCHW input) are supported")
-    ks = get_by_name(node.attribute, "kernel_shape")
+    ks = attr(node, "kernel_shape")
     if ks is None:
         w = model.get_tensor_shape(node.input[1])
         ks_v = list(w[2:]) if w else []
     else:
-        ks_v = list(ks.ints)
+        ks_v = list(ks)
+    pads = attr(node, "pads")
     if len(ks_v) != 2 or ks_v[0] > shape[2] or ks_v[1] > shape[3]:
-        pads = get_by_name(node.attribute, "pads")
-        both = [pads.ints[i] + pads.ints[i + 2] for i in range(2)] if pads else []
+        both = [pads[i] + pads[i + 2] for i in range(2)] if pads else []
         if not pads or any(k > s + p for k, s, p in zip(ks_v, shape[2:], both)):
             raise UnsupportedError(
                 f"{where}: kernel {ks_v} does not fit the {shape[2]}x{shape[3]} input"
             )
-    pads_a = get_by_name(node.attribute, "pads")
-    pads_v = list(pads_a.ints) if pads_a is not None else [0, 0, 0, 0]
+    pads_v = list(pads) if pads is not None else [0, 0, 0, 0]
     for axis, name in ((0, "height"), (1, "width")):
         if shape[2 + axis] == 1 and (ks_v[axis] > 1 or pads_v[axis] or pads_v[axis + 2]):
             # qonnx's Im2Col (the sliding window's reference) treats a 1-pixel axis as 1-D

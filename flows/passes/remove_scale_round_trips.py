@@ -7,14 +7,16 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
+from flows.graph import is_graph_output, rewire
+
 
 class RemoveScaleRoundTrips(Transformation):
     """Connect integer layers directly where one scales its integers to float and the next
     divides them back by the same scale.
 
     Requires: AbsorbIntoThresholds applied.
-    Ensures: no Div whose input is a Mul by the same constant; integer tensors flow from one
-    layer into the next.
+    Ensures: no Div whose input is a Mul by the same constant (except one writing the graph
+    output); integer tensors flow from one layer into the next.
     """
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
@@ -30,11 +32,9 @@ class RemoveScaleRoundTrips(Transformation):
                 continue
             if len(model.find_consumers(mul.output[0])) != 1:
                 continue
-            src, dst = mul.input[0], div.output[0]
-            for consumer in model.find_consumers(dst):
-                for i, name in enumerate(consumer.input):
-                    if name == dst:
-                        consumer.input[i] = src
+            if is_graph_output(model, div.output[0]):
+                continue  # nothing reads it to rewire: the pair stays for the host tail
+            rewire(model, div.output[0], mul.input[0])
             model.graph.node.remove(div)
             model.graph.node.remove(mul)
             return model.transform(InferShapes()), True
