@@ -6,6 +6,7 @@ attribute and JSON edges (``dt.name`` / ``DataType[name]``).
 
 from __future__ import annotations
 
+import numpy as np
 from qonnx.core.datatype import DataType
 
 BIPOLAR = DataType["BIPOLAR"]
@@ -26,3 +27,10 @@ def quant_dtype(bits: int, signed: bool, narrow: bool):
     if signed:
         return DataType[f"INT{bits}"]
     return DataType[f"UINT{bits}"]
+
+
+def accumulator_bounds(w: np.ndarray, xlo: int, xhi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-channel bounds of ``x @ w`` for x in [xlo, xhi]^MW (w is [MW, MH] int)."""
+    w = np.asarray(w, np.int64)
+    a, b = w * xlo, w * xhi
+    return np.minimum(a, b).sum(axis=0), np.maximum(a, b).sum(axis=0)

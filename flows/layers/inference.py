@@ -16,6 +16,7 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.errors import UnsupportedError
+from flows.graph import attr
 
 
 class InferLayer(Transformation):
@@ -45,17 +46,9 @@ def integer_input(model: ModelWrapper, tensor: str, where: str):
 
 def ref_tensor(node: NodeProto) -> str:
     """The reference tensor a thresholded layer reproduces (provenance for verification)."""
-    return next((a.s.decode() for a in node.attribute if a.name == "ref_tensor"), "")
+    return attr(node, "ref_tensor", "")
 
 
 def pixels(shape) -> int:
     """Pixels per image of a channels-last tensor (1 for a flat one)."""
     return int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
-
-
-def replace_nodes(model: ModelWrapper, old: list[NodeProto], new: NodeProto) -> None:
-    """Put ``new`` where the first of ``old`` stood and drop all of ``old``."""
-    idx = list(model.graph.node).index(old[0])
-    for n in old:
-        model.graph.node.remove(n)
-    model.graph.node.insert(idx, new)

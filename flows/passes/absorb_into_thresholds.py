@@ -13,10 +13,9 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.chains import Chain, follow_chain
-from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import UnsupportedError
 from flows.graph import TO_NCHW, is_transpose, replace_nodes
-from flows.layers.mvau.requant import accumulator_bounds
 from flows.ops import MONOTONE_OPS, SCALE_COMMUTING_OPS
 from flows.quantizers import Quantizer, is_quantizer, quantized_weight_integers, read_quantizer
 from flows.thresholds import ChainEvaluator, ThresholdResult, compute_thresholds

@@ -7,8 +7,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from flows.errors import UnsupportedError
+from flows.graph import replace_nodes
 from flows.layers.common import DOMAIN
-from flows.layers.inference import InferLayer, replace_nodes
+from flows.layers.inference import InferLayer
 
 
 class InferMaxPool(InferLayer):
@@ -41,5 +42,5 @@ class InferMaxPool(InferLayer):
             PE=1,
             dtype=dtype.name,
         )
-        replace_nodes(model, [node], new)
+        replace_nodes(model, [node], [new])
         return True

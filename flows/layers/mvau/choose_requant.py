@@ -6,8 +6,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
+from flows.datatypes import accumulator_bounds
 from flows.layers.mvau.node import MVAU
-from flows.layers.mvau.requant import accumulator_bounds, shift_encoding
+from flows.layers.mvau.requant import shift_encoding
 
 
 class ChooseRequantization(Transformation):

@@ -9,9 +9,9 @@ import numpy as np
 
 from boards.driver.packing import pack_words_as_hex, to_storage
 from flows.codegen.hls_types import FieldKind
-from flows.datatypes import BIPOLAR, signed_type_holding
+from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import LayerError
-from flows.layers.mvau.requant import accumulator_bounds, shift_encoding
+from flows.layers.mvau.requant import shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 
 TEMPLATE = Path(__file__).with_name("mvau.h.j2")

@@ -9,8 +9,9 @@ from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from flows.graph import replace_nodes
 from flows.layers.common import DOMAIN
-from flows.layers.inference import InferLayer, integer_input, pixels, ref_tensor, replace_nodes
+from flows.layers.inference import InferLayer, integer_input, pixels, ref_tensor
 
 
 class InferMVAU(InferLayer):
@@ -55,7 +56,7 @@ class InferMVAU(InferLayer):
             attrs.update(_accumulator_provenance(model, node.output[0]))
             out, removed = node.output[0], [node]
         new = helper.make_node("MVAU", inputs, [out], domain=DOMAIN, name=node.name, **attrs)
-        replace_nodes(model, removed, new)
+        replace_nodes(model, removed, [new])
         return True
 
 

@@ -26,13 +26,6 @@ class ShiftEncoding:
     rne: bool
 
 
-def accumulator_bounds(w: np.ndarray, xlo: int, xhi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact per-channel bounds of ``x @ w`` for x in [xlo, xhi]^MW (w is [MW, MH] int)."""
-    w = np.asarray(w, np.int64)
-    a, b = w * xlo, w * xhi
-    return np.minimum(a, b).sum(axis=0), np.maximum(a, b).sum(axis=0)
-
-
 def shift_level(acc: np.ndarray, enc: ShiftEncoding, lo: int, hi: int) -> np.ndarray:
     """The integer formula the hardware computes (numpy, for checks and as documentation)."""
     v = np.asarray(acc, np.int64) + enc.offset

@@ -5,8 +5,9 @@ from __future__ import annotations
 from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 
+from flows.graph import replace_nodes
 from flows.layers.common import DOMAIN
-from flows.layers.inference import InferLayer, replace_nodes
+from flows.layers.inference import InferLayer
 
 
 class InferStreamReshape(InferLayer):
@@ -29,5 +30,5 @@ class InferStreamReshape(InferLayer):
             out_shape=[int(d) for d in out_shape[1:]],
             dtype=model.get_tensor_datatype(node.input[0]).name,
         )
-        replace_nodes(model, [node], new)
+        replace_nodes(model, [node], [new])
         return True

@@ -8,8 +8,9 @@ from qonnx.custom_op.registry import getCustomOp
 
 from flows.datatypes import BIPOLAR
 from flows.errors import UnsupportedError
+from flows.graph import replace_nodes
 from flows.layers.common import DOMAIN
-from flows.layers.inference import InferLayer, replace_nodes
+from flows.layers.inference import InferLayer
 
 
 class InferSlidingWindow(InferLayer):
@@ -45,5 +46,5 @@ class InferSlidingWindow(InferLayer):
             SIMD=1,
             dtype=dtype.name,
         )
-        replace_nodes(model, [node], new)
+        replace_nodes(model, [node], [new])
         return True

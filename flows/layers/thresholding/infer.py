@@ -7,8 +7,9 @@ import numpy as np
 from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 
+from flows.graph import replace_nodes
 from flows.layers.common import DOMAIN
-from flows.layers.inference import InferLayer, integer_input, pixels, replace_nodes
+from flows.layers.inference import InferLayer, integer_input, pixels
 from flows.layers.mvau.infer import activation_attrs
 
 
@@ -42,5 +43,5 @@ class InferThresholding(InferLayer):
             pixels=pixels(shape),
             **activation_attrs(node),
         )
-        replace_nodes(model, [node], new)
+        replace_nodes(model, [node], [new])
         return True
