@@ -33,8 +33,7 @@ constexpr unsigned dwc_iterations(unsigned in_elems, unsigned out_elems, unsigne
 ///   static constexpr unsigned IN_ELEMS = 6;   // elements per input word
 ///   static constexpr unsigned OUT_ELEMS = 4;  // elements per output word
 ///   static constexpr unsigned BITS = 2;       // bits per element
-///   static constexpr unsigned TOTAL = 36;     // elements per rep; IN_ELEMS | TOTAL, OUT_ELEMS |
-///   TOTAL
+///   static constexpr unsigned TOTAL = 36;     // elements per rep; IN_ELEMS, OUT_ELEMS | TOTAL
 /// };
 /// \endcode
 ///
