@@ -97,31 +97,19 @@ struct NativeMax {
 };
 #endif
 
-/// How maxpool() holds and compares words: ap_uint words and max_fields() in hardware, native
-/// limbs under g++ (the same bits).
+/// How maxpool() holds and compares words: held as WordStore holds them (ap_uint words in
+/// hardware, native limbs under g++: the same bits), compared by max_fields() in hardware and
+/// NativeMax under g++.
 /// \tparam CFG maxpool configuration
 template <class CFG>
-struct PoolWords {
-  typedef ap_uint<CFG::PE * CFG::BITS> word_t;
+struct PoolWords : WordStore<CFG::PE * CFG::BITS> {
+  typedef typename WordStore<CFG::PE * CFG::BITS>::held_t value_t;
 #if BITFAB_FAST_CSIM
-  typedef NativeMax<CFG::KIND, CFG::PE, CFG::BITS> Max;
-  typedef typename Max::word value_t;
-  static value_t load(const word_t& w) { return value_t(w); }
-  static word_t store(const value_t& v) { return v.word(); }
   static value_t max(value_t a, const value_t& b) {
-    Max::max_into(a, b);
+    NativeMax<CFG::KIND, CFG::PE, CFG::BITS>::max_into(a, b);
     return a;
   }
 #else
-  typedef word_t value_t;
-  static value_t load(const word_t& w) {
-#pragma HLS INLINE
-    return w;
-  }
-  static word_t store(const value_t& v) {
-#pragma HLS INLINE
-    return v;
-  }
   static value_t max(const value_t& a, const value_t& b) {
 #pragma HLS INLINE
     return max_fields<CFG::KIND, CFG::PE, CFG::BITS>(a, b);
@@ -192,16 +180,14 @@ maxpool_loop:
     col_loop:
       for (unsigned j = 1; j < CFG::K_W; j++) {
 #pragma HLS UNROLL
-        const unsigned s = xslot >= j ? xslot - j : xslot + CFG::K_W - j;
-        m = Words::max(m, cols[s][f]);
+        m = Words::max(m, cols[detail::ring_sub(xslot, j, CFG::K_W)][f]);
       }
       if (y == y_end) {
         value_t o = m;
       row_loop:
         for (unsigned j = 1; j < CFG::K_H; j++) {
 #pragma HLS UNROLL
-          const unsigned s = yslot >= j ? yslot - j : yslot + CFG::K_H - j;
-          o = Words::max(o, rows[s][h]);
+          o = Words::max(o, rows[detail::ring_sub(yslot, j, CFG::K_H)][h]);
         }
         out.write(Words::store(o));
       }
@@ -212,14 +198,14 @@ maxpool_loop:
     if (++f == CF) {
       f = 0;
       if (x == x_end) x_end += CFG::STRIDE_W;
-      xslot = xslot + 1 == CFG::K_W ? 0 : xslot + 1;
+      xslot = detail::ring_add(xslot, 1, CFG::K_W);
       if (++x == CFG::IFM_W) {
         x = 0;
         xslot = 0;
         x_end = CFG::K_W - 1;
         h = 0;
         if (y == y_end) y_end += CFG::STRIDE_H;
-        yslot = yslot + 1 == CFG::K_H ? 0 : yslot + 1;
+        yslot = detail::ring_add(yslot, 1, CFG::K_H);
         if (++y == CFG::IFM_H) {
           y = 0;
           yslot = 0;

@@ -32,11 +32,6 @@ namespace bitfab {
 /// Derived: CF = IFM_CH / SIMD (words per pixel).
 namespace detail {
 
-/// Row slot (0 .. m-1) of row r (possibly negative, in the top padding) in a ring of m rows.
-constexpr unsigned ring_slot(long long r, unsigned m) {
-  return unsigned(((r % (long long)m) + m) % m);
-}
-
 #if BITFAB_FAST_CSIM
 /// C-simulation model of sliding_window(): the same output stream from plain nested loops.
 /// Before output row oy it reads the input rows that row needs, then emits the whole row.
@@ -191,7 +186,7 @@ sliding_window_loop:
           kx = 0;
           ix = left;
           iy++;
-          eslot = eslot + 1 == CFG::K_H ? 0 : eslot + 1;
+          eslot = detail::ring_add(eslot, 1, CFG::K_H);
           if (++ky == CFG::K_H) {
             ky = 0;
             left += SW;
@@ -204,8 +199,7 @@ sliding_window_loop:
               top += SH;
               iy = top;
               ix = left;
-              tslot += CFG::STRIDE_H % CFG::K_H;
-              if (tslot >= CFG::K_H) tslot -= CFG::K_H;
+              tslot = detail::ring_add(tslot, CFG::STRIDE_H % CFG::K_H, CFG::K_H);
               eslot = tslot;
               if (++oy == CFG::OFM_H) wdone = true;
             }
@@ -220,7 +214,7 @@ sliding_window_loop:
         if (++rx == CFG::IFM_W) {
           rx = 0;
           ry++;
-          rslot = rslot + 1 == CFG::K_H ? 0 : rslot + 1;
+          rslot = detail::ring_add(rslot, 1, CFG::K_H);
         }
       }
     }
