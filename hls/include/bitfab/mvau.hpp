@@ -32,30 +32,56 @@ namespace bitfab {
 /// Derived: SF = MW / SIMD (input words per vector), NF = MH / PE (output words per vector).
 namespace detail {
 
-/// XNOR mode (Bipolar inputs and weights): acc = number of agreeing bits, 0 .. MW.
+/// What XnorPopcount and MacDot share: the policy interface of mvau()'s dot product.
 ///
-/// Policy interface shared with MacDot: `operand` is what the input buffer holds per input
-/// word (`prepare()` makes it), `sum_t` the running sum `dot()` partials are added in, and
-/// `finish()` turns a finished sum into the ap_int<ACC_BITS> accumulator. In hardware these
-/// are the input word and ap_int<ACC_BITS> itself; the fast C-simulation path uses native
-/// integers (sums modulo 2^64, truncated to ACC_BITS by finish(): the same bits).
+/// `operand` is what the input buffer holds per input word (`prepare()` makes it), `sum_t` the
+/// running sum the policy's `dot()` partials are added in, and `finish()` turns a finished sum
+/// into the ap_int<ACC_BITS> accumulator. In hardware these are the input word and
+/// ap_int<ACC_BITS> itself; under fast C-simulation the operand is the word's native limbs (a
+/// policy may hold it differently: MacDot decodes the fields once) and sums are native integers
+/// modulo 2^64, truncated to ACC_BITS by finish(): the same bits.
+/// \tparam IN_W     bits of an input word
+/// \tparam W_W      bits of a weight word
+/// \tparam ACC_BITS width of the accumulator
+template <unsigned IN_W, unsigned W_W, unsigned ACC_BITS>
+struct DotPolicy {
+  typedef ap_uint<IN_W> in_word;
+  typedef ap_uint<W_W> w_word;
+  typedef ap_int<ACC_BITS> acc_t;
+  typedef typename WordStore<IN_W>::held_t operand;
+  static operand prepare(const in_word& x) {
+#pragma HLS INLINE
+    return WordStore<IN_W>::load(x);
+  }
+#if BITFAB_FAST_CSIM
+  typedef uint64_t sum_t;
+  static acc_t finish(sum_t s) { return acc_t(ap_uint<64>(s)); }
+#else
+  typedef acc_t sum_t;
+  static acc_t finish(const sum_t& s) {
+#pragma HLS INLINE
+    return s;
+  }
+#endif
+};
+
+/// XNOR mode (Bipolar inputs and weights): acc = number of agreeing bits, 0 .. MW.
 /// \tparam CFG mvau configuration
 template <class CFG>
-struct XnorPopcount {
+struct XnorPopcount : DotPolicy<CFG::SIMD, CFG::SIMD, CFG::ACC_BITS> {
+  typedef DotPolicy<CFG::SIMD, CFG::SIMD, CFG::ACC_BITS> Base;
   static constexpr unsigned SIMD = CFG::SIMD;
-  typedef ap_uint<SIMD> in_word;
-  typedef ap_uint<SIMD> w_word;
-  typedef ap_int<CFG::ACC_BITS> acc_t;
+  typedef typename Base::operand operand;
+  typedef typename Base::w_word w_word;
+  typedef typename Base::acc_t acc_t;
+  typedef typename Base::sum_t sum_t;
   /// Wider signed type for the dot product 2*acc - MW.
   typedef ap_int<CFG::ACC_BITS + 2> result_t;
-#if BITFAB_FAST_CSIM
-  typedef Limbs<SIMD> operand;
-  typedef uint64_t sum_t;
-  static operand prepare(const in_word& x) { return operand(x); }
-  static acc_t finish(sum_t s) { return acc_t(ap_uint<64>(s)); }
 
   /// Popcount of xnor(x, w) over the SIMD lanes of one word.
   static sum_t dot(const operand& x, const w_word& w) {
+#pragma HLS INLINE
+#if BITFAB_FAST_CSIM
     const Limbs<SIMD> wl(w);
     uint64_t n = 0;
     for (unsigned i = 0; i < Limbs<SIMD>::N; i++) {
@@ -64,22 +90,7 @@ struct XnorPopcount {
       n += __builtin_popcountll(agree);
     }
     return n;
-  }
 #else
-  typedef in_word operand;
-  typedef acc_t sum_t;
-  static operand prepare(const in_word& x) {
-#pragma HLS INLINE
-    return x;
-  }
-  static acc_t finish(const sum_t& s) {
-#pragma HLS INLINE
-    return s;
-  }
-
-  /// Popcount of xnor(x, w) over the SIMD lanes of one word.
-  static sum_t dot(const operand& x, const w_word& w) {
-#pragma HLS INLINE
     const ap_uint<SIMD> agree = ~(x ^ w);
     ap_uint<clog2(SIMD + 1)> n = 0;
   popcount_loop:
@@ -88,8 +99,8 @@ struct XnorPopcount {
       n += agree[s];
     }
     return acc_t(n);
-  }
 #endif
+  }
   /// Output without activation: the +-1 dot product, 2*popcount - MW.
   static result_t result(const acc_t& acc) {
 #pragma HLS INLINE
@@ -150,13 +161,15 @@ struct MulSign {
 /// XnorPopcount.
 /// \tparam CFG mvau configuration
 template <class CFG>
-struct MacDot {
+struct MacDot : DotPolicy<CFG::SIMD * CFG::IN_BITS, CFG::SIMD * CFG::W_BITS, CFG::ACC_BITS> {
+  typedef DotPolicy<CFG::SIMD * CFG::IN_BITS, CFG::SIMD * CFG::W_BITS, CFG::ACC_BITS> Base;
   static constexpr unsigned SIMD = CFG::SIMD;
   static constexpr unsigned IB = CFG::IN_BITS, WB = CFG::W_BITS;
   static constexpr unsigned PB = value_bits<CFG::IN_KIND, IB>() + value_bits<CFG::W_KIND, WB>();
-  typedef ap_uint<SIMD * IB> in_word;
-  typedef ap_uint<SIMD * WB> w_word;
-  typedef ap_int<CFG::ACC_BITS> acc_t;
+  typedef typename Base::in_word in_word;
+  typedef typename Base::w_word w_word;
+  typedef typename Base::acc_t acc_t;
+  typedef typename Base::sum_t sum_t;
   typedef acc_t result_t;
   /// Weight policy: how one product is built in hardware.
   typedef typename std::conditional<
@@ -165,18 +178,17 @@ struct MacDot {
       typename std::conditional<(WB >= 4 || IB >= 4), MulDsp<PB>, MulLut<PB>>::type>::type Mul;
 
 #if BITFAB_FAST_CSIM
-  /// The decoded input values of one word.
+  /// The decoded input values of one word (replaces the base's limbs: decoded once, used NF
+  /// times).
   struct operand {
     int64_t v[SIMD];
   };
-  typedef uint64_t sum_t;
   static operand prepare(const in_word& x) {
     const FieldReader<SIMD, IB> f(x);
     operand o;
     for (unsigned s = 0; s < SIMD; s++) o.v[s] = decode_native<CFG::IN_KIND, IB>(f.raw(s));
     return o;
   }
-  static acc_t finish(sum_t s) { return acc_t(ap_uint<64>(s)); }
 
   /// Partial dot product of one input word with one weight word (modulo 2^64).
   static sum_t dot(const operand& x, const w_word& w) {
@@ -200,16 +212,7 @@ struct MacDot {
     return sum;
   }
 #else
-  typedef in_word operand;
-  typedef acc_t sum_t;
-  static operand prepare(const in_word& x) {
-#pragma HLS INLINE
-    return x;
-  }
-  static acc_t finish(const sum_t& s) {
-#pragma HLS INLINE
-    return s;
-  }
+  typedef typename Base::operand operand;
 
   /// Partial dot product of one input word with one weight word.
   static sum_t dot(const operand& x, const w_word& w) {
