@@ -11,15 +11,15 @@ int main(int argc, char** argv) {
   constexpr unsigned SF = Cfg::MW / Cfg::SIMD, NF = Cfg::MH / Cfg::PE;
   constexpr unsigned NT = bitfab::detail::thres_per_channel<Cfg>();  // 1 in shift mode
   constexpr unsigned WW = Cfg::SIMD * Cfg::W_BITS;
-  static_assert(sizeof(TB_WEIGHTS_LIMBS) / 8 == Cfg::PE * NF * SF * tb::limbs_per_word(WW),
+  static_assert(sizeof(TB_WEIGHTS_LIMBS) / 8 == Cfg::PE * NF * SF * bitfab::limbs_per_word(WW),
                 "TB_WEIGHTS_LIMBS does not match the config");
   static_assert(sizeof(TB_THRESHOLDS_INT) / 8 == Cfg::PE * NF * NT,
                 "TB_THRESHOLDS_INT does not match the config");
 
   static ap_uint<WW> weights[Cfg::PE][NF * SF];
   static ap_int<Cfg::ACC_BITS> thresholds[Cfg::PE][NF][NT];
-  tb::load_words(TB_WEIGHTS_LIMBS, &weights[0][0], Cfg::PE * NF * SF);
-  tb::load_ints(TB_THRESHOLDS_INT, &thresholds[0][0][0], Cfg::PE * NF * NT);
+  bitfab::load_words(TB_WEIGHTS_LIMBS, &weights[0][0], Cfg::PE * NF * SF);
+  bitfab::load_ints(TB_THRESHOLDS_INT, &thresholds[0][0][0], Cfg::PE * NF * NT);
 
   hls::stream<ap_uint<Cfg::SIMD * Cfg::IN_BITS>> in("in");
   hls::stream<ap_uint<Cfg::PE * Cfg::OUT_BITS>> out("out");

@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
   for (unsigned long c = 0; c + 1 < copies; c++) {
     for (unsigned long k = 0; k < TB_N_OUT; k++) {
       word_t want;
-      tb::load_words<Cfg::SIMD * Cfg::BITS>(
-          TB_EXPECTED_LIMBS + k * tb::limbs_per_word(Cfg::SIMD * Cfg::BITS), &want, 1);
+      bitfab::load_words<Cfg::SIMD * Cfg::BITS>(
+          TB_EXPECTED_LIMBS + k * bitfab::limbs_per_word(Cfg::SIMD * Cfg::BITS), &want, 1);
       if (out.read() != want) {
         std::printf("MISMATCH copy %lu word %lu\n", c, k);
         return 1;

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
                 "TB_THRESHOLDS_INT does not match the config");
 
   static ap_int<Cfg::T_BITS> thresholds[Cfg::PE][NF][Cfg::N_THRES];
-  tb::load_ints(TB_THRESHOLDS_INT, &thresholds[0][0][0], Cfg::PE * NF * Cfg::N_THRES);
+  bitfab::load_ints(TB_THRESHOLDS_INT, &thresholds[0][0][0], Cfg::PE * NF * Cfg::N_THRES);
 
   hls::stream<ap_uint<Cfg::PE * Cfg::IN_BITS>> in("in");
   hls::stream<ap_uint<Cfg::PE * Cfg::OUT_BITS>> out("out");
