@@ -130,7 +130,7 @@ def render(df: ModelWrapper, out_dir: Path, model_name: str, dma_bits: int) -> D
     for i, (node, h) in enumerate(design.layers):
         c = c_name(node.name)
         tmpl = env.get_template(KINDS[node.op_type].template)
-        (out_dir / "params" / f"{c}.h").write_text(tmpl.render(l=h, c=c))
+        (out_dir / "params" / f"{c}.h").write_text(tmpl.render(layer=h, cname=c))
         last = i == len(design.layers) - 1
         dst = "out0" if last else f"s{i}_{c}"
         if not last:
