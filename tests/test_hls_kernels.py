@@ -453,13 +453,21 @@ LABEL_SELECT_CASES = [
 
 
 @pytest.mark.csim
+@pytest.mark.parametrize("path", ["fast", "hw"])  # it reads fields through FieldReader
 @pytest.mark.parametrize(
     ("n", "pe", "ikind", "ibits", "out_bits"),
     LABEL_SELECT_CASES,
     ids=[f"n{n}-pe{pe}-{k.name[0]}{b}" for n, pe, k, b, _ in LABEL_SELECT_CASES],
 )
 def test_label_select(
-    n: int, pe: int, ikind: Kind, ibits: int, out_bits: int, tmp_path: Path, pch: list[str]
+    n: int,
+    pe: int,
+    ikind: Kind,
+    ibits: int,
+    out_bits: int,
+    path: str,
+    tmp_path: Path,
+    pch: list[str],
 ) -> None:
     rng = np.random.default_rng(3)
     lo, hi = ikind.bounds(ibits)
@@ -479,4 +487,4 @@ def test_label_select(
         out_words=pack_words_as_hex(labels, out_bits, 1),
         config_base="bitfab::label_select_config",
     )
-    _check(tmp_path, "tb_label_select", tb, "fast", pch)
+    _check(tmp_path, "tb_label_select", tb, path, pch)
