@@ -337,6 +337,36 @@ def test_mvau_tb_rejects_wrong_expected(wrong: str, tmp_path: Path, pch: list[st
     assert expect in result.stdout, result.stdout
 
 
+@pytest.mark.csim
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("MW", "mvau: set MW and MH"), ("ACC_BITS", "mvau: ACC_BITS must be in [2, 32]")],
+)
+def test_mvau_config_without_a_required_field_does_not_compile(
+    missing: str, message: str, tmp_path: Path, pch: list[str]
+) -> None:
+    """A field whose bitfab::mvau_config default is 0 must be set: the kernel says which."""
+    tb = _mvau_tb(MvauCase(27, 10, 9, 5, U, 2, S, 2, n_thres=3), np.random.default_rng(0))
+    del tb.fields[missing]
+    (tmp_path / "tb_config.h").write_text(tb.header())
+    cmd = [
+        cxx(),
+        *TB_CXXFLAGS,
+        *pch,
+        *include_flags(),
+        "-I",
+        str(TB_DIR),
+        "-I",
+        ".",
+        "-fsyntax-only",
+    ]
+    result = subprocess.run(
+        [*cmd, str(TB_DIR / "tb_mvau.cpp")], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
 # --- Thresholding -------------------------------------------------------------------------------
 
 

@@ -299,6 +299,9 @@ namespace detail {
 /// \tparam CFG mvau configuration
 template <class CFG>
 struct mvau_activation_of {
+  // Checked here too: a config without MW or MH fails in the weights' array type before
+  // mvau()'s own static_asserts are reached, but the activation object is declared first.
+  static_assert(CFG::MW >= 1 && CFG::MH >= 1, "mvau: set MW and MH (at least 1)");
   static constexpr unsigned NF = CFG::MH / CFG::PE;
   typedef ThresholdTable<MultiThreshold<CFG::N_THRES, CFG::OUT_BIAS, CFG::OUT_KIND, CFG::OUT_BITS>,
                          CFG::PE, NF, ap_int<CFG::ACC_BITS>>
