@@ -61,12 +61,15 @@ U, S, B = Kind.UNSIGNED, Kind.SIGNED, Kind.BIPOLAR
 # --- tb_config.h generation -------------------------------------------------------------------
 
 
-def _struct(fields: dict[str, int | Kind]) -> str:
-    lines = ["struct tb_cfg {"]
+def _struct(fields: dict[str, int | bool | Kind], base: str) -> str:
+    """``struct tb_cfg`` with ``fields``, derived from the kernel's config ``base`` if given."""
+    lines = [f"struct tb_cfg : {base} {{" if base else "struct tb_cfg {"]
     for name, value in fields.items():
         if isinstance(value, Kind):
             lines.append(f"  static constexpr bitfab::Kind {name} = {value.cxx};")
-        elif name == "OUT_BIAS":
+        elif isinstance(value, bool):
+            lines.append(f"  static constexpr bool {name} = {str(value).lower()};")
+        elif name in ("OUT_BIAS", "REQUANT_SHIFT"):
             lines.append(f"  static constexpr int {name} = {value};")
         else:
             lines.append(f"  static constexpr unsigned {name} = {value};")
@@ -91,7 +94,7 @@ def _limbs(name: str, width: int, words: list[str]) -> str:
 class Tb:
     """Everything a generated tb_config.h holds."""
 
-    fields: dict[str, int | Kind]  # the kernel's config struct
+    fields: dict[str, int | bool | Kind]  # the kernel's config struct
     reps: int
     in_width: int  # bits per input word
     in_words: list[str]  # hex, as pack_words_as_hex gives them
@@ -99,7 +102,8 @@ class Tb:
     out_words: list[str]
     weight_width: int = 0
     weight_words: list[str] = field(default_factory=list)  # MVAU: flattened [PE][NF*SF]
-    thresholds: np.ndarray | None = None  # flattened in [PE][NF][N_THRES] order
+    thresholds: np.ndarray | None = None  # the activation's table, [PE][NF][entries]
+    config_base: str = ""  # the kernel's config struct tb_cfg inherits, e.g. bitfab::mvau_config
 
     def header(self) -> str:
         lines = [
@@ -107,7 +111,7 @@ class Tb:
             "#pragma once",
             "#include <stdint.h>",
             '#include "bitfab/types.hpp"',
-            _struct(self.fields),
+            _struct(self.fields, self.config_base),
             f"static const unsigned TB_REPS = {self.reps};",
             f"static const unsigned long TB_N_IN = {len(self.in_words)};",
             _limbs("TB_IN_LIMBS", self.in_width, self.in_words),
@@ -118,6 +122,7 @@ class Tb:
             lines.append(_limbs("TB_WEIGHTS_LIMBS", self.weight_width, self.weight_words))
         if self.thresholds is not None:
             flat = ", ".join(f"{v}LL" for v in np.asarray(self.thresholds).reshape(-1))
+            lines.append("#define TB_HAS_THRESHOLDS 1")
             lines.append(f"static const long long TB_THRESHOLDS_INT[] = {{{flat}}};")
         return "\n".join([*lines, ""])
 
@@ -277,8 +282,8 @@ def _mvau_tb(case: MvauCase, rng: np.random.Generator) -> Tb:
         thr = _thresholds(rng, acc, case.n_thres)
         y = case.out_bias + (acc[:, :, None] >= thr[None]).sum(axis=2)
         okind, obits = _activation_out(case.n_thres, case.out_bias)
-    else:
-        thr = np.zeros((case.mh, 1), dtype=np.int64)
+    else:  # no activation, so no table
+        thr = None
         y = dot  # the accumulator; in XNOR mode the +-1 dot product 2*popcount - MW
         okind, obits = S, _signed_bits(-bound, bound)
 
@@ -292,7 +297,7 @@ def _mvau_tb(case: MvauCase, rng: np.random.Generator) -> Tb:
         "N_THRES": case.n_thres, "OUT_BIAS": case.out_bias,
     }  # fmt: skip
     if case.shift >= 0:
-        fields.update(REQUANT_SHIFT=case.shift, REQUANT_RNE=int(case.rne))
+        fields.update(REQUANT_SHIFT=case.shift, REQUANT_RNE=case.rne)
     return Tb(
         fields=fields,
         reps=case.reps,
@@ -302,7 +307,8 @@ def _mvau_tb(case: MvauCase, rng: np.random.Generator) -> Tb:
         out_words=pack_words_as_hex(okind.storage(y).reshape(-1), obits, case.pe),
         weight_width=case.simd * case.wbits,
         weight_words=[word for words in w_words for word in words],
-        thresholds=_to_pe_major(thr, case.pe),
+        thresholds=None if thr is None else _to_pe_major(thr, case.pe),
+        config_base="bitfab::mvau_config",
     )
 
 
@@ -329,6 +335,36 @@ def test_mvau_tb_rejects_wrong_expected(wrong: str, tmp_path: Path, pch: list[st
     result = _run(_build(tmp_path, "tb_mvau", tb, "fast", pch))
     assert result.returncode == 1, result.stdout
     assert expect in result.stdout, result.stdout
+
+
+@pytest.mark.csim
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("MW", "mvau: set MW and MH"), ("ACC_BITS", "mvau: ACC_BITS must be in [2, 32]")],
+)
+def test_mvau_config_without_a_required_field_does_not_compile(
+    missing: str, message: str, tmp_path: Path, pch: list[str]
+) -> None:
+    """A field whose bitfab::mvau_config default is 0 must be set: the kernel says which."""
+    tb = _mvau_tb(MvauCase(27, 10, 9, 5, U, 2, S, 2, n_thres=3), np.random.default_rng(0))
+    del tb.fields[missing]
+    (tmp_path / "tb_config.h").write_text(tb.header())
+    cmd = [
+        cxx(),
+        *TB_CXXFLAGS,
+        *pch,
+        *include_flags(),
+        "-I",
+        str(TB_DIR),
+        "-I",
+        ".",
+        "-fsyntax-only",
+    ]
+    result = subprocess.run(
+        [*cmd, str(TB_DIR / "tb_mvau.cpp")], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
 
 
 # --- Thresholding -------------------------------------------------------------------------------
@@ -382,6 +418,7 @@ def test_thresholding(case: ThresholdingCase, path: str, tmp_path: Path, pch: li
         out_width=case.pe * obits,
         out_words=pack_words_as_hex(okind.storage(y).reshape(-1), obits, case.pe),
         thresholds=_to_pe_major(thr, case.pe),
+        config_base="bitfab::thresholding_config",
     )
     _check(tmp_path, "tb_thresholding", tb, path, pch)
 
@@ -430,6 +467,7 @@ def test_dwc(case: DwcCase, path: str, tmp_path: Path, pch: list[str]) -> None:
         in_words=pack_words_as_hex(elems, case.bits, case.in_elems),
         out_width=case.out_elems * case.bits,
         out_words=pack_words_as_hex(elems, case.bits, case.out_elems),  # same elements, regrouped
+        config_base="bitfab::dwc_config",
     )
     _check(tmp_path, "tb_dwc", tb, path, pch)
 
@@ -445,13 +483,21 @@ LABEL_SELECT_CASES = [
 
 
 @pytest.mark.csim
+@pytest.mark.parametrize("path", ["fast", "hw"])  # it reads fields through FieldReader
 @pytest.mark.parametrize(
     ("n", "pe", "ikind", "ibits", "out_bits"),
     LABEL_SELECT_CASES,
     ids=[f"n{n}-pe{pe}-{k.name[0]}{b}" for n, pe, k, b, _ in LABEL_SELECT_CASES],
 )
 def test_label_select(
-    n: int, pe: int, ikind: Kind, ibits: int, out_bits: int, tmp_path: Path, pch: list[str]
+    n: int,
+    pe: int,
+    ikind: Kind,
+    ibits: int,
+    out_bits: int,
+    path: str,
+    tmp_path: Path,
+    pch: list[str],
 ) -> None:
     rng = np.random.default_rng(3)
     lo, hi = ikind.bounds(ibits)
@@ -469,5 +515,6 @@ def test_label_select(
         in_words=pack_words_as_hex(ikind.storage(x).reshape(-1), ibits, pe),
         out_width=out_bits,
         out_words=pack_words_as_hex(labels, out_bits, 1),
+        config_base="bitfab::label_select_config",
     )
-    _check(tmp_path, "tb_label_select", tb, "fast", pch)
+    _check(tmp_path, "tb_label_select", tb, path, pch)

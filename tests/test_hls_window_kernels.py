@@ -106,6 +106,7 @@ def _swu_tb(case: SwuCase, rng: np.random.Generator) -> Tb:
         in_words=pack_words_as_hex(x.reshape(-1), case.bits, case.simd),
         out_width=case.simd * case.bits,
         out_words=pack_words_as_hex(y.reshape(-1), case.bits, case.simd),
+        config_base="bitfab::sliding_window_config",
     )
 
 
@@ -220,5 +221,6 @@ def test_maxpool(case: PoolCase, path: str, tmp_path: Path, pch: list[str]) -> N
         in_words=pack_words_as_hex(case.kind.storage(x).reshape(-1), case.bits, case.pe),
         out_width=case.pe * case.bits,
         out_words=pack_words_as_hex(case.kind.storage(y).reshape(-1), case.bits, case.pe),
+        config_base="bitfab::maxpool_config",
     )
     _check(tmp_path, "tb_maxpool", tb, path, pch)

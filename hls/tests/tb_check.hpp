@@ -9,7 +9,8 @@
 /// The generated tb_config.h holds words as plain uint64_t limb arrays ((W+63)/64 limbs per
 /// word, least significant first) and thresholds as long long: constant-initialized PODs
 /// compile instantly, whereas g++ needs minutes for a few thousand ap_uint("0x..", 16)
-/// initializers. load_words()/load_ints() turn them into ap_uint/ap_int arrays at run time.
+/// initializers. load_words()/load_ints() (bitfab/csim_init.hpp, the loaders the generated
+/// parameter headers use) turn them into ap_uint/ap_int arrays at run time.
 #pragma once
 
 #include <ap_int.h>
@@ -21,29 +22,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "bitfab/csim_init.hpp"
+
 namespace tb {
-
-/// Number of 64-bit limbs of one W-bit word.
-constexpr unsigned long limbs_per_word(unsigned long w) { return (w + 63) / 64; }
-
-/// words[k] = the W-bit word in limbs[k*L .. k*L+L), L = limbs_per_word(W).
-/// \tparam W bits per word
-template <int W>
-void load_words(const uint64_t* limbs, ap_uint<W>* words, unsigned long n) {
-  const unsigned long L = limbs_per_word(W);
-  for (unsigned long k = 0; k < n; k++) {
-    ap_uint<W> w = 0;
-    for (unsigned long i = 0; i < L; i++) w |= ap_uint<W>(limbs[k * L + i]) << (64 * i);
-    words[k] = w;
-  }
-}
-
-/// values[k] = ints[k] for an ap_int array seen as flat.
-/// \tparam W bits per value
-template <int W>
-void load_ints(const long long* ints, ap_int<W>* values, unsigned long n) {
-  for (unsigned long k = 0; k < n; k++) values[k] = ints[k];
-}
 
 /// Write n words (given as limbs) to a stream.
 /// \tparam W bits per word
@@ -51,7 +32,7 @@ template <int W>
 void push(hls::stream<ap_uint<W>>& s, const uint64_t* limbs, unsigned long n) {
   ap_uint<W> w;
   for (unsigned long k = 0; k < n; k++) {
-    load_words<W>(limbs + k * limbs_per_word(W), &w, 1);
+    bitfab::load_words<W>(limbs + k * bitfab::limbs_per_word(W), &w, 1);
     s.write(w);
   }
 }
@@ -97,7 +78,7 @@ int check(hls::stream<ap_uint<IW>>& in, hls::stream<ap_uint<OW>>& out, const uin
   }
   for (unsigned long k = 0; k < n; k++) {
     ap_uint<OW> want;
-    load_words<OW>(expected + k * limbs_per_word(OW), &want, 1);
+    bitfab::load_words<OW>(expected + k * bitfab::limbs_per_word(OW), &want, 1);
     if ((long)k == corrupt) want[0] = !want[0];
     const ap_uint<OW> got = out.read();
     if (got != want) {

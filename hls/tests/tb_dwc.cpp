@@ -1,6 +1,6 @@
 // Generic testbench for bitfab::dwc. tb_config.h is generated per case by
-// tests/test_hls_kernels.py and defines struct tb_cfg, TB_REPS, TB_N_IN, TB_IN_LIMBS, TB_N_OUT
-// and TB_EXPECTED_LIMBS (see tb_check.hpp).
+// tests/test_hls_kernels.py and defines struct tb_cfg (derived from bitfab::dwc_config),
+// TB_REPS, TB_N_IN, TB_IN_LIMBS, TB_N_OUT and TB_EXPECTED_LIMBS (see tb_check.hpp).
 #include "bitfab/dwc.hpp"
 #include "tb_check.hpp"
 #include "tb_config.h"

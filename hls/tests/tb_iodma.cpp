@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   hls::stream<ap_uint<C::IW>> words("words"), words_back("words_back");
   for (unsigned long i = 0; i < TB_N_IN; i++) {
     bitfab::axis_word<C::DW> b;
-    tb::load_words<C::DW>(TB_IN_LIMBS + i * tb::limbs_per_word(C::DW), &b.data, 1);
+    bitfab::load_words<C::DW>(TB_IN_LIMBS + i * bitfab::limbs_per_word(C::DW), &b.data, 1);
     b.keep = -1;
     b.strb = -1;
     b.last = i + 1 == TB_N_IN;
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   }
   for (unsigned long k = 0; k < TB_N_OUT; k++) {
     ap_uint<C::IW> want;
-    tb::load_words<C::IW>(TB_EXPECTED_LIMBS + k * tb::limbs_per_word(C::IW), &want, 1);
+    bitfab::load_words<C::IW>(TB_EXPECTED_LIMBS + k * bitfab::limbs_per_word(C::IW), &want, 1);
     if ((long)k == corrupt) want[0] = !want[0];
     const ap_uint<C::IW> got = words.read();
     if (got != want) {
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   }
   for (unsigned long i = 0; i < TB_N_IN; i++) {
     ap_uint<C::DW> want;
-    tb::load_words<C::DW>(TB_IN_LIMBS + i * tb::limbs_per_word(C::DW), &want, 1);
+    bitfab::load_words<C::DW>(TB_IN_LIMBS + i * bitfab::limbs_per_word(C::DW), &want, 1);
     const bitfab::axis_word<C::DW> b = beats_out.read();
     if (b.data != want || int(b.last) != (i + 1 == TB_N_IN ? 1 : 0)) {
       std::printf("MISMATCH beat %lu: got %s last=%d\n", i, b.data.to_string(16).c_str(),

@@ -1,6 +1,6 @@
 // Generic testbench for bitfab::maxpool. tb_config.h is generated per case by
-// tests/test_hls_window_kernels.py and defines struct tb_cfg, TB_REPS, TB_N_IN, TB_IN_LIMBS,
-// TB_N_OUT and TB_EXPECTED_LIMBS (see tb_check.hpp).
+// tests/test_hls_window_kernels.py and defines struct tb_cfg (derived from bitfab::maxpool_config),
+// TB_REPS, TB_N_IN, TB_IN_LIMBS, TB_N_OUT and TB_EXPECTED_LIMBS (see tb_check.hpp).
 #include "bitfab/maxpool.hpp"
 #include "tb_check.hpp"
 #include "tb_config.h"

@@ -1,6 +1,7 @@
 // Generic testbench for bitfab::sliding_window. tb_config.h is generated per case by
-// tests/test_hls_window_kernels.py and defines struct tb_cfg, TB_REPS, TB_N_IN, TB_IN_LIMBS,
-// TB_N_OUT and TB_EXPECTED_LIMBS (see tb_check.hpp).
+// tests/test_hls_window_kernels.py and defines struct tb_cfg (derived from
+// bitfab::sliding_window_config), TB_REPS, TB_N_IN, TB_IN_LIMBS, TB_N_OUT and TB_EXPECTED_LIMBS
+// (see tb_check.hpp).
 //
 // `--bench N` feeds the generated input N times (N*TB_REPS images in one kernel call) and
 // checks every copy of the output; KERNEL_US then times all of them (throughput).
@@ -38,8 +39,8 @@ int main(int argc, char** argv) {
   for (unsigned long c = 0; c + 1 < copies; c++) {
     for (unsigned long k = 0; k < TB_N_OUT; k++) {
       word_t want;
-      tb::load_words<Cfg::SIMD * Cfg::BITS>(
-          TB_EXPECTED_LIMBS + k * tb::limbs_per_word(Cfg::SIMD * Cfg::BITS), &want, 1);
+      bitfab::load_words<Cfg::SIMD * Cfg::BITS>(
+          TB_EXPECTED_LIMBS + k * bitfab::limbs_per_word(Cfg::SIMD * Cfg::BITS), &want, 1);
       if (out.read() != want) {
         std::printf("MISMATCH copy %lu word %lu\n", c, k);
         return 1;

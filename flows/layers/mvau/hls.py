@@ -34,7 +34,9 @@ class MvauHls:
     n_thres: int
     out_bias: int
     weights: list[list[str]]  # [PE][tiles] hex words of SIMD*W_BITS bits
-    thresholds: list[list[list[int]]]  # [PE][NF][max(n_thres,1)]
+    # The activation's table, [PE][NF][n_thres] (shift mode: [PE][NF][1], the offsets); None
+    # without activation, which needs no table (bitfab::MvauPassThrough).
+    thresholds: list[list[list[int]]] | None
     reps: int
     in_width: int
     out_width: int
@@ -102,7 +104,7 @@ def context(s: MvauSpec, params: dict[str, np.ndarray]) -> MvauHls:
         out_bias = 0 if s.odt == BIPOLAR else s.out_bias
     else:
         acc_bits = max(s.acc_dt.bitwidth(), signed_type_holding(0, s.mw + 1).bitwidth())
-        thr = [[[0] for _ in range(s.nf)] for _ in range(s.pe)]
+        thr = None
         out_bits = s.acc_dt.bitwidth()
         out_kind = FieldKind.SIGNED.cxx
         out_bias = 0

@@ -1,5 +1,12 @@
 /// \file activation.hpp
-/// \brief Activation policies shared by mvau() and thresholding().
+/// \brief Activation policies and the activation object that owns their table, shared by mvau()
+/// and thresholding().
+///
+/// A policy (MultiThreshold, ShiftRequant, PassThrough) is the function: `apply(v, row)` maps a
+/// value and its channel's table row to the output field. An activation object is what the
+/// kernels take: `activate(nf, p, v)` gives the output field of channel nf*PE + p, and the
+/// object holds whatever that needs (finn-hlslib's ThresholdsActivation habit): ThresholdTable
+/// owns a table, an activation without parameters (MvauPassThrough) holds nothing.
 #pragma once
 
 #include "bitfab/types.hpp"
@@ -27,6 +34,9 @@ struct MultiThreshold {
                        OUT_BIAS + (long long)N_THRES <= (1LL << (OUT_BITS - 1)) - 1)
                     : (OUT_BIAS >= 0 && OUT_BIAS + (long long)N_THRES <= (1LL << OUT_BITS) - 1),
                 "OUT_BIAS .. OUT_BIAS + N_THRES does not fit OUT_BITS bits of OUT_KIND");
+  /// Table entries per channel: the N_THRES thresholds.
+  static constexpr unsigned ENTRIES = N_THRES;
+  typedef ap_uint<OUT_BITS> out_t;
 
   /// Activation of one value against the thresholds of its channel.
   /// \tparam V value type (ap_int or native integer)
@@ -68,6 +78,9 @@ template <unsigned N_THRES, unsigned SHIFT, bool RNE, int OUT_BIAS, Kind OUT_KIN
 struct ShiftRequant {
   static_assert(N_THRES >= 1, "ShiftRequant needs at least two output levels");
   static_assert(SHIFT < 32, "ShiftRequant: SHIFT must be below 32");
+  /// Table entries per channel: the offset.
+  static constexpr unsigned ENTRIES = 1;
+  typedef ap_uint<OUT_BITS> out_t;
   /// \tparam V value type (ap_int or native integer)
   /// \tparam T offset type (ap_int)
   template <class V, class T>
@@ -99,11 +112,36 @@ struct ShiftRequant {
 /// \tparam OUT_BITS bits of the output field
 template <unsigned OUT_BITS>
 struct PassThrough {
+  typedef ap_uint<OUT_BITS> out_t;
   /// \tparam V value type (ap_int)
   template <class V>
   static ap_uint<OUT_BITS> apply(const V& v) {
 #pragma HLS INLINE
     return encode<Kind::Signed, OUT_BITS>(v);
+  }
+};
+
+/// Activation object that owns the table of a policy (finn-hlslib's ThresholdsActivation): the
+/// row of output channel nf*PE + p is `thresholds[p][nf]`, Policy::ENTRIES entries (ascending
+/// thresholds for MultiThreshold, the one offset for ShiftRequant).
+///
+/// An aggregate, so a parameter header initializes it as `= {{ {{...}, ...}, ... }}`. For one
+/// read of every PE's row per cycle the caller partitions `thresholds` completely in
+/// dimensions 1 and 3 (the generated top does, next to the kernel call).
+/// \tparam Policy MultiThreshold or ShiftRequant
+/// \tparam PE     channels served in parallel (first index)
+/// \tparam NF     channel groups (second index)
+/// \tparam T      entry type (ap_int)
+template <class Policy, unsigned PE, unsigned NF, class T>
+struct ThresholdTable {
+  T thresholds[PE][NF][Policy::ENTRIES];
+
+  /// Output field of channel nf*PE + p for its value `v`.
+  /// \tparam V value type (ap_int)
+  template <class V>
+  typename Policy::out_t activate(unsigned nf, unsigned p, const V& v) const {
+#pragma HLS INLINE
+    return Policy::apply(v, thresholds[p][nf]);
   }
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bitfab/activation.hpp"
+#include "bitfab/csim_init.hpp"
 #include "bitfab/dwc.hpp"
 #include "bitfab/iodma.hpp"
 #include "bitfab/label_select.hpp"
@@ -11,4 +12,3 @@
 #include "bitfab/sliding_window.hpp"
 #include "bitfab/thresholding.hpp"
 #include "bitfab/types.hpp"
-#include "bitfab/csim_init.hpp"

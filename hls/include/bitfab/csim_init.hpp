@@ -1,10 +1,11 @@
 /// \file csim_init.hpp
-/// C-simulation only: fill ap_uint/ap_int parameter memories from plain integer tables.
+/// \brief C-simulation only: fill ap_uint/ap_int parameter memories from plain integer tables.
 ///
 /// g++ compiles large tables of `ap_uint<W>("0x...", 16)` initializers very slowly (minutes
 /// for a few thousand words), so generated parameter headers give g++ plain uint64_t limbs
 /// and build the ap_uint words once when the library loads. Synthesis sees the
-/// ap_uint initializers instead.
+/// ap_uint initializers instead. The kernel testbenches (hls/tests/tb_check.hpp) load their
+/// generated tables with the same functions.
 #pragma once
 
 #ifndef __SYNTHESIS__
@@ -13,11 +14,15 @@
 
 namespace bitfab {
 
-/// words[k] = the W-bit word held in limbs[k*L .. k*L+L), L = ceil(W/64), LSB limb first.
+/// Number of 64-bit limbs of one word of `bits` bits.
+constexpr unsigned long limbs_per_word(unsigned long bits) { return (bits + 63) / 64; }
+
+/// words[k] = the W-bit word held in limbs[k*L .. k*L+L), L = limbs_per_word(W), LSB limb first.
+/// Returns true, so that a static bool can run it once when the library loads.
 /// \tparam W bits per word
 template <int W>
 bool load_words(const uint64_t* limbs, ap_uint<W>* words, unsigned long n) {
-  const unsigned long L = (W + 63) / 64;
+  const unsigned long L = limbs_per_word(W);
 load_words_loop:
   for (unsigned long k = 0; k < n; k++) {
     ap_uint<W> w = 0;
@@ -27,7 +32,7 @@ load_words_loop:
   return true;
 }
 
-/// values[k] = ints[k] for an ap_int table seen as flat.
+/// values[k] = ints[k] for an ap_int table seen as flat. Returns true, as load_words() does.
 /// \tparam W bits per value
 template <int W>
 bool load_ints(const long long* ints, ap_int<W>* values, unsigned long n) {

@@ -26,23 +26,29 @@ constexpr unsigned dwc_iterations(unsigned in_elems, unsigned out_elems, unsigne
 
 }  // namespace detail
 
-/// \brief Configuration of dwc(); the code generator emits one such struct per converter.
+/// \brief Configuration of dwc(), with the default of every field.
 ///
-/// \code
-/// struct dwc0_cfg {
-///   static constexpr unsigned IN_ELEMS = 6;   // elements per input word
-///   static constexpr unsigned OUT_ELEMS = 4;  // elements per output word
-///   static constexpr unsigned BITS = 2;       // bits per element
-///   static constexpr unsigned TOTAL = 36;     // elements per rep; IN_ELEMS | TOTAL, OUT_ELEMS |
-///   TOTAL
-/// };
-/// \endcode
+/// The code generator emits one config per converter that inherits from this struct and sets
+/// its values: `struct dwc0_cfg : bitfab::dwc_config { ... };`. Every field must be set (the
+/// defaults of 0 are rejected by static_asserts).
+struct dwc_config {
+  /// Elements per input word.
+  static constexpr unsigned IN_ELEMS = 0;
+  /// Elements per output word.
+  static constexpr unsigned OUT_ELEMS = 0;
+  /// Bits per element, 1 .. 64.
+  static constexpr unsigned BITS = 0;
+  /// Elements per rep; IN_ELEMS and OUT_ELEMS both divide it.
+  static constexpr unsigned TOTAL = 0;
+};
+
+/// Stream data-width converter.
 ///
 /// Element order is preserved: element 0 of the first input word is element 0 of the first
 /// output word. IN_ELEMS and OUT_ELEMS need not divide each other (6 -> 4 works). Throughput:
 /// one input or output word per cycle, max(TOTAL/IN_ELEMS, TOTAL/OUT_ELEMS) cycles per rep when
 /// one size divides the other.
-/// \tparam CFG configuration struct, see the fields documented above
+/// \tparam CFG configuration struct derived from dwc_config
 template <class CFG>
 void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
          hls::stream<ap_uint<CFG::OUT_ELEMS * CFG::BITS>>& out, unsigned reps) {
@@ -50,6 +56,7 @@ void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
   static_assert(CFG::IN_ELEMS >= 1 && CFG::OUT_ELEMS >= 1 && CFG::BITS >= 1,
                 "dwc: IN_ELEMS, OUT_ELEMS and BITS must be at least 1");
   static_assert(CFG::BITS <= 64, "dwc: BITS must be at most 64");
+  static_assert(CFG::TOTAL >= 1, "dwc: set TOTAL (at least 1)");
   static_assert(CFG::TOTAL % CFG::IN_ELEMS == 0, "dwc: TOTAL must be divisible by IN_ELEMS");
   static_assert(CFG::TOTAL % CFG::OUT_ELEMS == 0, "dwc: TOTAL must be divisible by OUT_ELEMS");
 

@@ -6,26 +6,37 @@
 
 namespace bitfab {
 
-/// \brief Configuration of label_select(); the code generator emits one such struct per layer.
+/// \brief Configuration of label_select(), with the default of every field.
 ///
-/// \code
-/// struct top1_cfg {
-///   static constexpr unsigned N = 10;         // values per rep (classes)
-///   static constexpr unsigned PE = 5;         // values per input word; PE | N
-///   static constexpr unsigned IN_BITS = 16;   // bits per input field
-///   static constexpr bitfab::Kind IN_KIND = bitfab::Kind::Signed;
-///   static constexpr unsigned OUT_BITS = 8;   // bits of the output index; N <= 2^OUT_BITS
-/// };
-/// \endcode
+/// A layer's config inherits from this struct and sets its values:
+/// `struct top1_cfg : bitfab::label_select_config { ... };`. A field left at 0 below has no
+/// meaningful default: the layer must set it (static_asserts check).
+struct label_select_config {
+  /// Values per rep (classes).
+  static constexpr unsigned N = 0;
+  /// Values per input word; PE divides N.
+  static constexpr unsigned PE = 1;
+  /// Bits per input field, 1 .. 32.
+  static constexpr unsigned IN_BITS = 0;
+  /// How input fields read as numbers.
+  static constexpr Kind IN_KIND = Kind::Signed;
+  /// Bits of the output index, 1 .. 32; N <= 2^OUT_BITS.
+  static constexpr unsigned OUT_BITS = 0;
+};
+
+/// Top-1 label select.
 ///
 /// Reads N/PE words per rep (word nf field p is value nf*PE + p) and writes one word holding
 /// the index of the maximum; on ties the lowest index wins.
-/// \tparam CFG configuration struct, see the fields documented above
+/// \tparam CFG configuration struct derived from label_select_config
 template <class CFG>
 void label_select(hls::stream<ap_uint<CFG::PE * CFG::IN_BITS>>& in,
                   hls::stream<ap_uint<CFG::OUT_BITS>>& out, unsigned reps) {
 #pragma HLS INLINE off
+  static_assert(CFG::N >= 1, "label_select: set N (at least 1)");
   static_assert(CFG::PE >= 1, "label_select: PE must be at least 1");
+  static_assert(CFG::IN_BITS >= 1 && CFG::IN_BITS <= 32,
+                "label_select: IN_BITS must be in [1, 32]");
   static_assert(CFG::N % CFG::PE == 0, "label_select: N must be divisible by PE");
   static_assert(CFG::IN_KIND != Kind::Bipolar || CFG::IN_BITS == 1,
                 "label_select: a Bipolar input is IN_BITS = 1");

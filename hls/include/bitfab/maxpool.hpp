@@ -6,26 +6,39 @@
 
 namespace bitfab {
 
-/// \brief Configuration of maxpool(); the code generator emits one such struct per layer.
+/// \brief Configuration of maxpool(), with the default of every field.
 ///
-/// \code
-/// struct pool0_cfg {
-///   static constexpr unsigned CH = 64;       // channels; PE | CH
-///   static constexpr unsigned IFM_H = 28;    // input rows
-///   static constexpr unsigned IFM_W = 28;    // input columns
-///   static constexpr unsigned K_H = 2;       // window rows
-///   static constexpr unsigned K_W = 2;       // window columns
-///   static constexpr unsigned STRIDE_H = 2;  // rows between two windows (< K_H: overlap)
-///   static constexpr unsigned STRIDE_W = 2;  // columns between two windows
-///   static constexpr unsigned OFM_H = 14;    // (IFM_H - K_H) / STRIDE_H + 1
-///   static constexpr unsigned OFM_W = 14;    // (IFM_W - K_W) / STRIDE_W + 1
-///   static constexpr unsigned PE = 16;       // channels per stream word
-///   static constexpr unsigned BITS = 1;      // bits per value
-///   static constexpr bitfab::Kind KIND = bitfab::Kind::Bipolar;  // how values compare
-/// };
-/// \endcode
-///
+/// The code generator emits one config per layer that inherits from this struct and sets the
+/// layer's values: `struct pool0_cfg : bitfab::maxpool_config { ... };`. A field left at 0
+/// below has no meaningful default: the layer must set it (static_asserts check).
 /// Derived: CF = CH / PE (words per pixel).
+struct maxpool_config {
+  /// Channels per pixel; PE divides CH.
+  static constexpr unsigned CH = 0;
+  /// Input rows.
+  static constexpr unsigned IFM_H = 0;
+  /// Input columns.
+  static constexpr unsigned IFM_W = 0;
+  /// Window rows.
+  static constexpr unsigned K_H = 0;
+  /// Window columns.
+  static constexpr unsigned K_W = 0;
+  /// Rows between two windows (below K_H: windows overlap).
+  static constexpr unsigned STRIDE_H = 1;
+  /// Columns between two windows.
+  static constexpr unsigned STRIDE_W = 1;
+  /// Output rows: (IFM_H - K_H) / STRIDE_H + 1.
+  static constexpr unsigned OFM_H = 0;
+  /// Output columns: (IFM_W - K_W) / STRIDE_W + 1.
+  static constexpr unsigned OFM_W = 0;
+  /// Channels per stream word.
+  static constexpr unsigned PE = 1;
+  /// Bits per value, 1 .. 32 (1 for Bipolar).
+  static constexpr unsigned BITS = 0;
+  /// How values compare: Signed two's complement, Unsigned, Bipolar (max is an OR).
+  static constexpr Kind KIND = Kind::Unsigned;
+};
+
 namespace detail {
 
 /// Field-wise maximum of two stream words of N fields of BITS bits, synthesizable.
@@ -97,31 +110,19 @@ struct NativeMax {
 };
 #endif
 
-/// How maxpool() holds and compares words: ap_uint words and max_fields() in hardware, native
-/// limbs under g++ (the same bits).
+/// How maxpool() holds and compares words: held as WordStore holds them (ap_uint words in
+/// hardware, native limbs under g++: the same bits), compared by max_fields() in hardware and
+/// NativeMax under g++.
 /// \tparam CFG maxpool configuration
 template <class CFG>
-struct PoolWords {
-  typedef ap_uint<CFG::PE * CFG::BITS> word_t;
+struct PoolWords : WordStore<CFG::PE * CFG::BITS> {
+  typedef typename WordStore<CFG::PE * CFG::BITS>::held_t value_t;
 #if BITFAB_FAST_CSIM
-  typedef NativeMax<CFG::KIND, CFG::PE, CFG::BITS> Max;
-  typedef typename Max::word value_t;
-  static value_t load(const word_t& w) { return value_t(w); }
-  static word_t store(const value_t& v) { return v.word(); }
   static value_t max(value_t a, const value_t& b) {
-    Max::max_into(a, b);
+    NativeMax<CFG::KIND, CFG::PE, CFG::BITS>::max_into(a, b);
     return a;
   }
 #else
-  typedef word_t value_t;
-  static value_t load(const word_t& w) {
-#pragma HLS INLINE
-    return w;
-  }
-  static word_t store(const value_t& v) {
-#pragma HLS INLINE
-    return v;
-  }
   static value_t max(const value_t& a, const value_t& b) {
 #pragma HLS INLINE
     return max_fields<CFG::KIND, CFG::PE, CFG::BITS>(a, b);
@@ -147,11 +148,12 @@ struct PoolWords {
 /// max `h` of output column ox) goes into `rows`, a ring of K_H rows of OFM_W*CF words; when
 /// its row also closes a window vertically, the max of the K_H row maxes is the output. One
 /// input word per iteration at II=1: IFM_H*IFM_W*CF cycles per image.
-/// \tparam CFG configuration struct, see the fields documented above
+/// \tparam CFG configuration struct derived from maxpool_config
 template <class CFG>
 void maxpool(hls::stream<ap_uint<CFG::PE * CFG::BITS>>& in,
              hls::stream<ap_uint<CFG::PE * CFG::BITS>>& out, unsigned reps) {
 #pragma HLS INLINE off
+  static_assert(CFG::CH >= 1, "maxpool: set CH (at least 1)");
   static_assert(CFG::PE >= 1, "maxpool: PE must be at least 1");
   static_assert(CFG::CH % CFG::PE == 0, "maxpool: CH must be divisible by PE");
   static_assert(CFG::BITS >= 1 && CFG::BITS <= 32, "maxpool: BITS must be in [1, 32]");
@@ -192,16 +194,14 @@ maxpool_loop:
     col_loop:
       for (unsigned j = 1; j < CFG::K_W; j++) {
 #pragma HLS UNROLL
-        const unsigned s = xslot >= j ? xslot - j : xslot + CFG::K_W - j;
-        m = Words::max(m, cols[s][f]);
+        m = Words::max(m, cols[detail::ring_sub(xslot, j, CFG::K_W)][f]);
       }
       if (y == y_end) {
         value_t o = m;
       row_loop:
         for (unsigned j = 1; j < CFG::K_H; j++) {
 #pragma HLS UNROLL
-          const unsigned s = yslot >= j ? yslot - j : yslot + CFG::K_H - j;
-          o = Words::max(o, rows[s][h]);
+          o = Words::max(o, rows[detail::ring_sub(yslot, j, CFG::K_H)][h]);
         }
         out.write(Words::store(o));
       }
@@ -212,14 +212,14 @@ maxpool_loop:
     if (++f == CF) {
       f = 0;
       if (x == x_end) x_end += CFG::STRIDE_W;
-      xslot = xslot + 1 == CFG::K_W ? 0 : xslot + 1;
+      xslot = detail::ring_add(xslot, 1, CFG::K_W);
       if (++x == CFG::IFM_W) {
         x = 0;
         xslot = 0;
         x_end = CFG::K_W - 1;
         h = 0;
         if (y == y_end) y_end += CFG::STRIDE_H;
-        yslot = yslot + 1 == CFG::K_H ? 0 : yslot + 1;
+        yslot = detail::ring_add(yslot, 1, CFG::K_H);
         if (++y == CFG::IFM_H) {
           y = 0;
           yslot = 0;

@@ -7,35 +7,46 @@
 
 namespace bitfab {
 
-/// \brief Configuration of sliding_window(); the code generator emits one such struct per layer.
+/// \brief Configuration of sliding_window(), with the default of every field.
 ///
-/// \code
-/// struct swu0_cfg {
-///   static constexpr unsigned IFM_CH = 64;   // input channels; SIMD | IFM_CH
-///   static constexpr unsigned IFM_H = 30;    // input rows
-///   static constexpr unsigned IFM_W = 30;    // input columns
-///   static constexpr unsigned K_H = 3;       // kernel rows
-///   static constexpr unsigned K_W = 3;       // kernel columns
-///   static constexpr unsigned STRIDE_H = 1;  // rows between two output rows
-///   static constexpr unsigned STRIDE_W = 1;  // columns between two output columns
-///   static constexpr unsigned PAD_T = 0;     // zero rows above the image
-///   static constexpr unsigned PAD_L = 0;     // zero columns left of the image
-///   static constexpr unsigned PAD_B = 0;     // zero rows below the image
-///   static constexpr unsigned PAD_R = 0;     // zero columns right of the image
-///   static constexpr unsigned OFM_H = 28;    // (IFM_H + PAD_T + PAD_B - K_H) / STRIDE_H + 1
-///   static constexpr unsigned OFM_W = 28;    // (IFM_W + PAD_L + PAD_R - K_W) / STRIDE_W + 1
-///   static constexpr unsigned SIMD = 32;     // channels per stream word
-///   static constexpr unsigned BITS = 1;      // bits per channel value
-/// };
-/// \endcode
-///
+/// The code generator emits one config per layer that inherits from this struct and sets the
+/// layer's values: `struct swu0_cfg : bitfab::sliding_window_config { ... };`. A field left at
+/// 0 below has no meaningful default: the layer must set it (static_asserts check).
 /// Derived: CF = IFM_CH / SIMD (words per pixel).
-namespace detail {
+struct sliding_window_config {
+  /// Input channels; SIMD divides IFM_CH.
+  static constexpr unsigned IFM_CH = 0;
+  /// Input rows.
+  static constexpr unsigned IFM_H = 0;
+  /// Input columns.
+  static constexpr unsigned IFM_W = 0;
+  /// Kernel rows.
+  static constexpr unsigned K_H = 0;
+  /// Kernel columns.
+  static constexpr unsigned K_W = 0;
+  /// Rows between two output rows.
+  static constexpr unsigned STRIDE_H = 1;
+  /// Columns between two output columns.
+  static constexpr unsigned STRIDE_W = 1;
+  /// Zero rows above the image.
+  static constexpr unsigned PAD_T = 0;
+  /// Zero columns left of the image.
+  static constexpr unsigned PAD_L = 0;
+  /// Zero rows below the image.
+  static constexpr unsigned PAD_B = 0;
+  /// Zero columns right of the image.
+  static constexpr unsigned PAD_R = 0;
+  /// Output rows: (IFM_H + PAD_T + PAD_B - K_H) / STRIDE_H + 1.
+  static constexpr unsigned OFM_H = 0;
+  /// Output columns: (IFM_W + PAD_L + PAD_R - K_W) / STRIDE_W + 1.
+  static constexpr unsigned OFM_W = 0;
+  /// Channels per stream word.
+  static constexpr unsigned SIMD = 1;
+  /// Bits per channel value.
+  static constexpr unsigned BITS = 0;
+};
 
-/// Row slot (0 .. m-1) of row r (possibly negative, in the top padding) in a ring of m rows.
-constexpr unsigned ring_slot(long long r, unsigned m) {
-  return unsigned(((r % (long long)m) + m) % m);
-}
+namespace detail {
 
 #if BITFAB_FAST_CSIM
 /// C-simulation model of sliding_window(): the same output stream from plain nested loops.
@@ -109,12 +120,13 @@ void sliding_window_csim(hls::stream<ap_uint<CFG::SIMD * CFG::BITS>>& in,
 /// e.g. 8,159 for CNV's first layer (32x32x3, K=3, SIMD=3: 8,100 output words); the input
 /// stalls while a row is emitted. Under g++ the fast path (detail::sliding_window_csim) gives
 /// the same output stream from plain nested loops.
-/// \tparam CFG configuration struct, see the fields documented above
+/// \tparam CFG configuration struct derived from sliding_window_config
 template <class CFG>
 void sliding_window(hls::stream<ap_uint<CFG::SIMD * CFG::BITS>>& in,
                     hls::stream<ap_uint<CFG::SIMD * CFG::BITS>>& out, unsigned reps) {
 #pragma HLS INLINE off
   static_assert(CFG::SIMD >= 1 && CFG::BITS >= 1, "sliding_window: SIMD and BITS must be >= 1");
+  static_assert(CFG::IFM_CH >= 1, "sliding_window: set IFM_CH (at least 1)");
   static_assert(CFG::IFM_CH % CFG::SIMD == 0, "sliding_window: IFM_CH must be divisible by SIMD");
   static_assert(CFG::IFM_H >= 1 && CFG::IFM_W >= 1, "sliding_window: empty input image");
   static_assert(CFG::K_H >= 1 && CFG::K_W >= 1, "sliding_window: K_H and K_W must be >= 1");
@@ -191,7 +203,7 @@ sliding_window_loop:
           kx = 0;
           ix = left;
           iy++;
-          eslot = eslot + 1 == CFG::K_H ? 0 : eslot + 1;
+          eslot = detail::ring_add(eslot, 1, CFG::K_H);
           if (++ky == CFG::K_H) {
             ky = 0;
             left += SW;
@@ -204,8 +216,7 @@ sliding_window_loop:
               top += SH;
               iy = top;
               ix = left;
-              tslot += CFG::STRIDE_H % CFG::K_H;
-              if (tslot >= CFG::K_H) tslot -= CFG::K_H;
+              tslot = detail::ring_add(tslot, CFG::STRIDE_H % CFG::K_H, CFG::K_H);
               eslot = tslot;
               if (++oy == CFG::OFM_H) wdone = true;
             }
@@ -220,7 +231,7 @@ sliding_window_loop:
         if (++rx == CFG::IFM_W) {
           rx = 0;
           ry++;
-          rslot = rslot + 1 == CFG::K_H ? 0 : rslot + 1;
+          rslot = detail::ring_add(rslot, 1, CFG::K_H);
         }
       }
     }

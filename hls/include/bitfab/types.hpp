@@ -172,6 +172,37 @@ struct Limbs {
 };
 #endif
 
+/// How a kernel holds a W-bit stream word between reading and using it: the ap_uint itself in
+/// hardware, native 64-bit limbs under fast C-simulation (the same bits). `load` makes the held
+/// value from a word, `store` gives the word back, `zero` is the all-zero word. This is the one
+/// place that chooses the storage of a word: FieldReader, FieldWriter, the MVAU's input buffer
+/// and maxpool's line buffers all hold words through it.
+/// \tparam W width of the word in bits
+template <unsigned W>
+struct WordStore {
+  typedef ap_uint<W> word_t;
+#if BITFAB_FAST_CSIM
+  typedef Limbs<W> held_t;
+  static held_t zero() { return held_t(); }
+  static held_t load(const word_t& w) { return held_t(w); }
+  static word_t store(const held_t& v) { return v.word(); }
+#else
+  typedef word_t held_t;
+  static held_t zero() {
+#pragma HLS INLINE
+    return word_t(0);
+  }
+  static held_t load(const word_t& w) {
+#pragma HLS INLINE
+    return w;
+  }
+  static word_t store(const held_t& v) {
+#pragma HLS INLINE
+    return v;
+  }
+#endif
+};
+
 /// Read access to the N fields of BITS bits packed in one stream word.
 /// \tparam N    fields per word
 /// \tparam BITS bits per field
@@ -180,7 +211,7 @@ class FieldReader {
  public:
   typedef ap_uint<N * BITS> word_t;
   FieldReader() {}
-  explicit FieldReader(const word_t& w) : w_(w) {}
+  explicit FieldReader(const word_t& w) : w_(WordStore<N * BITS>::load(w)) {}
   /// Stored bits of field i.
   ap_uint<BITS> operator[](unsigned i) const {
 #pragma HLS INLINE
@@ -196,11 +227,7 @@ class FieldReader {
 #endif
 
  private:
-#if BITFAB_FAST_CSIM
-  Limbs<N * BITS> w_;
-#else
-  word_t w_;
-#endif
+  typename WordStore<N * BITS>::held_t w_;
 };
 
 /// Builds one stream word from N fields of BITS bits; every field must be set exactly once.
@@ -210,11 +237,7 @@ template <unsigned N, unsigned BITS>
 class FieldWriter {
  public:
   typedef ap_uint<N * BITS> word_t;
-  FieldWriter() {
-#if !BITFAB_FAST_CSIM
-    w_ = 0;
-#endif
-  }
+  FieldWriter() : w_(WordStore<N * BITS>::zero()) {}
   /// Store the bits of field i.
   void set(unsigned i, const ap_uint<BITS>& f) {
 #pragma HLS INLINE
@@ -230,20 +253,29 @@ class FieldWriter {
 #endif
   word_t word() const {
 #pragma HLS INLINE
-#if BITFAB_FAST_CSIM
-    return w_.word();
-#else
-    return w_;
-#endif
+    return WordStore<N * BITS>::store(w_);
   }
 
  private:
-#if BITFAB_FAST_CSIM
-  Limbs<N * BITS> w_;
-#else
-  word_t w_;
-#endif
+  typename WordStore<N * BITS>::held_t w_;
 };
+
+/// Slot `step` places after `slot` in a ring of `size` slots (slot < size, step <= size).
+inline unsigned ring_add(unsigned slot, unsigned step, unsigned size) {
+#pragma HLS INLINE
+  return slot + step >= size ? slot + step - size : slot + step;
+}
+
+/// Slot `step` places before `slot` in a ring of `size` slots (slot < size, step <= size).
+inline unsigned ring_sub(unsigned slot, unsigned step, unsigned size) {
+#pragma HLS INLINE
+  return slot >= step ? slot - step : slot + size - step;
+}
+
+/// Slot of row `r` (possibly negative, in the top padding) in a ring of `size` rows, r mod size.
+constexpr unsigned ring_slot(long long r, unsigned size) {
+  return unsigned(((r % (long long)size) + size) % size);
+}
 
 #if BITFAB_FAST_CSIM
 /// Value of a stored field (bits above BITS zero) as a native integer, the same value decode()
