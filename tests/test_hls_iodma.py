@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from boards.driver.packing import pack, to_beats, word_bytes
-from tests.test_hls_kernels import Tb, _check
+from tests.hls_tb import Tb, check_tb
 
 pytestmark = pytest.mark.csim
 
@@ -65,4 +65,4 @@ def test_iodma_round_trip(case: IodmaCase, tmp_path: Path, pch: list[str]) -> No
         out_width=case.iw,
         out_words=_hex(words),
     )
-    _check(tmp_path, "tb_iodma", tb, "fast", pch)
+    check_tb(tmp_path, "tb_iodma", tb, "fast", pch)

@@ -18,7 +18,19 @@ import numpy as np
 import pytest
 
 from boards.driver.packing import pack_words_as_hex
-from tests.test_hls_kernels import B, Kind, S, Tb, U, _build, _check, _paths, _run
+from flows.codegen.hls_types import FieldKind
+from tests.hls_tb import (
+    B,
+    S,
+    Tb,
+    U,
+    build_tb,
+    check_tb,
+    code_paths,
+    random_fields,
+    run_tb,
+    storage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +48,7 @@ class SwuCase:
     bits: int
     stride: tuple[int, int] = (1, 1)
     pad: tuple[int, int, int, int] = (0, 0, 0, 0)  # (top, left, bottom, right)
-    kind: Kind = U  # the kernel moves words; the kind only picks the random values
+    kind: FieldKind = U  # the kernel moves words; the kind only picks the random values
     reps: int = 1
     hw: bool = False
 
@@ -88,7 +100,9 @@ def sliding_window_ref(
 
 
 def _swu_tb(case: SwuCase, rng: np.random.Generator) -> Tb:
-    x = case.kind.storage(case.kind.random(rng, case.bits, (case.reps, case.h, case.w, case.ch)))
+    x = storage(
+        case.kind, random_fields(case.kind, rng, case.bits, (case.reps, case.h, case.w, case.ch))
+    )
     y = sliding_window_ref(x, case.k, case.stride, case.pad)
     oh, ow = case.out_hw
     assert y.shape == (case.reps, oh, ow, *case.k, case.ch)
@@ -111,9 +125,9 @@ def _swu_tb(case: SwuCase, rng: np.random.Generator) -> Tb:
 
 
 @pytest.mark.csim
-@pytest.mark.parametrize(("case", "path"), _paths(SWU_CASES, lambda c: c.name))
+@pytest.mark.parametrize(("case", "path"), code_paths(SWU_CASES, lambda c: c.name))
 def test_sliding_window(case: SwuCase, path: str, tmp_path: Path, pch: list[str]) -> None:
-    _check(tmp_path, "tb_sliding_window", _swu_tb(case, np.random.default_rng(4)), path, pch)
+    check_tb(tmp_path, "tb_sliding_window", _swu_tb(case, np.random.default_rng(4)), path, pch)
 
 
 def test_sliding_window_ref_matches_direct_loops() -> None:
@@ -145,8 +159,8 @@ def test_sliding_window_throughput(
     """The fast path over many copies of CNV's first two sliding windows, every copy checked;
     the measured rate is recorded (junit property and log), not asserted."""
     tb = _swu_tb(case, np.random.default_rng(4))
-    exe = _build(tmp_path, "tb_sliding_window", tb, "fast", pch)
-    result = _run(exe, "--bench", str(BENCH_COPIES))
+    exe = build_tb(tmp_path, "tb_sliding_window", tb, "fast", pch)
+    result = run_tb(exe, "--bench", str(BENCH_COPIES))
     assert result.returncode == 0 and "PASS" in result.stdout, result.stdout + result.stderr
     us = int(re.search(r"KERNEL_US (\d+)", result.stdout).group(1))
     rate = BENCH_COPIES * case.reps / max(us, 1) * 1e6
@@ -165,7 +179,7 @@ class PoolCase:
     k: tuple[int, int]
     stride: tuple[int, int]
     pe: int
-    kind: Kind
+    kind: FieldKind
     bits: int
     reps: int = 1
     hw: bool = False
@@ -202,10 +216,10 @@ def maxpool_ref(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int]) -> n
 
 
 @pytest.mark.csim
-@pytest.mark.parametrize(("case", "path"), _paths(POOL_CASES, lambda c: c.name))
+@pytest.mark.parametrize(("case", "path"), code_paths(POOL_CASES, lambda c: c.name))
 def test_maxpool(case: PoolCase, path: str, tmp_path: Path, pch: list[str]) -> None:
     rng = np.random.default_rng(6)
-    x = case.kind.random(rng, case.bits, (case.reps, case.h, case.w, case.ch))
+    x = random_fields(case.kind, rng, case.bits, (case.reps, case.h, case.w, case.ch))
     y = maxpool_ref(x, case.k, case.stride)
     oh, ow = case.out_hw
     assert y.shape == (case.reps, oh, ow, case.ch)
@@ -218,9 +232,9 @@ def test_maxpool(case: PoolCase, path: str, tmp_path: Path, pch: list[str]) -> N
         fields=fields,
         reps=case.reps,
         in_width=case.pe * case.bits,
-        in_words=pack_words_as_hex(case.kind.storage(x).reshape(-1), case.bits, case.pe),
+        in_words=pack_words_as_hex(storage(case.kind, x).reshape(-1), case.bits, case.pe),
         out_width=case.pe * case.bits,
-        out_words=pack_words_as_hex(case.kind.storage(y).reshape(-1), case.bits, case.pe),
+        out_words=pack_words_as_hex(storage(case.kind, y).reshape(-1), case.bits, case.pe),
         config_base="bitfab::maxpool_config",
     )
-    _check(tmp_path, "tb_maxpool", tb, path, pch)
+    check_tb(tmp_path, "tb_maxpool", tb, path, pch)
