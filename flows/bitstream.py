@@ -18,7 +18,7 @@ from pathlib import Path
 from boards.registry import get_board
 from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
-from flows.errors import ToolError, ToolMissingError
+from flows.errors import InputError, ToolError, ToolMissingError
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
 
@@ -79,6 +79,8 @@ def parse_timing(text: str) -> dict[str, float]:
 
 def run_bitstream(build_dir: str | Path, backend: str = "hls") -> Path:
     d = Path(build_dir)
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend '{backend}'; backends: {', '.join(sorted(BACKENDS))}")
     written = prepare(d)
     missing = [t for t in BACKENDS[backend].REQUIRED_TOOLS if shutil.which(t) is None]
     if missing:

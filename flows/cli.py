@@ -236,11 +236,17 @@ def run(build_dir, backend, input_, batch):
 
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
-def bitstream(build_dir):
+@click.option(
+    "--backend",
+    default="hls",
+    show_default=True,
+    help="which rendering of the design the vendor flow builds",
+)
+def bitstream(build_dir, backend):
     """Vendor-tool steps (Vitis HLS, Vivado); exit 2 with instructions when they are absent."""
     from flows.bitstream import run_bitstream
 
-    bit = run_bitstream(build_dir)
+    bit = run_bitstream(build_dir, backend)
     click.echo(
         f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; copy {bit.parent} to the board"
     )

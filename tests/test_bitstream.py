@@ -73,3 +73,8 @@ def test_parse_utilization_and_timing():
       1.234        0.000                      0                 1234
 """
     assert parse_timing(timing) == {"wns_ns": 1.234}
+
+
+def test_bitstream_names_the_backends_it_knows(tmp_path):
+    r = run_cli(["bitstream", tmp_path, "--backend", "vhdl"])
+    assert r.exit_code == 1 and "unknown backend 'vhdl'; backends: hls" in r.stderr
