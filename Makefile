@@ -41,14 +41,17 @@ bench: install
 	$(BIN)/python bench/csim_vs_executor.py --model $(MODEL)
 
 PYSRC   := flows models boards tests bench
+CXXSRC   = $(shell find hls -name '*.hpp' -o -name '*.cpp')
 
 lint: install
 	$(BIN)/ruff check $(PYSRC)
 	$(BIN)/ruff format --check $(PYSRC)
+	$(BIN)/clang-format --dry-run --Werror $(CXXSRC)
 
 format: install
 	$(BIN)/ruff format $(PYSRC)
 	$(BIN)/ruff check --fix $(PYSRC)
+	$(BIN)/clang-format -i $(CXXSRC)
 
 clean:
 	rm -rf build
