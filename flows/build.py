@@ -36,7 +36,7 @@ from flows.codegen.backends import BACKENDS
 from flows.codegen.design import Design, build_design
 from flows.config import BuildConfig
 from flows.errors import BitfabError, InputError, Interrupted
-from flows.fold import apply_folding_file, fold
+from flows.fold import apply_fifo_depths, apply_folding, fold, folding_config, read_folding_file
 from flows.frontend import import_model, load_model
 from flows.layers.dwc.insert import InsertDWC
 from flows.layers.registry import KINDS
@@ -47,6 +47,7 @@ from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.lower_conv import LowerConvToMatMul
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
+from flows.passes.set_fifo_depths import SetFifoDepths
 from flows.passes.streamline_transposes import (
     AbsorbTransposeIntoFlatten,
     CancelTransposes,
@@ -114,14 +115,21 @@ def step_partition(ctx: BuildContext) -> None:
 
 
 def step_fold(ctx: BuildContext) -> None:
+    """Folding, width converters, FIFO depths; folding.json records all of it."""
     df = ctx.partition.dataflow
-    if ctx.cfg.folding is not None:
-        ctx.folding = apply_folding_file(df, ctx.cfg.folding)
+    layers = read_folding_file(ctx.cfg.folding) if ctx.cfg.folding is not None else None
+    if layers is not None:
+        apply_folding(df, layers, ctx.cfg.folding)
     else:
-        ctx.folding = fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, ctx.board.budget())
+        fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, ctx.board.budget())
+    df = df.transform(InsertDWC())
+    if layers is not None:
+        apply_fifo_depths(df, layers, ctx.cfg.folding)
+    df = df.transform(SetFifoDepths())
+    ctx.folding = folding_config(df)
     (ctx.out / "folding.json").write_text(json.dumps(ctx.folding, indent=2) + "\n")
-    ctx.partition.dataflow = df.transform(InsertDWC())
-    ctx.model = ctx.partition.dataflow
+    ctx.partition.dataflow = df
+    ctx.model = df
 
 
 def step_codegen(ctx: BuildContext) -> None:

@@ -14,10 +14,11 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 from flows.errors import FoldingError, LayerError
-from flows.layers.base import MAX_STREAM_BITS
+from flows.layers.base import FIFO_ATTRS, MAX_STREAM_BITS, MIN_FIFO_DEPTH
 from flows.layers.registry import hardware_layers, layer_spec, op_of
 
 BUDGET_FRACTION = 0.7  # share of the board's LUTs/BRAM a default folding may take
+FOLD_KEYS = ("SIMD", "PE")
 
 
 def _cycles(node, kind) -> int:
@@ -75,12 +76,18 @@ def _foldable(model: ModelWrapper) -> dict[str, object]:
 
 
 def folding_config(model: ModelWrapper) -> dict:
-    layers = {name: op_of(node).folding() for name, node in _foldable(model).items()}
+    """folding.json: per hardware layer its folding (SIMD/PE) and its FIFO depths."""
+    layers = {}
+    for node, _ in hardware_layers(model):
+        op = op_of(node)
+        entry = {**op.folding(), **op.fifo_depths()}
+        if entry:
+            layers[node.name] = entry
     return {"layers": layers}
 
 
-def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
-    """Apply a folding JSON ({"layers": {name: {"SIMD": s, "PE": p}}}), checking every entry."""
+def read_folding_file(path: str | Path) -> dict[str, dict]:
+    """The ``layers`` table of a folding JSON, each entry checked for its shape."""
     p = Path(path)
     try:
         cfg = json.loads(p.read_text())
@@ -91,20 +98,59 @@ def apply_folding_file(model: ModelWrapper, path: str | Path) -> dict:
     layers = cfg.get("layers") if isinstance(cfg, dict) else None
     if not isinstance(layers, dict):
         raise FoldingError(f'{p}: expected {{"layers": {{"<node>": {{"SIMD": n, "PE": n}}}}}}')
+    for name, entry in layers.items():
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k, 1), int) and entry.get(k, 1) >= 1 for k in FOLD_KEYS
+        ):
+            raise FoldingError(f"{p}: layer '{name}': SIMD and PE must be positive integers")
+        for key in FIFO_ATTRS:
+            depths = entry.get(key, [MIN_FIFO_DEPTH])
+            if not isinstance(depths, list) or not all(
+                isinstance(d, int) and d >= MIN_FIFO_DEPTH for d in depths
+            ):
+                raise FoldingError(
+                    f"{p}: layer '{name}': {key} must be a list of integers >= {MIN_FIFO_DEPTH}"
+                )
+    return layers
+
+
+def apply_folding(model: ModelWrapper, layers: dict[str, dict], path: str | Path) -> None:
+    """Set SIMD/PE from a folding file's entries (before width converters are inserted)."""
     by_name = _foldable(model)
     for name, entry in layers.items():
+        if not any(k in entry for k in FOLD_KEYS):
+            continue  # FIFO depths only: applied once the width converters exist
         node = by_name.get(name)
         if node is None:
             raise FoldingError(
-                f"{p}: no foldable layer named '{name}'; layers: {', '.join(sorted(by_name))}"
+                f"{path}: no foldable layer named '{name}'; layers: {', '.join(sorted(by_name))}"
             )
-        if not isinstance(entry, dict) or not all(
-            isinstance(entry.get(k, 1), int) and entry.get(k, 1) >= 1 for k in ("SIMD", "PE")
-        ):
-            raise FoldingError(f"{p}: layer '{name}': SIMD and PE must be positive integers")
         op_of(node).set_folding(entry)
         try:
             layer_spec(node)
         except LayerError as exc:
-            raise FoldingError(f"{p}: {exc}") from None
-    return folding_config(model)
+            raise FoldingError(f"{path}: {exc}") from None
+
+
+def apply_fifo_depths(model: ModelWrapper, layers: dict[str, dict], path: str | Path) -> None:
+    """Set the FIFO depths a folding file gives (after width converters are inserted)."""
+    by_name = {n.name: n for n, _ in hardware_layers(model)}
+    for name, entry in layers.items():
+        keys = [k for k in FIFO_ATTRS if k in entry]
+        if not keys:
+            continue
+        node = by_name.get(name)
+        if node is None:
+            raise FoldingError(
+                f"{path}: no layer named '{name}' in the folded design (width converters "
+                "follow the folding: drop the entries of ones it no longer has); layers: "
+                f"{', '.join(sorted(by_name))}"
+            )
+        op = op_of(node)
+        for key in keys:
+            want = len(op.stream_inputs()) if key == "inFIFODepths" else len(node.output)
+            if len(entry[key]) != want:
+                raise FoldingError(
+                    f"{path}: layer '{name}': {key} needs {want} depth(s), got {entry[key]}"
+                )
+            op.set_nodeattr(key, [int(d) for d in entry[key]])

@@ -6,7 +6,10 @@ import html
 import json
 
 from boards.driver.packing import image_bytes
+from flows.codegen.design import Design
+from flows.layers.base import memory_cost
 from flows.layers.registry import hardware_layers, layer_spec
+from flows.passes.set_fifo_depths import DEPTH_RULE
 
 ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
 
@@ -49,6 +52,26 @@ def dma_edge(io, beat_bits: int, side: str) -> dict:
     }
 
 
+def fifo_rows(design: Design) -> list[dict]:
+    """Every FIFO of the design: its stream, writer, reader, width, depth and memory."""
+    readers = {t: layer.name for layer in design.layers for t in layer.inputs}
+    rows = []
+    for t, s in design.streams.items():
+        writer = design.producers.get(t)
+        luts, bram = memory_cost(s.width, s.depth)
+        rows.append(
+            {
+                "stream": t,
+                "writer": writer.name if writer else "DMA input",
+                "reader": readers.get(t, "DMA output"),
+                "width": s.width,
+                "depth": s.depth,
+                "resources": {"LUT": luts, "BRAM18": bram, "DSP": 0},
+            }
+        )
+    return rows
+
+
 def build_report(ctx) -> dict:
     df = ctx.partition.dataflow
     rows = layer_rows(df)
@@ -56,7 +79,8 @@ def build_report(ctx) -> dict:
     beat = ctx.board.hp_port_bits
     edge = [dma_edge(ctx.design.input, beat, "input"), dma_edge(ctx.design.output, beat, "output")]
     worst = max(r["cycles"] for r in rows + edge)
-    total = {k: sum(r["resources"][k] for r in rows) for k in ("LUT", "BRAM18", "DSP")}
+    fifos = fifo_rows(ctx.design)
+    total = {k: sum(r["resources"][k] for r in rows + fifos) for k in ("LUT", "BRAM18", "DSP")}
     # Latency of one image through the pipeline: layers overlap, so it is bounded by the
     # sum of each layer's cycles only in the worst case; report both bounds until the FIFO
     # simulation lands.
@@ -74,7 +98,18 @@ def build_report(ctx) -> dict:
             "estimated_fps": clk / worst,
             "latency_cycles_upper_bound": sum(r["cycles"] for r in rows + edge),
             "estimated_latency_us_upper_bound": sum(r["cycles"] for r in rows + edge) / clk * 1e6,
-            "fps_note": "estimate from the cycle model at the build clock, DMA edge included",
+            "fps_note": (
+                "estimate from the cycle model at the build clock, DMA edge included, assuming "
+                "the FIFO depths in folding.json (the fifos section); shallower FIFOs stall "
+                "bursty layers and lower it"
+            ),
+        },
+        "fifos": {
+            "edges": fifos,
+            "bits": sum(f["width"] * f["depth"] for f in fifos),
+            "depth_rule": DEPTH_RULE,
+            "depths_from": "folding file, then the rule" if ctx.cfg.folding else "the rule",
+            "note": "FIFO memories are in the totals (LUTRAM or BRAM18 by base.memory_cost)",
         },
         "dma_edge": edge,
         "host": {

@@ -56,8 +56,10 @@ def test_foreign_qonnx_builds_and_verifies(tmp_path, built, kind):
 def test_folding_file_is_applied_and_still_exact(tmp_path, built):
     d = built("tfc-w1a1")
     folding = json.loads((d / "folding.json").read_text())
-    for name in folding["layers"]:
-        folding["layers"][name] = {"SIMD": 16, "PE": 2}
+    # refold the MVAUs; width converters (and their FIFO entries) follow the new folding
+    folding["layers"] = {
+        name: {"SIMD": 16, "PE": 2} for name, e in folding["layers"].items() if "SIMD" in e
+    }
     f = tmp_path / "fold.json"
     f.write_text(json.dumps(folding))
     d2 = built("tfc-w1a1", folding=f)
@@ -87,8 +89,9 @@ def test_to_step_then_from_step_with_new_folding(tmp_path, zoo_onnx):
     assert manifest["status"] == "stopped after fold"
     assert not (out / "hls").exists()
     folding = json.loads((out / "folding.json").read_text())
-    for entry in folding["layers"].values():
-        entry.update(SIMD=16, PE=2)
+    folding["layers"] = {
+        name: {"SIMD": 16, "PE": 2} for name, e in folding["layers"].items() if "SIMD" in e
+    }
     f = tmp_path / "fold.json"
     f.write_text(json.dumps(folding))
     run_build(
@@ -99,4 +102,7 @@ def test_to_step_then_from_step_with_new_folding(tmp_path, zoo_onnx):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["steps"]["import"] == "reused"
     assert manifest["verification"]["status"] == "pass"
-    assert json.loads((out / "folding.json").read_text()) == folding
+    written = json.loads((out / "folding.json").read_text())["layers"]
+    assert {
+        name: {k: e[k] for k in ("SIMD", "PE")} for name, e in written.items() if "SIMD" in e
+    } == (folding["layers"])

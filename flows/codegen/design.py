@@ -8,6 +8,7 @@ layer duplicates a stream), and every stream carries a FIFO depth.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,11 +17,11 @@ from qonnx.core.modelwrapper import ModelWrapper
 from boards.driver.accelerator import StreamSpec
 from flows.datatypes import BIPOLAR
 from flows.errors import LayerError
-from flows.layers.base import DataflowSpec
+from flows.layers.base import MIN_FIFO_DEPTH, DataflowSpec
 from flows.layers.registry import LayerKind, kind_of, layer_spec, op_of
 
-# Vitis HLS' default hls::stream depth, kept until FIFO sizing sets one per edge
-DEFAULT_FIFO_DEPTH = 2
+# Vitis HLS' default hls::stream depth: a stream whose layers set no depth gets it
+DEFAULT_FIFO_DEPTH = MIN_FIFO_DEPTH
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class LayerInstance:
     params: dict[str, np.ndarray]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    # FIFO depth of each input stream, and of each output stream the layer sets (else None)
+    in_depths: tuple[int, ...] = ()
+    out_depths: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,18 @@ def build_design(df: ModelWrapper) -> Design:
         if not kind.hardware:  # a stream reshape: its output is its input's stream
             alias[node.output[0]] = ins[0]
             continue
+        depths = op.fifo_depths()
         layers.append(
-            LayerInstance(node.name, kind, layer_spec(node), op.params(df), ins, tuple(node.output))
+            LayerInstance(
+                node.name,
+                kind,
+                layer_spec(node),
+                op.params(df),
+                ins,
+                tuple(node.output),
+                tuple(depths.get("inFIFODepths", ())),
+                tuple(depths.get("outFIFODepths", ())),
+            )
         )
     in_t = df.graph.input[0].name
     out_t = alias.get(df.graph.output[0].name, df.graph.output[0].name)
@@ -106,11 +120,12 @@ def _streams(df: ModelWrapper, layers: list[LayerInstance], in_t: str) -> dict[s
     streams: dict[str, Stream] = {}
     for layer in layers:
         out_elems = layer.spec.stream_elems()[1]
-        for t in layer.outputs:
-            streams[t] = Stream(t, df.get_tensor_datatype(t).bitwidth(), out_elems)
+        for k, t in enumerate(layer.outputs):
+            depth = layer.out_depths[k] if k < len(layer.out_depths) else DEFAULT_FIFO_DEPTH
+            streams[t] = Stream(t, df.get_tensor_datatype(t).bitwidth(), out_elems, depth)
     for layer in layers:
         in_elems = layer.spec.stream_elems()[0]
-        for t in layer.inputs:
+        for port, t in enumerate(layer.inputs):
             if t == in_t and t not in streams:
                 streams[t] = Stream(t, df.get_tensor_datatype(t).bitwidth(), in_elems)
             if streams[t].elems != in_elems:
@@ -118,6 +133,8 @@ def _streams(df: ModelWrapper, layers: list[LayerInstance], in_t: str) -> dict[s
                     f"layer '{layer.name}' reads {in_elems} elements a word from '{t}', "
                     f"which carries {streams[t].elems}; run InsertDWC after folding"
                 )
+            if port < len(layer.in_depths):  # the reader's depth sizes the FIFO
+                streams[t] = dataclasses.replace(streams[t], depth=layer.in_depths[port])
     return streams
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 import jinja2
 
 from boards.vivado import TOP
-from flows.codegen.design import DEFAULT_FIFO_DEPTH, Design
+from flows.codegen.design import Design
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -111,7 +111,6 @@ class HlsBackend:
                     IN_STREAM: design.streams[design.input_tensor].depth,
                     OUT_STREAM: design.streams[design.output_tensor].depth,
                 },
-                default_depth=DEFAULT_FIFO_DEPTH,
                 model_name=model_name,
                 ap_int_max_w=ap_max,
                 **common,

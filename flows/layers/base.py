@@ -17,6 +17,10 @@ from flows.layers.common import divisors
 
 # Widest stream word a folding may produce (bits); wider words are never offered.
 MAX_STREAM_BITS = 1024
+# Vitis HLS' default hls::stream depth, and the least a FIFO between two kernels gets
+MIN_FIFO_DEPTH = 2
+# FIFO depths of every layer, FINN's names: one per stream input, one per stream output
+FIFO_ATTRS = {"inFIFODepths": ("ints", False, []), "outFIFODepths": ("ints", False, [])}
 
 
 @runtime_checkable
@@ -38,6 +42,15 @@ class DataflowSpec(Protocol):
 
     def report(self) -> dict[str, Any]:
         """Kind-specific report.json fields (shapes, types and costs are added generically)."""
+
+    def input_burst(self) -> int:
+        """Input words the kernel may leave waiting while it is busy with other work: the
+        depth its input FIFO needs so the producer never stalls on it (1 = reads steadily)."""
+
+
+def fifo_depth_for(burst: int) -> int:
+    """A FIFO depth holding ``burst`` words: the next power of two, at least the minimum."""
+    return max(MIN_FIFO_DEPTH, 1 << max(burst - 1, 0).bit_length())
 
 
 def lane_options(n: int, bits: int, max_bits: int) -> list[int]:
@@ -78,7 +91,7 @@ class DataflowOp(CustomOp):
     OUT_DTYPE_ATTR: ClassVar[str] = "dtype"
 
     def get_nodeattr_types(self):
-        return dict(self.ATTRS)
+        return {**self.ATTRS, **FIFO_ATTRS}
 
     def spec(self) -> DataflowSpec:
         raise NotImplementedError
@@ -108,6 +121,12 @@ class DataflowOp(CustomOp):
         for axis in self.spec().FOLD:
             if axis in folding:
                 self.set_nodeattr(axis, int(folding[axis]))
+
+    def fifo_depths(self) -> dict[str, list[int]]:
+        """The FIFO depths set on this layer (only the attributes that are set)."""
+        return {
+            k: [int(d) for d in self.get_nodeattr(k)] for k in FIFO_ATTRS if self.get_nodeattr(k)
+        }
 
     def infer_node_datatype(self, model):
         model.set_tensor_datatype(self.onnx_node.output[0], self.dtype_attr(self.OUT_DTYPE_ATTR))

@@ -29,6 +29,9 @@ class DwcSpec:
     def fold_options(self, max_bits: int) -> list[dict[str, int]]:
         return []
 
+    def input_burst(self) -> int:
+        return 1  # reads one word a cycle, steadily
+
     def report(self) -> dict[str, Any]:
         return {"in_elems": self.in_elems, "out_elems": self.out_elems}
 

@@ -42,6 +42,9 @@ class MaxPoolSpec:
     def fold_options(self, max_bits: int) -> list[dict[str, int]]:
         return [{"PE": pe} for pe in lane_options(self.channels, self.dtype.bitwidth(), max_bits)]
 
+    def input_burst(self) -> int:
+        return 1  # reads one word a cycle, steadily
+
     def report(self) -> dict[str, Any]:
         return {
             "PE": self.pe,

@@ -86,6 +86,11 @@ class MvauSpec:
             return f"shift by {self.shift}, {rnd}, clip (exact: equals the thresholds)"
         return f"thresholds ({self.n_thres} per channel, {self.n_thres * self.mh} in all)"
 
+    def input_burst(self) -> int:
+        """The input vector is read in one burst of SF words while the first neuron fold is
+        computed, then held for the other NF-1 folds: with NF > 1 a whole vector waits."""
+        return self.sf if self.nf > 1 else 1
+
     def report(self) -> dict[str, Any]:
         return {
             "MW": self.mw,

@@ -25,6 +25,9 @@ class ReshapeSpec:
     def fold_options(self, max_bits: int) -> list[dict[str, int]]:
         return []
 
+    def input_burst(self) -> int:
+        return 1  # reads one word a cycle, steadily
+
     def report(self) -> dict[str, Any]:
         return {"out_shape": list(self.out_shape)}
 

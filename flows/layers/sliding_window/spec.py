@@ -43,6 +43,11 @@ class SlidingWindowSpec:
     def fold_options(self, max_bits: int) -> list[dict[str, int]]:
         return [{"SIMD": si} for si in lane_options(self.ifm_ch, self.dtype.bitwidth(), max_bits)]
 
+    def input_burst(self) -> int:
+        """The line buffer keeps K_H rows; the input stalls while a row of windows is emitted,
+        so about one input row (IFM_W pixels of IFM_CH/SIMD words) waits in front of it."""
+        return self.ifm_w * (self.ifm_ch // self.simd)
+
     def report(self) -> dict[str, Any]:
         return {
             "SIMD": self.simd,

@@ -35,6 +35,9 @@ class ThresholdingSpec:
         bits = max(self.odt.bitwidth(), self.idt.bitwidth())
         return [{"PE": pe} for pe in lane_options(self.channels, bits, max_bits)]
 
+    def input_burst(self) -> int:
+        return 1  # reads one word a cycle, steadily
+
     def report(self) -> dict[str, Any]:
         return {
             "C": self.channels,

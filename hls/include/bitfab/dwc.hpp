@@ -40,6 +40,9 @@ struct dwc_config {
   static constexpr unsigned BITS = 0;
   /// Elements per rep; IN_ELEMS and OUT_ELEMS both divide it.
   static constexpr unsigned TOTAL = 0;
+  /// Reps per image (pixels for a per-pixel layer, else 1); the top passes n_images, so the
+  /// dataflow region holds only calls (canonical form).
+  static constexpr unsigned REPS = 1;
 };
 
 /// Stream data-width converter.
@@ -51,7 +54,7 @@ struct dwc_config {
 /// \tparam CFG configuration struct derived from dwc_config
 template <class CFG>
 void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
-         hls::stream<ap_uint<CFG::OUT_ELEMS * CFG::BITS>>& out, unsigned reps) {
+         hls::stream<ap_uint<CFG::OUT_ELEMS * CFG::BITS>>& out, unsigned n_images) {
 #pragma HLS INLINE off
   static_assert(CFG::IN_ELEMS >= 1 && CFG::OUT_ELEMS >= 1 && CFG::BITS >= 1,
                 "dwc: IN_ELEMS, OUT_ELEMS and BITS must be at least 1");
@@ -61,12 +64,13 @@ void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
   static_assert(CFG::TOTAL % CFG::OUT_ELEMS == 0, "dwc: TOTAL must be divisible by OUT_ELEMS");
 
   constexpr unsigned ITERS = detail::dwc_iterations(CFG::IN_ELEMS, CFG::OUT_ELEMS, CFG::TOTAL);
+  const unsigned iterations = CFG::REPS * n_images * ITERS;
 
 #if BITFAB_FAST_CSIM
   // Same schedule as below, the buffer held as one native integer per element.
   uint64_t elems[CFG::IN_ELEMS + CFG::OUT_ELEMS - 1];
   unsigned count = 0;
-  for (unsigned i = 0; i < reps * ITERS; i++) {
+  for (unsigned i = 0; i < iterations; i++) {
     if (count < CFG::OUT_ELEMS) {
       const detail::FieldReader<CFG::IN_ELEMS, CFG::BITS> x(in.read());
       for (unsigned j = 0; j < CFG::IN_ELEMS; j++) elems[count + j] = x.raw(j);
@@ -88,8 +92,8 @@ void dwc(hls::stream<ap_uint<CFG::IN_ELEMS * CFG::BITS>>& in,
   ap_uint<BUF_W> buf = 0;
   ap_uint<clog2(CFG::IN_ELEMS + CFG::OUT_ELEMS)> count = 0;
 dwc_loop:
-  for (unsigned i = 0; i < reps * ITERS; i++) {
-#pragma HLS PIPELINE II = 1
+  for (unsigned i = 0; i < iterations; i++) {
+#pragma HLS PIPELINE II = 1 style = flp
     // Invariant: buf holds `count` (< IN_ELEMS + OUT_ELEMS) elements in its low count*BITS
     // bits, oldest at bit 0, and zeros above; count == 0 at every rep boundary.
     if (count < CFG::OUT_ELEMS) {

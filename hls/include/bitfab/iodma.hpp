@@ -50,7 +50,7 @@ images:
     int have = 0;
   words:
     for (int w = 0; w < WORDS;) {
-#pragma HLS PIPELINE II = 1
+#pragma HLS PIPELINE II = 1 style = flp
       if (have >= WB) {
         out.write(ap_uint<IW>(buf(IW - 1, 0)));
         buf >>= WB;
@@ -81,7 +81,7 @@ images:
     int beats = 0;
   beats_loop:
     while (beats < BEATS) {
-#pragma HLS PIPELINE II = 1
+#pragma HLS PIPELINE II = 1 style = flp
       if (have >= DW || w == WORDS) {  // a full beat, or the zero-padded end of the image
         axis_word<DW> b;
         b.data = buf(DW - 1, 0);

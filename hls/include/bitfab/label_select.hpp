@@ -54,7 +54,7 @@ void label_select(hls::stream<ap_uint<CFG::PE * CFG::IN_BITS>>& in,
   unsigned nf = 0;
 select_loop:
   for (unsigned i = 0; i < reps * NF; i++) {
-#pragma HLS PIPELINE II = 1
+#pragma HLS PIPELINE II = 1 style = flp
     // Invariant: nf == i % NF, base == nf * PE, and (best, best_index) is the first maximum
     // of the values 0 .. base-1 of the current rep.
     const detail::FieldReader<CFG::PE, CFG::IN_BITS> x(in.read());

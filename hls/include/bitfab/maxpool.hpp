@@ -183,7 +183,7 @@ void maxpool(hls::stream<ap_uint<CFG::PE * CFG::BITS>>& in,
   unsigned h = 0;                                       // == ox*CF + f at a window's column end
 maxpool_loop:
   for (unsigned i = 0; i < reps * ITERS; i++) {
-#pragma HLS PIPELINE II = 1
+#pragma HLS PIPELINE II = 1 style = flp
     // Invariant: the input word is (y, x, f) of the current image, i == its index mod ITERS;
     // cols[s][f] holds the latest column with x % K_W == s of row y (for this f once read);
     // rows[s] holds the row maxes of the latest row with y % K_H == s; x_end (y_end) is the

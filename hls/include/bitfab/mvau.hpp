@@ -24,6 +24,9 @@ namespace bitfab {
 /// static_asserts reject a config that does not.
 /// Derived: SF = MW / SIMD (input words per vector), NF = MH / PE (output words per vector).
 struct mvau_config {
+  /// Input vectors per image (pixels of a convolution, 1 for a fully connected layer); the
+  /// top passes n_images, so the dataflow region holds only calls (canonical form).
+  static constexpr unsigned REPS = 1;
   /// Input vector length (rows of W).
   static constexpr unsigned MW = 0;
   /// Output vector length (columns of W).
@@ -333,7 +336,7 @@ using mvau_activation = typename detail::mvau_activation_of<CFG>::type;
 
 /// Matrix-vector-activation unit (finn-hlslib style MVAU).
 ///
-/// For each of `reps` input vectors x (length MW): acc = x @ W (W is MW x MH), then
+/// For each of REPS * n_images input vectors x (length MW): acc = x @ W (W is MW x MH), then
 /// y[n] = activation.activate(nf, p, acc[n]) for n = nf*PE + p: with N_THRES > 0,
 /// y[n] = OUT_BIAS + #{l : acc[n] >= thresholds[p][nf][l]} (or its shift-requantization
 /// equivalent); with N_THRES == 0, y[n] = acc[n] (XNOR mode: the dot product 2*popcount - MW)
@@ -352,14 +355,14 @@ using mvau_activation = typename detail::mvau_activation_of<CFG>::type;
 ///  - out: NF words per vector; word nf field p is y[nf*PE + p].
 ///
 /// The input vector is read once (while nf == 0) into a buffer and reused for nf > 0; the
-/// single loop over reps*NF*SF tiles runs at II=1.
+/// single loop over REPS*n_images*NF*SF tiles runs at II=1.
 /// \tparam CFG configuration struct derived from mvau_config
 template <class CFG>
 void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
           hls::stream<ap_uint<CFG::PE * CFG::OUT_BITS>>& out,
           const ap_uint<CFG::SIMD * CFG::W_BITS>
               weights[CFG::PE][(CFG::MH / CFG::PE) * (CFG::MW / CFG::SIMD)],
-          const mvau_activation<CFG>& activation, unsigned reps) {
+          const mvau_activation<CFG>& activation, unsigned n_images) {
 #pragma HLS INLINE off
   static_assert(CFG::MW >= 1 && CFG::MH >= 1, "mvau: set MW and MH (at least 1)");
   static_assert(CFG::SIMD >= 1 && CFG::PE >= 1, "SIMD and PE must be at least 1");
@@ -395,10 +398,12 @@ void mvau(hls::stream<ap_uint<CFG::SIMD * CFG::IN_BITS>>& in,
 #pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
 #pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
 
+  static_assert(CFG::REPS >= 1, "mvau: REPS is at least 1");
+  const unsigned iterations = CFG::REPS * n_images * TILES;
   unsigned sf = 0, nf = 0, tile = 0;
 mvau_loop:
-  for (unsigned i = 0; i < reps * TILES; i++) {
-#pragma HLS PIPELINE II = 1
+  for (unsigned i = 0; i < iterations; i++) {
+#pragma HLS PIPELINE II = 1 style = flp
     // Invariant: sf == i % SF, nf == (i / SF) % NF, tile == nf * SF + sf == i % TILES;
     // acc[p] holds the partial sum of output channel nf*PE + p over input words 0 .. sf-1.
     operand x;

@@ -151,11 +151,20 @@ void sliding_window(hls::stream<ap_uint<CFG::SIMD * CFG::BITS>>& in,
   constexpr int IH = CFG::IFM_H, IW = CFG::IFM_W, KH = CFG::K_H;
   constexpr int SH = CFG::STRIDE_H, SW = CFG::STRIDE_W;
   constexpr unsigned TOP_SLOT = detail::ring_slot(-(long long)CFG::PAD_T, CFG::K_H);
-  (void)IN_WORDS;  // used by LOOP_TRIPCOUNT only
-  (void)OUT_WORDS;
+  // Loop trip counts for the csynth report: pragma arguments are constants, not expressions.
+  constexpr unsigned MIN_ITERATIONS = OUT_WORDS;
+  constexpr unsigned MAX_ITERATIONS = IN_WORDS + OUT_WORDS;
+  (void)MIN_ITERATIONS;  // used by LOOP_TRIPCOUNT only
+  (void)MAX_ITERATIONS;
 
   word_t buf[CFG::K_H * CFG::IFM_W * CF];  // word (slot, x, f) at (slot*IFM_W + x)*CF + f
 #pragma HLS BIND_STORAGE variable = buf type = ram_s2p
+  // Within one iteration the load (an emitted word) and the store (the word read) never share
+  // an address (see the loop invariant below), so HLS need not order them: intra false. The
+  // dependence between iterations must stay (inter true, the default): an emitted word is
+  // often the one stored one iteration earlier (a true read-after-write at distance 1), and
+  // finn-hlslib's `inter false` would read stale data on the board while C-sim still passed.
+#pragma HLS DEPENDENCE variable = buf type = intra dependent = false
 
   // Read side: the next input word is (ry, rx, rf); rslot == ry % K_H.
   unsigned ry = 0, rx = 0, rf = 0, rslot = 0;
@@ -169,8 +178,8 @@ void sliding_window(hls::stream<ap_uint<CFG::SIMD * CFG::BITS>>& in,
 
 sliding_window_loop:
   while (img < reps) {
-#pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = OUT_WORDS max = IN_WORDS + OUT_WORDS
+#pragma HLS PIPELINE II = 1 style = flp
+#pragma HLS LOOP_TRIPCOUNT min = MIN_ITERATIONS max = MAX_ITERATIONS
     // Invariant: ring position (slot s, column x) holds the latest input row r with
     // r % K_H == s whose column x was read; a word is overwritten only when no remaining
     // output word of this image needs it, so every word read and still needed is in the ring.

@@ -31,6 +31,9 @@ struct thresholding_config {
   static constexpr unsigned N_THRES = 0;
   /// Lowest output value (added to the threshold count).
   static constexpr int OUT_BIAS = 0;
+  /// Reps per image (pixels for a per-pixel layer, else 1); the top passes n_images, so the
+  /// dataflow region holds only calls (canonical form).
+  static constexpr unsigned REPS = 1;
 };
 
 /// The activation object thresholding<CFG>() takes: a ThresholdTable of MultiThreshold whose
@@ -43,14 +46,15 @@ using thresholding_activation =
 
 /// Multi-threshold activation per channel of a stream of channels-last pixels.
 ///
-/// Per rep (pixel) there are NF = C/PE words; word nf field p is channel c = nf*PE + p and
-/// out = OUT_BIAS + #{l : decode(x) >= thresholds[p][nf][l]}. The caller partitions the
-/// activation's `thresholds` completely in dimensions 1 and 3 (the generated top does).
+/// Per rep (REPS pixels an image, n_images images) there are NF = C/PE words; word nf field p
+/// is channel c = nf*PE + p and out = OUT_BIAS + #{l : decode(x) >= thresholds[p][nf][l]}. The
+/// caller partitions the activation's `thresholds` completely in dimensions 1 and 3 (the
+/// generated top does).
 /// \tparam CFG configuration struct derived from thresholding_config
 template <class CFG>
 void thresholding(hls::stream<ap_uint<CFG::PE * CFG::IN_BITS>>& in,
                   hls::stream<ap_uint<CFG::PE * CFG::OUT_BITS>>& out,
-                  const thresholding_activation<CFG>& activation, unsigned reps) {
+                  const thresholding_activation<CFG>& activation, unsigned n_images) {
 #pragma HLS INLINE off
   static_assert(CFG::C >= 1, "thresholding: set C (at least 1)");
   static_assert(CFG::PE >= 1, "thresholding: PE must be at least 1");
@@ -63,10 +67,11 @@ void thresholding(hls::stream<ap_uint<CFG::PE * CFG::IN_BITS>>& in,
 
   constexpr unsigned NF = CFG::C / CFG::PE;
 
+  const unsigned iterations = CFG::REPS * n_images * NF;
   unsigned nf = 0;
 thres_loop:
-  for (unsigned i = 0; i < reps * NF; i++) {
-#pragma HLS PIPELINE II = 1
+  for (unsigned i = 0; i < iterations; i++) {
+#pragma HLS PIPELINE II = 1 style = flp
     // Invariant: nf == i % NF, the channel group of the word read in this iteration.
     const detail::FieldReader<CFG::PE, CFG::IN_BITS> x(in.read());
     detail::FieldWriter<CFG::PE, CFG::OUT_BITS> y;

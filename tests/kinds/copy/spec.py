@@ -31,6 +31,9 @@ class CopySpec:
     def fold_options(self, max_bits: int) -> list[dict[str, int]]:
         return [{"PE": p} for p in lane_options(self.channels, self.dtype.bitwidth(), max_bits)]
 
+    def input_burst(self) -> int:
+        return 1  # reads one word a cycle, steadily
+
     def report(self) -> dict[str, Any]:
         return {"PE": self.pe}
 
