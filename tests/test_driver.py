@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boards.driver.accelerator import Accelerator, CsimBackend, DriverError
+from boards.driver.accelerator import Accelerator, CsimBackend, DriverError, StreamSpec
+from boards.driver.packing import to_storage
+from tests.packing_reference import reference_pack, reference_to_beats
 
 pytestmark = pytest.mark.csim
 
@@ -275,3 +277,41 @@ def test_report_dma_edge_matches_the_library_and_bounds_the_fps(build):
     )
     worst = max([r["cycles"] for r in rep["layers"]] + [e["cycles"] for e in edge.values()])
     assert rep["totals"]["bottleneck_cycles"] == worst
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [
+        None,  # the build's own stream ends
+        (  # tfc-w1a1's: 784 bipolar bits in, two words of five INT8 out
+            StreamSpec(1, 784, 1, False, True, [1, 784]),
+            StreamSpec(8, 5, 2, True, False, [1, 10]),
+        ),
+        (  # cnv-w1a1's: 1024 words of three INT8 in, ten 11-bit words out
+            StreamSpec(8, 3, 1024, True, False, [1, 32, 32, 3]),
+            StreamSpec(11, 1, 10, True, False, [1, 10]),
+        ),
+    ],
+    ids=["build", "tfc-w1a1", "cnv-w1a1"],
+)
+def test_dma_buffers_are_the_reference_packing(build, ends):
+    """pack_input/pack_output give the bytes the bit-by-bit packing gave (through
+    to_storage and int64), and unpack_output inverts them."""
+    acc = Accelerator.from_build(build)
+    if ends is not None:
+        acc.sin, acc.sout = ends
+    rng = np.random.default_rng(0)
+    for spec, pack_fn in ((acc.sin, acc.pack_input), (acc.sout, acc.pack_output)):
+        ints = _random_ints(rng, spec, 9)
+        flat = to_storage(ints.reshape(9, -1), spec.bipolar)
+        want = reference_to_beats(reference_pack(flat, spec.bits, spec.elems), acc.beat_bits)
+        assert np.array_equal(pack_fn(ints), want)
+    assert np.array_equal(acc.unpack_output(acc.pack_output(ints)), ints)
+
+
+def _random_ints(rng, spec: StreamSpec, n: int) -> np.ndarray:
+    shape = (n, *spec.shape[1:])
+    if spec.bipolar:
+        return np.where(rng.integers(0, 2, size=shape) > 0, 1, -1)
+    lo = -(1 << (spec.bits - 1)) if spec.signed else 0
+    return rng.integers(lo, lo + (1 << spec.bits), size=shape)

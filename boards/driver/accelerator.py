@@ -24,7 +24,6 @@ from .packing import (
     image_bytes,
     pack,
     to_beats,
-    to_storage,
     unpack,
     word_bytes,
 )
@@ -263,15 +262,17 @@ class Accelerator:
 
     def pack_input(self, ints: np.ndarray) -> np.ndarray:
         """Integers entering the design -> the input DMA buffer, ``[N, bytes per image]``."""
-        n = ints.shape[0]
-        flat = to_storage(ints.reshape(n, -1), self.sin.bipolar)
-        return to_beats(pack(flat, self.sin.bits, self.sin.elems), self.beat_bits)
+        return self._pack(ints, self.sin)
 
     def pack_output(self, ints: np.ndarray) -> np.ndarray:
         """Integers leaving the design -> the output DMA buffer the hardware should write."""
-        n = ints.shape[0]
-        flat = to_storage(ints.reshape(n, -1), self.sout.bipolar)
-        return to_beats(pack(flat, self.sout.bits, self.sout.elems), self.beat_bits)
+        return self._pack(ints, self.sout)
+
+    def _pack(self, ints: np.ndarray, s: StreamSpec) -> np.ndarray:
+        # pack takes any integer dtype as it is; BIPOLAR goes in as bools (what to_storage
+        # gives, without widening to int64 first)
+        flat = np.asarray(ints).reshape(len(ints), -1)
+        return to_beats(pack(flat > 0 if s.bipolar else flat, s.bits, s.elems), self.beat_bits)
 
     def unpack_output(self, obuf: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`pack_output`."""
