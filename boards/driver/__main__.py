@@ -22,9 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--input", type=Path, default=None, help=".npy input batch (float32)")
     p.add_argument("--output", type=Path, default=Path("output.npy"))
+    p.add_argument(
+        "--dma-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="pynq: give up on a start of the accelerator after this long (default: 1 s plus "
+        "time for 1 MB/s and 1,000 images/s)",
+    )
     args = p.parse_args(argv)
     try:
-        acc = Accelerator.from_build(args.dir, backend=args.backend)
+        acc = Accelerator.from_build(args.dir, backend=args.backend, dma_timeout=args.dma_timeout)
         if args.input is not None:
             y = acc.execute(np.load(args.input))
             np.save(args.output, y)

@@ -24,7 +24,6 @@ from .packing import (
     image_bytes,
     pack,
     to_beats,
-    to_storage,
     unpack,
     word_bytes,
 )
@@ -107,6 +106,10 @@ class CsimBackend:
         return obuf, {"compute": t1 - t0}
 
 
+def _images(n: int) -> str:
+    return f"{n} image" if n == 1 else f"{n} images"
+
+
 class PynqBackend:
     """The bitstream on a PYNQ board: Overlay, the accelerator's AXI-lite control, two DMAs.
 
@@ -114,13 +117,32 @@ class PynqBackend:
     processes ``n_images`` images; the output DMA's transfer ends at the design's TLAST.
     Copies into and out of the DMA-visible buffers are timed apart from the DMA+compute
     stage (streaming overlaps transfer and compute, so those two cannot be told apart).
+
+    Every wait has a deadline (PYNQ's own ``wait()`` spins forever on a stalled design):
+    ``timeout_s`` seconds per start if given, else :meth:`default_timeout`. A run that
+    times out, or whose output DMA received other than ``n * out_bytes`` bytes, raises
+    :class:`DriverError` saying which DMA, what was expected and what to check.
     """
 
     name = "pynq"
     stages = ("copy_to_device", "dma_compute", "copy_from_device")
+    # Default deadline of one start: a floor, plus time for the design to move its bytes and
+    # run its images at rates far below any design's (1 MB/s and 1,000 images/s).
+    TIMEOUT_FLOOR_S = 1.0
+    TIMEOUT_MIN_BYTES_PER_S = 1e6
+    TIMEOUT_MIN_IMAGES_PER_S = 1e3
+    # Vitis HLS block-level control register (ap_ctrl_hs): ap_start is bit 0, ap_idle bit 2.
+    AP_CTRL = 0x00
+    AP_IDLE = 0x04
 
     def __init__(
-        self, bitfile: Path, dma: DmaSpec, in_bytes: int, out_bytes: int, pynq_module=None
+        self,
+        bitfile: Path,
+        dma: DmaSpec,
+        in_bytes: int,
+        out_bytes: int,
+        pynq_module=None,
+        timeout_s: float | None = None,
     ):
         if pynq_module is None:
             try:
@@ -135,6 +157,8 @@ class PynqBackend:
                 f"{bitfile}: no bitfile; run `bitfab bitstream` on a machine "
                 "with Vivado and copy deploy/ to the board"
             )
+        if timeout_s is not None and not timeout_s > 0:
+            raise DriverError(f"DMA timeout must be a positive number of seconds, got {timeout_s}")
         self.pynq = pynq_module
         self.overlay = pynq_module.Overlay(str(bitfile))
         self.idma = getattr(self.overlay, dma.input)
@@ -142,8 +166,18 @@ class PynqBackend:
         self.ip = getattr(self.overlay, dma.ip)
         self.dma = dma
         self.in_bytes, self.out_bytes = in_bytes, out_bytes
+        self.timeout_s = timeout_s
         self.max_images = max(1, dma.max_transfer_bytes // max(in_bytes, out_bytes))
         self._buffers: dict[int, tuple] = {}
+
+    def default_timeout(self, n: int) -> float:
+        """Seconds one start of ``n`` images may take before it counts as stalled."""
+        moved = n * (self.in_bytes + self.out_bytes)
+        return (
+            self.TIMEOUT_FLOOR_S
+            + moved / self.TIMEOUT_MIN_BYTES_PER_S
+            + n / self.TIMEOUT_MIN_IMAGES_PER_S
+        )
 
     def _buffers_for(self, n: int) -> tuple:
         """DMA buffers for ``n`` images, allocated once per size (allocation is slow)."""
@@ -154,20 +188,68 @@ class PynqBackend:
             )
         return self._buffers[n]
 
+    def _wait_idle(self, deadline: float, timeout: float) -> None:
+        """Wait for the accelerator's ap_idle: the previous start must have finished."""
+        while not self.ip.read(self.AP_CTRL) & self.AP_IDLE:
+            if time.perf_counter() > deadline:
+                raise DriverError(
+                    f"accelerator '{self.dma.ip}' did not report ap_idle within {timeout:.3g} s "
+                    "before a new start: a previous run has not finished (the design is "
+                    "stalled or still waiting for input). Reload the overlay (create the "
+                    "Accelerator again) and check that the bitstream was built from this "
+                    "deploy/ folder (accel.json)"
+                )
+
+    def _wait_dma(self, which: str, deadline: float, timeout: float, n: int) -> None:
+        """Poll one channel's ``idle`` until ``deadline``, then let PYNQ finish the transfer
+        (cache invalidate, ``transferred``, DMA error bits)."""
+        if which == "send":
+            name, ch = self.dma.input, self.idma.sendchannel
+            what = f"MM2S, sending {_images(n)} ({n * self.in_bytes} bytes) to the design"
+            stalled = "the design stopped taking input"
+        else:
+            name, ch = self.dma.output, self.odma.recvchannel
+            what = f"S2MM, receiving {_images(n)} ({n * self.out_bytes} bytes) from the design"
+            stalled = "the design sent fewer output words than expected or no TLAST"
+        while not (ch.idle or getattr(ch, "error", False)):
+            if time.perf_counter() > deadline:
+                raise DriverError(
+                    f"DMA '{name}' ({what}) did not finish within {timeout:.3g} s: {stalled}. "
+                    "Check that the bitstream was built from this deploy/ folder (accel.json) "
+                    "and that n_images reached the accelerator; a design this slow needs a "
+                    "longer timeout (dma_timeout / --dma-timeout). Reload the overlay before "
+                    "the next run: the DMA is left mid-transfer"
+                )
+        try:
+            ch.wait()
+        except RuntimeError as exc:  # PYNQ names the DMA error bit it found
+            raise DriverError(f"DMA '{name}' ({what}) failed: {exc}") from None
+
     def _run_chunk(self, ibuf: np.ndarray, times: dict[str, float]) -> np.ndarray:
         n = ibuf.shape[0]
         src, dst = self._buffers_for(n)
+        timeout = self.timeout_s or self.default_timeout(n)
         t0 = time.perf_counter()
         src[:] = ibuf.reshape(-1)
         if hasattr(src, "flush"):
             src.flush()
         t1 = time.perf_counter()
+        self._wait_idle(t1 + timeout, timeout)
         self.ip.write(self.dma.n_images_offset, n)
-        self.ip.write(0x00, 1)  # ap_start (Vitis HLS control register)
+        self.ip.write(self.AP_CTRL, 1)  # ap_start
         self.odma.recvchannel.transfer(dst)
         self.idma.sendchannel.transfer(src)
-        self.idma.sendchannel.wait()
-        self.odma.recvchannel.wait()
+        deadline = time.perf_counter() + timeout
+        self._wait_dma("send", deadline, timeout, n)
+        self._wait_dma("recv", deadline, timeout, n)
+        got, want = getattr(self.odma.recvchannel, "transferred", None), n * self.out_bytes
+        if got is not None and got != want:
+            raise DriverError(
+                f"DMA '{self.dma.output}' (S2MM) received {got} bytes for {_images(n)}, expected "
+                f"{want} ({self.out_bytes} per image): the design ended its output stream "
+                "(TLAST) at the wrong place. Check that the bitstream was built from this "
+                "deploy/ folder (accel.json) and that n_images reached the accelerator"
+            )
         t2 = time.perf_counter()
         if hasattr(dst, "invalidate"):
             dst.invalidate()
@@ -218,8 +300,14 @@ class Accelerator:
 
     @classmethod
     def from_build(
-        cls, build_dir: str | Path, backend: str = "csim", pynq_module=None
+        cls,
+        build_dir: str | Path,
+        backend: str = "csim",
+        pynq_module=None,
+        dma_timeout: float | None = None,
     ) -> Accelerator:
+        """Load ``build_dir`` (or its deploy/ folder) for ``backend``; ``dma_timeout`` is the
+        pynq backend's deadline in seconds per start (default: scaled from the batch)."""
         d = Path(build_dir)
         # a build directory, or its deploy/ folder as copied to the board
         dep = (d if (d / "accel.json").exists() else d / "deploy").resolve()
@@ -250,6 +338,7 @@ class Accelerator:
                 acc.in_image_bytes,
                 acc.out_image_bytes,
                 pynq_module=pynq_module,
+                timeout_s=dma_timeout,
             )
         else:
             raise DriverError(f"unknown backend '{backend}'; available: csim, pynq")
@@ -263,15 +352,17 @@ class Accelerator:
 
     def pack_input(self, ints: np.ndarray) -> np.ndarray:
         """Integers entering the design -> the input DMA buffer, ``[N, bytes per image]``."""
-        n = ints.shape[0]
-        flat = to_storage(ints.reshape(n, -1), self.sin.bipolar)
-        return to_beats(pack(flat, self.sin.bits, self.sin.elems), self.beat_bits)
+        return self._pack(ints, self.sin)
 
     def pack_output(self, ints: np.ndarray) -> np.ndarray:
         """Integers leaving the design -> the output DMA buffer the hardware should write."""
-        n = ints.shape[0]
-        flat = to_storage(ints.reshape(n, -1), self.sout.bipolar)
-        return to_beats(pack(flat, self.sout.bits, self.sout.elems), self.beat_bits)
+        return self._pack(ints, self.sout)
+
+    def _pack(self, ints: np.ndarray, s: StreamSpec) -> np.ndarray:
+        # pack takes any integer dtype as it is; BIPOLAR goes in as bools (what to_storage
+        # gives, without widening to int64 first)
+        flat = np.asarray(ints).reshape(len(ints), -1)
+        return to_beats(pack(flat > 0 if s.bipolar else flat, s.bits, s.elems), self.beat_bits)
 
     def unpack_output(self, obuf: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`pack_output`."""
