@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from boards import board_files
 from boards._zynq import Board
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,16 @@ _ENV = Environment(
 )
 
 
+def tcl_str(s: str) -> str:
+    """``s`` as a double-quoted Tcl word that Tcl reads back unchanged (no substitution)."""
+    for c in '\\"$[]':
+        s = s.replace(c, "\\" + c)
+    return '"' + s.replace("\n", "\\n") + '"'
+
+
+_ENV.filters["tcl_str"] = tcl_str
+
+
 def _num(x: float) -> str:
     """A number as Tcl text: 100.0 -> "100", 1000/150 -> "6.66667"."""
     return f"{x:.6g}"
@@ -118,6 +129,9 @@ def render_projects(
         "dma_in": DMA_IN,
         "dma_out": DMA_OUT,
         "dma_length_bits": DMA_LENGTH_BITS,
+        "board_files_env": board_files.ENV,
+        "board_files_default": board_files.DEFAULT_DIR,
+        "board_files_missing": board_files.missing_message(board),
     }
     written = []
     for template, rel in (("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", "vivado/build.tcl")):

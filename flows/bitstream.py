@@ -3,19 +3,26 @@
 Everything that needs no vendor tool runs first and is written into the build directory (the
 Tcl projects and a copy of the HLS library), so a machine with the tools needs nothing but
 that directory. Without ``vitis_hls``/``vivado`` on PATH this stops with exit code 2 and says
-what is ready and the one command that finishes the job.
+what is ready and the one command that finishes the job; so it does when Vivado's installation
+is visible (``XILINX_VIVADO``) but the board's board files are not in it, before any tool has
+run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+from boards import board_files
+from boards._zynq import Board
 from boards.registry import get_board
+from boards.vivado import render_projects
 from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
 from flows.errors import InputError, ToolError, ToolMissingError
@@ -23,6 +30,8 @@ from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
 
 log = logging.getLogger(__name__)
+
+VIVADO_TCL = "vivado/build.tcl"
 
 
 def finish_command(build_dir: Path) -> str:
@@ -33,8 +42,6 @@ def finish_command(build_dir: Path) -> str:
 
 def prepare(build_dir: Path) -> list[Path]:
     """Tool-free part: the HLS library copy, testbench data and the Vitis HLS / Vivado Tcl."""
-    from boards.vivado import render_projects
-
     manifest = check_finished(build_dir)
     cfg = manifest["config"]
     board = get_board(cfg["board"])
@@ -49,6 +56,46 @@ def prepare(build_dir: Path) -> list[Path]:
         )
         + data
     )
+
+
+def vivado_install(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The Vivado installation whose board files `bitfab bitstream` can look at:
+    ``$XILINX_VIVADO`` (set by Vivado's settings64.sh), else the directory above the ``bin/``
+    that holds ``vivado`` when it has Vivado's ``data/``; None when neither is there."""
+    environ = os.environ if environ is None else environ
+    if environ.get("XILINX_VIVADO"):
+        return Path(environ["XILINX_VIVADO"])
+    exe = shutil.which("vivado", path=environ.get("PATH"))
+    if exe is not None:
+        root = Path(exe).resolve().parent.parent
+        if (root / "data").is_dir():
+            return root
+    return None
+
+
+def check_board_files(board: Board, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Refuse (exit 2) before any tool runs when Vivado would not find the board's board files.
+
+    Looks where build.tcl points Vivado (``$BITFAB_BOARD_FILES``, ``~/.bitfab/board_files``) and
+    where Vivado keeps its own. Without a visible Vivado installation, or for board files that
+    ship with Vivado, it cannot know and leaves the check to build.tcl. Returns the board.xml.
+    """
+    files = board.board_files
+    root = vivado_install(environ)
+    if files.ships_with_vivado or root is None:
+        return None
+    dirs = board_files.user_dirs(environ) + board_files.vivado_dirs(root)
+    found = board_files.find_board_xml(files, dirs)
+    if found is None:
+        searched = (
+            ", ".join(str(d) for d in dirs if d.is_dir()) or "none of those directories exists"
+        )
+        raise ToolMissingError(
+            f"{board_files.missing_message(board)}. Searched: {searched}; also checked by "
+            f"{VIVADO_TCL} with Vivado's own get_board_parts"
+        )
+    log.info("board files for %s: %s", files.part, found)
+    return found
 
 
 def parse_utilization(text: str) -> dict[str, float]:
@@ -92,9 +139,10 @@ def run_bitstream(build_dir: str | Path, backend: str = "hls") -> Path:
             f"{finish_command(d)}\nthen copy {d}/deploy to the board and run "
             "`sudo python3 -m driver --backend pynq --batch 1000` inside it"
         )
+    check_board_files(get_board(check_finished(d)["config"]["board"]))
     for cmd in (
         ["vitis_hls", "-f", "hls/hls.tcl"],
-        ["vivado", "-mode", "batch", "-source", "vivado/build.tcl"],
+        ["vivado", "-mode", "batch", "-source", VIVADO_TCL],
     ):
         log.info("running %s", " ".join(cmd))
         proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from boards.board_files import missing_message
 from boards.registry import BOARDS, get_board
 from boards.vivado import render_projects
 
@@ -19,21 +21,34 @@ VENDOR_COMMANDS = """
 open_project set_top add_files open_solution set_part create_clock csim_design csynth_design
 export_design
 create_project set_property get_property current_project current_fileset update_ip_catalog
+get_param set_param get_board_parts
 get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
-connect_bd_intf_net connect_bd_net apply_bd_automation validate_bd_design save_bd_design
-make_wrapper get_files launch_runs wait_on_run get_runs open_run report_utilization
-report_timing_summary bitfab_copy
+connect_bd_intf_net connect_bd_net apply_bd_automation assign_bd_address validate_bd_design
+save_bd_design make_wrapper get_files launch_runs wait_on_run get_runs open_run
+report_utilization report_timing_summary bitfab_copy
 """.split()
+
+# Return values a test can change: ``stub`` maps "command" or "get_property PROPERTY" to what it
+# returns (a Tcl word); the rest return their last argument.
+STUB_DEFAULTS = {
+    "get_ipdefs": None,  # the pattern with "*" -> "9.9"
+    "get_property DIRECTORY": "vivado/project/bitfab.runs/impl_1",
+    "get_param": "{}",
+    "current_project": "bitfab",
+    "current_fileset": "sources_1",
+}
 
 PRELUDE = """
 set ::stub_log [open stub.log w]
+array set ::stub {%s}
 proc stub_call {name args} {
     puts $::stub_log [join [concat [list $name] $args] "\\t"]
+    flush $::stub_log
+    foreach key [list "$name [lindex $args 0] [lindex $args 1]" "$name [lindex $args 0]" $name] {
+        if {[info exists ::stub($key)]} { return $::stub($key) }
+    }
     switch -- $name {
         get_ipdefs { return [string map {* 9.9} [lindex $args end]] }
-        get_property { return vivado/project/bitfab.runs/impl_1 }
-        current_project { return bitfab }
-        current_fileset { return sources_1 }
         default { return [lindex $args end] }
     }
 }
@@ -46,15 +61,45 @@ close $::stub_log
 """
 
 
-def _run(build_dir: Path, script: str) -> list[list[str]]:
+def _stub_array(stub: dict[str, str | None]) -> str:
+    return " ".join(f"{{{k}}} {v}" for k, v in stub.items() if v is not None)
+
+
+def _runner(build_dir: Path, script: str, stub: dict[str, str | None] | None) -> list[str]:
     runner = build_dir / "run_stub.tcl"
-    runner.write_text(PRELUDE % (" ".join(VENDOR_COMMANDS), script))
+    values = _stub_array({**STUB_DEFAULTS, **(stub or {})})
+    runner.write_text(PRELUDE % (values, " ".join(VENDOR_COMMANDS), script))
+    return ["tclsh", str(runner)]
+
+
+def _env(build_dir: Path, env: dict[str, str] | None) -> dict[str, str]:
+    """The tools' environment: HOME in the build directory, no BITFAB_* but the test's own."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BITFAB_")}
+    return {**base, "HOME": str(build_dir / "home"), **(env or {})}
+
+
+def _run(build_dir: Path, script: str, stub: dict[str, str | None] | None = None, env=None):
+    """Run a script under the stub; the log of vendor calls, as lists of words."""
+    cmd = _runner(build_dir, script, stub)
     try:
-        subprocess.run(["tclsh", str(runner)], check=True, cwd=build_dir, capture_output=True)
+        subprocess.run(
+            cmd, check=True, cwd=build_dir, capture_output=True, env=_env(build_dir, env)
+        )
     except subprocess.CalledProcessError as e:
         pytest.fail(f"tclsh {script} failed:\n{e.stderr.decode()}")
     lines = (build_dir / "stub.log").read_text().splitlines()
     return [line.split("\t") for line in lines]
+
+
+def _fails(
+    build_dir: Path, script: str, stub: dict[str, str | None] | None = None, env=None
+) -> tuple[str, list[list[str]]]:
+    """Run a script that must stop with an error: its message and the vendor calls before it."""
+    cmd = _runner(build_dir, script, stub)
+    r = subprocess.run(cmd, cwd=build_dir, capture_output=True, text=True, env=_env(build_dir, env))
+    assert r.returncode != 0, f"tclsh {script} did not fail"
+    lines = (build_dir / "stub.log").read_text().splitlines()
+    return r.stderr.split("\n    while executing")[0], [line.split("\t") for line in lines]
 
 
 def _calls(log: list[list[str]], name: str) -> list[list[str]]:
@@ -112,10 +157,12 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert _opt(exp, "-format") == "ip_catalog" and _opt(exp, "-ipname") == "bitfab_top"
 
     viv = _run(d, "vivado/build.tcl")
+    assert _calls(viv, "get_board_parts") == [["-quiet", board.board_files.part]]
+    assert _calls(viv, "set_param") == []  # no board-file directory of ours exists here
     (proj,) = _calls(viv, "create_project")
     assert proj[:2] == ["bitfab", "vivado/project"] and _opt(proj, "-part") == board.part
     props = _calls(viv, "set_property")
-    assert ["board_part", board.board_part, "bitfab"] in props
+    assert ["board_part", board.board_files.part, "bitfab"] in props
     cells = {c[-1]: c[c.index("-vlnv") + 1] for c in _calls(viv, "create_bd_cell")}
     ps_ip = {"zynq7": "processing_system7", "zynq_us+": "zynq_ultra_ps_e"}[board.ps]
     assert cells == {
@@ -164,6 +211,7 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     copies = [c[1] for c in _calls(viv, "bitfab_copy")]
     assert copies == ["deploy/bitfab.bit", "deploy/bitfab.hwh"]
     order = [c[0] for c in viv]
+    assert order.index("get_board_parts") < order.index("create_project")
     assert order.index("validate_bd_design") < order.index("make_wrapper")
     assert order.index("wait_on_run") < order.index("open_run") < order.index("report_utilization")
 
@@ -176,7 +224,7 @@ def test_projects_are_byte_reproducible(tmp_path):
 
 
 def test_board_parts():
-    assert {n: b.board_part for n, b in BOARDS.items()} == {
+    assert {n: b.board_files.part for n, b in BOARDS.items()} == {
         "pynq-z1": "www.digilentinc.com:pynq-z1:part0:1.0",
         "pynq-z2": "tul.com.tw:pynq-z2:part0:1.0",
         "zcu104": "xilinx.com:zcu104:part0:1.1",
@@ -192,3 +240,43 @@ def test_clock_out_of_range_is_refused(tmp_path):
 
     with pytest.raises(BoardError, match=r"board 'kv260': clock 350.0 MHz is outside \(0, 300.0\]"):
         render_projects(get_board("kv260"), tmp_path, 350.0)
+
+
+def _rendered(tmp_path: Path, name: str = "pynq-z2", **kw) -> Path:
+    d = _build_dir(tmp_path)
+    render_projects(get_board(name), d, 100.0, **kw)
+    return d
+
+
+# --- Vivado: board files
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_missing_board_files_stop_vivado_at_once_saying_where_to_get_them(tmp_path, name):
+    board = get_board(name)
+    d = _rendered(tmp_path, name)
+    msg, viv = _fails(d, "vivado/build.tcl", stub={"get_board_parts": "{}"})
+    assert msg.startswith(f"bitfab: {missing_message(board)} (Vivado searched: ")
+    assert board.board_files.source in msg
+    assert "~/.bitfab/board_files" in msg and "BITFAB_BOARD_FILES" in msg
+    assert "create_project" not in [c[0] for c in viv]
+
+
+def test_board_file_directories_come_before_vivados_own(tmp_path):
+    d = _rendered(tmp_path)
+    ours = [tmp_path / "bf1", tmp_path / "absent", tmp_path / "bf2"]
+    for p in (ours[0], ours[2], d / "home" / ".bitfab" / "board_files"):
+        p.mkdir(parents=True)
+    env = {"BITFAB_BOARD_FILES": os.pathsep.join(map(str, ours))}
+    viv = _run(d, "vivado/build.tcl", stub={"get_param": "/vivado/boards"}, env=env)
+    assert _calls(viv, "get_param")[0] == ["board.repoPaths"]
+    (set_param,) = _calls(viv, "set_param")
+    assert set_param[0] == "board.repoPaths"
+    assert set_param[1].split() == [
+        str(ours[0]),
+        str(ours[2]),
+        str(d / "home" / ".bitfab" / "board_files"),
+        "/vivado/boards",
+    ]
+    order = [c[0] for c in viv]
+    assert order.index("set_param") < order.index("get_board_parts")
