@@ -1,6 +1,7 @@
 """`bitfab bitstream` without vendor tools: everything tool-free is produced, exit code 2 and
-the command that finishes the job; the board-files check before any tool runs; report parsers
-work on Vivado-shaped text."""
+the command that finishes the job; the board-files check before any tool runs; `vitis-run` in
+place of `vitis_hls`; the testbench on the synthesizable code path; report parsers work on
+Vivado-shaped text."""
 
 from __future__ import annotations
 
@@ -37,18 +38,41 @@ def test_bitstream_without_tools_exits_2_with_instructions(built):
     d = built("tfc-w1a1")
     r = run_cli(["bitstream", d])
     assert r.exit_code == 2, r.stderr
-    assert "vitis_hls and vivado not on PATH" in r.stderr
-    assert f"cd {d} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl" in (
-        r.stderr
-    )
+    assert "vitis_hls (or vitis-run) and vivado not on PATH" in r.stderr
+    assert (
+        f"cd {d} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl "
+        "(from Vitis 2024.2 on: vitis-run --mode hls --tcl hls/hls.tcl instead of vitis_hls)"
+    ) in r.stderr
     assert (d / "hls" / "hls.tcl").exists() and (d / "vivado" / "build.tcl").exists()
     assert (d / "hls" / "include" / "bitfab" / "mvau.hpp").exists()
+    assert "\ncosim_design " not in (d / "hls" / "hls.tcl").read_text()
 
 
 @pytest.mark.csim
-def test_vitis_testbench_passes_under_gxx_and_catches_a_wrong_byte(built, tmp_path):
+@pytest.mark.skipif(shutil.which("vivado") is not None, reason="vendor tools present")
+def test_cosim_renders_cosim_design_on_n_images_with_their_testbench_data(built, tmp_path):
+    d = Path(shutil.copytree(built("tfc-w1a1"), tmp_path / "b"))
+    r = run_cli(["bitstream", d, "--cosim", "3"])
+    assert r.exit_code == 2, r.stderr  # no vendor tools here: rendered, not run
+    assert (
+        'cosim_design -argv "$build_dir/hls/tb/cosim_input.bin '
+        '$build_dir/hls/tb/cosim_expected.bin" -enable_dataflow_profiling'
+    ) in (d / "hls" / "hls.tcl").read_text()
+    tb = d / "hls" / "tb"
+    for name in ("input", "expected"):  # 3 images against C-simulation's 8
+        assert (tb / f"cosim_{name}.bin").stat().st_size * 8 == (
+            (tb / f"{name}.bin").stat().st_size * 3
+        )
+    r = run_cli(["bitstream", d, "--cosim", "-1"])
+    assert r.exit_code == 2 and "-1 is not in the range x>=0" in r.stderr
+
+
+@pytest.mark.csim
+@pytest.mark.parametrize("path", ["fast", "synthesizable"])
+def test_vitis_testbench_passes_under_gxx_and_catches_a_wrong_byte(built, tmp_path, path):
     """The testbench csim_design runs, compiled here with g++: it feeds the design the DMA
-    beats of the testbench data and compares bytes and TLAST with the dataflow reference."""
+    beats of the testbench data and compares bytes and TLAST with the dataflow reference.
+    csim_design compiles the synthesizable path (-DBITFAB_NO_FAST_CSIM), as here."""
     from flows.bitstream import prepare
     from flows.sim.toolchain import CXXFLAGS, cxx, include_flags
 
@@ -56,6 +80,7 @@ def test_vitis_testbench_passes_under_gxx_and_catches_a_wrong_byte(built, tmp_pa
     prepare(d)
     exe = tmp_path / "tb"
     cmd = [cxx(), *CXXFLAGS, *include_flags(), "-I", str(d / "hls")]
+    cmd += ["-DBITFAB_NO_FAST_CSIM"] if path == "synthesizable" else []
     cmd += [str(d / "hls" / "tb.cpp"), str(d / "hls" / "top.cpp"), "-o", str(exe)]
     subprocess.run(cmd, check=True, capture_output=True)
     inp, exp = d / "hls" / "tb" / "input.bin", d / "hls" / "tb" / "expected.bin"
@@ -176,3 +201,17 @@ def test_bitstream_refuses_before_any_tool_runs_without_board_files(built, tmp_p
     assert r.exit_code == 2, r.stderr
     assert f"error: {missing_message(get_board('pynq-z2'))}. Searched: " in r.stderr
     assert not (d / "calls.log").exists()
+
+
+@pytest.mark.csim
+def test_vitis_run_stands_in_for_vitis_hls(built, tmp_path, monkeypatch):
+    d = Path(shutil.copytree(built("tfc-w1a1"), tmp_path / "b"))
+    _stand_ins(monkeypatch, tmp_path, "vitis-run", "vivado")
+    (d / "vitis_hls.log").write_text("an earlier run's log\n")
+    r = run_cli(["bitstream", d])
+    assert r.exit_code == 0, r.stderr
+    assert (d / "calls.log").read_text().splitlines() == [
+        "vitis-run --mode hls --tcl hls/hls.tcl",
+        "vivado -mode batch -source vivado/build.tcl",
+    ]
+    assert not (d / "vitis_hls.log").exists()  # the II check reads this run's log only

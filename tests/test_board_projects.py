@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not
 # plausible value. Any other unknown command is an error, so a misspelt command fails the test.
 VENDOR_COMMANDS = """
 open_project set_top add_files open_solution set_part create_clock csim_design csynth_design
-export_design
+cosim_design export_design
 create_project set_property get_property current_project current_fileset update_ip_catalog
 get_param set_param get_board_parts
 get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
@@ -27,6 +27,13 @@ connect_bd_intf_net connect_bd_net apply_bd_automation assign_bd_address validat
 save_bd_design make_wrapper get_files launch_runs wait_on_run get_runs open_run
 report_utilization report_timing_summary bitfab_copy
 """.split()
+
+# What a run of the real flow leaves where the scripts look: Vitis HLS' log (every loop met its
+# II).
+CLEAN_HLS_LOG = """\
+INFO: [HLS 200-10] -- Scheduling module 'mvau_Pipeline_VITIS_LOOP_359_1'
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 1, Depth = 4, loop 'L'
+"""
 
 # Return values a test can change: ``stub`` maps "command" or "get_property PROPERTY" to what it
 # returns (a Tcl word); the rest return their last argument.
@@ -118,6 +125,7 @@ def _build_dir(tmp_path: Path) -> Path:
     (d / "hls" / "tb").mkdir()
     for f in ("input.bin", "expected.bin"):
         (d / "hls" / "tb" / f).write_bytes(b"\0")
+    (d / "vitis_hls.log").write_text(CLEAN_HLS_LOG)
     return d
 
 
@@ -146,6 +154,10 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
         flags = _opt(files, "-cflags").split()
         assert "-std=c++14" in flags and "-DBITFAB_AP_AXI" in flags
         assert f"-I{d}/hls/include" in flags and f"-I{d}/hls" in flags
+    # simulation compiles the synthesizable path; synthesis gets it from __SYNTHESIS__ alone
+    assert "-DBITFAB_NO_FAST_CSIM" not in _opt(src, "-cflags").split()
+    assert _opt(src, "-csimflags").split() == ["-DBITFAB_NO_FAST_CSIM"]
+    assert "-DBITFAB_NO_FAST_CSIM" in _opt(tb, "-cflags").split()
     (csim,) = _calls(hls, "csim_design")
     argv = _opt(csim, "-argv").split()
     assert argv == [f"{d}/hls/tb/input.bin", f"{d}/hls/tb/expected.bin"]
@@ -153,6 +165,7 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert _calls(hls, "csynth_design") == [[]]
     order = [c[0] for c in hls]
     assert order.index("csim_design") < order.index("csynth_design")
+    assert _calls(hls, "cosim_design") == []  # only with --cosim
     (exp,) = _calls(hls, "export_design")
     assert _opt(exp, "-format") == "ip_catalog" and _opt(exp, "-ipname") == "bitfab_top"
 
@@ -246,6 +259,74 @@ def _rendered(tmp_path: Path, name: str = "pynq-z2", **kw) -> Path:
     d = _build_dir(tmp_path)
     render_projects(get_board(name), d, 100.0, **kw)
     return d
+
+
+# --- Vitis HLS: co-simulation and the II check
+
+
+def test_cosim_is_rendered_for_n_images(tmp_path):
+    files = ("hls/tb/cosim_input.bin", "hls/tb/cosim_expected.bin")
+    d = _rendered(tmp_path, cosim=(3, *files))
+    for f in files:
+        (d / f).write_bytes(b"\0")
+    hls = _run(d, "hls/hls.tcl")
+    (cosim,) = _calls(hls, "cosim_design")
+    assert _opt(cosim, "-argv").split() == [f"{d}/{f}" for f in files]
+    assert "-enable_dataflow_profiling" in cosim
+    order = [c[0] for c in hls]
+    assert order.index("csynth_design") < order.index("cosim_design")
+    assert order.index("cosim_design") < order.index("export_design")
+    assert "co-simulation of the synthesized RTL with the same testbench on 3 image(s)" in (
+        (d / "hls" / "hls.tcl").read_text()
+    )
+    with pytest.raises(ValueError, match="cosim needs at least one image, not 0"):
+        render_projects(get_board("pynq-z2"), d, 100.0, cosim=(0, *files))
+
+
+II_MISSES = """\
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 1, Depth = 3, loop 'A'
+WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): \
+Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)
+WARNING: [HLS 200-885] The II Violation in module 'maxpool_Pipeline_P' (loop 'P'): Unable to \
+schedule 'load' operation on array 'cols' due to limited memory ports (II = 1).
+WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): \
+Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 2, Depth = 5, loop 'L'
+"""
+
+
+def test_a_loop_that_misses_its_ii_stops_the_hls_script_and_is_named(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "vitis_hls.log").write_text(II_MISSES)
+    msg, hls = _fails(d, "hls/hls.tcl")
+    first, *lines = msg.splitlines()
+    assert (
+        first == "bitfab: 3 kernel loop(s) missed their initiation interval (from vitis_hls.log):"
+    )
+    # each miss once, in the log's order, naming its module and loop
+    assert [line.strip() for line in lines] == [
+        "WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): "
+        "Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)",
+        "WARNING: [HLS 200-885] The II Violation in module 'maxpool_Pipeline_P' (loop 'P'): "
+        "Unable to schedule 'load' operation on array 'cols' due to limited memory ports (II = 1).",
+        "INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 2, Depth = 5, loop 'L'",
+    ]
+    order = [c[0] for c in hls]
+    assert "csynth_design" in order and "export_design" not in order
+
+
+def test_the_ii_check_reads_the_log_bitfab_hls_log_names(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "elsewhere.log").write_text(II_MISSES)
+    msg, _ = _fails(d, "hls/hls.tcl", env={"BITFAB_HLS_LOG": "elsewhere.log"})
+    assert msg.startswith("bitfab: 3 kernel loop(s) missed their initiation interval (from ")
+    (d / "vitis_hls.log").unlink()
+    msg, hls = _fails(d, "hls/hls.tcl")
+    assert msg == (
+        "bitfab: cannot check the kernel loops' II: no Vitis HLS log at vitis_hls.log "
+        "(set BITFAB_HLS_LOG to the log of this run)"
+    )
+    assert "export_design" not in [c[0] for c in hls]
 
 
 # --- Vivado: board files
