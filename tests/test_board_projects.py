@@ -29,17 +29,22 @@ report_utilization report_timing_summary bitfab_copy
 """.split()
 
 # What a run of the real flow leaves where the scripts look: Vitis HLS' log (every loop met its
-# II).
+# II), the bitstream in impl_1's run directory and the hardware handoff where get_files finds it.
 CLEAN_HLS_LOG = """\
 INFO: [HLS 200-10] -- Scheduling module 'mvau_Pipeline_VITIS_LOOP_359_1'
 INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 1, Depth = 4, loop 'L'
 """
+BIT = "vivado/project/bitfab.runs/impl_1/bitfab_wrapper.bit"
+HWH_GEN = "vivado/project/bitfab.gen/sources_1/bd/bitfab/hw_handoff/bitfab.hwh"
 
 # Return values a test can change: ``stub`` maps "command" or "get_property PROPERTY" to what it
 # returns (a Tcl word); the rest return their last argument.
 STUB_DEFAULTS = {
     "get_ipdefs": None,  # the pattern with "*" -> "9.9"
     "get_property DIRECTORY": "vivado/project/bitfab.runs/impl_1",
+    "get_property PROGRESS": "100%",
+    "get_property STATUS": "{write_bitstream Complete!}",
+    "get_property STATS.WNS": "0.412",
     "get_param": "{}",
     "current_project": "bitfab",
     "current_fileset": "sources_1",
@@ -126,6 +131,9 @@ def _build_dir(tmp_path: Path) -> Path:
     for f in ("input.bin", "expected.bin"):
         (d / "hls" / "tb" / f).write_bytes(b"\0")
     (d / "vitis_hls.log").write_text(CLEAN_HLS_LOG)
+    for f in (BIT, "bitfab.hwh"):
+        (d / f).parent.mkdir(parents=True, exist_ok=True)
+        (d / f).write_bytes(b"\0")
     return d
 
 
@@ -223,10 +231,19 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert _calls(viv, "report_timing_summary") == [["-file", "reports/timing.rpt"]]
     copies = [c[1] for c in _calls(viv, "bitfab_copy")]
     assert copies == ["deploy/bitfab.bit", "deploy/bitfab.hwh"]
+    assert _calls(viv, "wait_on_run") == [["synth_1"], ["impl_1"]]
     order = [c[0] for c in viv]
     assert order.index("get_board_parts") < order.index("create_project")
+    assert order.index("assign_bd_address") < order.index("validate_bd_design")
     assert order.index("validate_bd_design") < order.index("make_wrapper")
     assert order.index("wait_on_run") < order.index("open_run") < order.index("report_utilization")
+    assert [c[1:3] for c in viv if c[0] == "get_property" and c[1] != "DIRECTORY"] == [
+        ["PROGRESS", "synth_1"],
+        ["STATUS", "synth_1"],
+        ["PROGRESS", "impl_1"],
+        ["STATUS", "impl_1"],
+        ["STATS.WNS", "impl_1"],
+    ]
 
 
 def test_projects_are_byte_reproducible(tmp_path):
@@ -329,7 +346,7 @@ def test_the_ii_check_reads_the_log_bitfab_hls_log_names(tmp_path):
     assert "export_design" not in [c[0] for c in hls]
 
 
-# --- Vivado: board files
+# --- Vivado: board files, run status, slack, hardware handoff
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))
@@ -361,3 +378,70 @@ def test_board_file_directories_come_before_vivados_own(tmp_path):
     ]
     order = [c[0] for c in viv]
     assert order.index("set_param") < order.index("get_board_parts")
+
+
+@pytest.mark.parametrize(
+    ("run", "stub", "progress", "status"),
+    [
+        (
+            "synth_1",
+            {"get_property STATUS synth_1": "{synth_design ERROR}"},
+            "100%",
+            "synth_design ERROR",
+        ),
+        (
+            "impl_1",
+            {"get_property PROGRESS impl_1": "0%", "get_property STATUS impl_1": "{Not started}"},
+            "0%",
+            "Not started",
+        ),
+        (
+            "impl_1",
+            {"get_property STATUS impl_1": "{route_design ERROR}"},
+            "100%",
+            "route_design ERROR",
+        ),
+    ],
+)
+def test_a_run_that_failed_stops_vivado_naming_the_run(tmp_path, run, stub, progress, status):
+    d = _rendered(tmp_path)
+    msg, viv = _fails(d, "vivado/build.tcl", stub=stub)
+    assert msg == (
+        f'bitfab: Vivado run {run} did not finish: progress {progress}, status "{status}"; '
+        f"see vivado/project/bitfab.runs/{run}/runme.log"
+    )
+    order = [c[0] for c in viv]
+    assert "open_run" not in order and "bitfab_copy" not in order
+
+
+def test_negative_slack_stops_vivado_printing_the_slack(tmp_path):
+    d = _rendered(tmp_path)
+    msg, viv = _fails(d, "vivado/build.tcl", stub={"get_property STATS.WNS": "-0.734"})
+    assert msg == (
+        "bitfab: timing not met at 100 MHz: WNS -0.734 ns (reports/timing.rpt); "
+        "build again with a lower --clock-mhz"
+    )
+    order = [c[0] for c in viv]
+    assert "report_timing_summary" in order and "bitfab_copy" not in order
+    msg, _ = _fails(d, "vivado/build.tcl", stub={"get_property STATS.WNS": "{}"})
+    assert msg.startswith('bitfab: no worst negative slack (STATS.WNS "") for impl_1')
+
+
+def test_the_hardware_handoff_falls_back_to_where_vivado_writes_it(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "bitfab.hwh").unlink()
+    msg, _ = _fails(d, "vivado/build.tcl", stub={"get_files -all -quiet": "{}"})
+    assert msg == (
+        "bitfab: no bitfab.hwh for the bitstream; looked at: "
+        f"{HWH_GEN}, {HWH_GEN.replace('bitfab.gen', 'bitfab.srcs')}"
+    )
+    (d / HWH_GEN).parent.mkdir(parents=True)
+    (d / HWH_GEN).write_bytes(b"\0")
+    viv = _run(d, "vivado/build.tcl", stub={"get_files -all -quiet": "{}"})
+    assert _calls(viv, "bitfab_copy") == [
+        [BIT, "deploy/bitfab.bit"],
+        [HWH_GEN, "deploy/bitfab.hwh"],
+    ]
+    (d / BIT).unlink()
+    msg, _ = _fails(d, "vivado/build.tcl")
+    assert msg == f"bitfab: impl_1 finished but wrote no bitstream at {BIT}"
