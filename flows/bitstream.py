@@ -21,6 +21,7 @@ from pathlib import Path
 
 from boards import board_files
 from boards._zynq import Board
+from boards.deploy import board_run_text
 from boards.registry import get_board
 from boards.vivado import HLS_LOG, render_projects
 from flows.build import check_finished
@@ -161,6 +162,17 @@ def _tool_name(tool: str) -> str:
     return f"{first} (or {', '.join(others)})" if others else first
 
 
+def done_message(build_dir: Path) -> str:
+    """What `bitfab bitstream` says when the bitstream is made: where it is and the board run."""
+    d = Path(build_dir)
+    board = get_board(check_finished(d)["config"]["board"])
+    bit = d / "deploy" / "bitfab.bit"
+    return (
+        f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; "
+        f"{board_run_text(board, f'{d}/deploy')}"
+    )
+
+
 def run_bitstream(build_dir: str | Path, backend: str = "hls", cosim: int = 0) -> Path:
     d = Path(build_dir)
     if backend not in BACKENDS:
@@ -175,8 +187,7 @@ def run_bitstream(build_dir: str | Path, backend: str = "hls", cosim: int = 0) -
             f"{' and '.join(missing)} not on PATH, so no bitstream was made. Ready in {d}: "
             f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
             f"(driver + accel.json). On a machine with Vitis HLS and Vivado run:\n  "
-            f"{finish_command(d)}\nthen copy {d}/deploy to the board and run "
-            "`sudo python3 -m driver --backend pynq --batch 1000` inside it"
+            f"{finish_command(d)}\nthen {board_run_text(board, f'{d}/deploy')}"
         )
     check_board_files(board)
     hls_log = d / HLS_LOG

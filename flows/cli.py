@@ -251,12 +251,10 @@ def run(build_dir, backend, input_, batch):
 )
 def bitstream(build_dir, backend, cosim):
     """Vendor-tool steps (Vitis HLS, Vivado); exit 2 with instructions when they are absent."""
-    from flows.bitstream import run_bitstream
+    from flows.bitstream import done_message, run_bitstream
 
-    bit = run_bitstream(build_dir, backend, cosim=cosim)
-    click.echo(
-        f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; copy {bit.parent} to the board"
-    )
+    run_bitstream(build_dir, backend, cosim=cosim)
+    click.echo(done_message(build_dir))
 
 
 @main.command()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from boards.board_files import missing_message
+from boards.deploy import board_run_text, run_command
 from boards.registry import get_board
 from flows.bitstream import check_board_files, parse_timing, parse_utilization, vivado_install
 from flows.errors import ToolMissingError
@@ -43,6 +44,9 @@ def test_bitstream_without_tools_exits_2_with_instructions(built):
         f"cd {d} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl "
         "(from Vitis 2024.2 on: vitis-run --mode hls --tcl hls/hls.tcl instead of vitis_hls)"
     ) in r.stderr
+    # the board run command, and the PYNQ images the board needs, from the board
+    assert board_run_text(get_board("pynq-z2"), f"{d}/deploy") in r.stderr
+    assert run_command() in r.stderr and "PYNQ 2.7 to 3.x" in r.stderr
     assert (d / "hls" / "hls.tcl").exists() and (d / "vivado" / "build.tcl").exists()
     assert (d / "hls" / "include" / "bitfab" / "mvau.hpp").exists()
     assert "\ncosim_design " not in (d / "hls" / "hls.tcl").read_text()
@@ -215,3 +219,8 @@ def test_vitis_run_stands_in_for_vitis_hls(built, tmp_path, monkeypatch):
         "vivado -mode batch -source vivado/build.tcl",
     ]
     assert not (d / "vitis_hls.log").exists()  # the II check reads this run's log only
+    # the finishing message gives the board run command and the PYNQ images
+    assert r.stdout == (
+        f"bitstream {d}/deploy/bitfab.bit and {d}/deploy/bitfab.hwh ready; "
+        f"{board_run_text(get_board('pynq-z2'), f'{d}/deploy')}\n"
+    )

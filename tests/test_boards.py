@@ -1,5 +1,5 @@
-"""Boards: registry, clock limits, board files and PYNQ images, and that every board builds a
-design without vendor tools."""
+"""Boards: registry, clock limits, board files and PYNQ images, the board run command, and that
+every board builds a design without vendor tools."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import pytest
 
 from boards._zynq import BoardFiles
 from boards.board_files import defines, find_board_xml, missing_message, user_dirs
+from boards.deploy import board_run_text, deploy_readme, run_command
 from boards.errors import BoardError
 from boards.registry import BOARDS, get_board
 from flows.build import run_build
 from flows.config import BuildConfig
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_unknown_board_lists_known_ones():
@@ -94,8 +97,28 @@ def test_pynq_images_per_board():
     }
 
 
+def test_the_board_run_command_runs_the_driver_in_pynqs_venv():
+    assert run_command() == (
+        "sudo -i bash -c \"source /etc/profile.d/pynq_venv.sh && cd '$PWD' && "
+        'python3 -m driver --backend pynq --batch 1000"'
+    )
+    text = deploy_readme(get_board("pynq-z2"))
+    assert board_run_text(get_board("pynq-z2"), "this folder") in text
+    assert "SD card needs PYNQ 2.7 to 3.x (PYNQ 4.0 dropped the Zynq-7000 boards)," in text
+    assert text.endswith(f"\n  {run_command()}\n")
+
+
+def test_readme_gives_the_board_run_command_and_each_boards_pynq_images():
+    text = README.read_text()
+    assert run_command() in text
+    assert "sudo python3 -m driver" not in text
+    for b in BOARDS.values():
+        assert f"  - `{b.name}`: {b.pynq}\n" in text
+
+
 @pytest.mark.csim
 @pytest.mark.parametrize("name", sorted(BOARDS))
 def test_every_board_smoke_builds(tmp_path, zoo_onnx, name):
     d = run_build(BuildConfig(model=str(zoo_onnx("tfc-w1a1")), board=name, out=tmp_path / name))
     assert (d / "manifest.json").exists() and (d / "hls" / "top.cpp").exists()
+    assert (d / "deploy" / "README").read_text() == deploy_readme(get_board(name))
