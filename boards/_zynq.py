@@ -8,8 +8,51 @@ from boards.errors import BoardError
 
 
 @dataclass(frozen=True)
+class BoardFiles:
+    """The Vivado board files a board's block design needs: the PS preset comes from them.
+
+    ``part`` is Vivado's board part, ``vendor:name:component:file_version``; Vivado finds it in
+    a ``board.xml`` whose ``<board vendor= name=>`` and ``<file_version>`` match.
+    """
+
+    part: str
+    source: str  # where to get them, said when Vivado cannot find them
+    ships_with_vivado: bool = False
+
+    @property
+    def vendor(self) -> str:
+        return self.part.split(":")[0]
+
+    @property
+    def name(self) -> str:
+        return self.part.split(":")[1]
+
+    @property
+    def version(self) -> str:
+        return self.part.split(":")[3]
+
+
+@dataclass(frozen=True)
+class PynqImages:
+    """The PYNQ images a board runs a build's deploy/ folder on.
+
+    The run command (``boards.deploy.run_command``) activates the venv that PYNQ keeps pynq in
+    from 2.7 on, so no board supports an image before 2.7.
+    """
+
+    first: str = "2.7"
+    last: str = ""  # "" = every later release
+    note: str = ""
+
+    def __str__(self) -> str:
+        span = f"PYNQ {self.first} to {self.last}" if self.last else f"PYNQ {self.first} or later"
+        return f"{span} ({self.note})" if self.note else span
+
+
+@dataclass(frozen=True)
 class Board:
-    """A board: FPGA part, processing system, AXI width, PL clock and resource counts."""
+    """A board: FPGA part, processing system, AXI width, PL clock and resource counts, the
+    board files its Vivado project needs and the PYNQ images it runs."""
 
     name: str
     part: str
@@ -21,8 +64,9 @@ class Board:
     ffs: int
     bram18: int
     dsps: int
+    board_files: BoardFiles
+    pynq: PynqImages
     urams: int = 0
-    board_part: str = ""  # Vivado board part (board files), e.g. "tul.com.tw:pynq-z2:part0:1.0"
 
     def budget(self) -> dict[str, int]:
         return {"LUT": self.luts, "BRAM18": self.bram18, "DSP": self.dsps}
@@ -35,8 +79,11 @@ class Board:
             )
 
 
-# The Zynq-7020 device (PYNQ-Z1 and PYNQ-Z2 carry the same part)
+# The Zynq-7000 device (PYNQ-Z1 and PYNQ-Z2 carry the same part)
 XC7Z020 = {"part": "xc7z020clg400-1", "luts": 53200, "ffs": 106400, "bram18": 280, "dsps": 220}
+
+# PYNQ 4.0 removed the Zynq-7000 boards (Pynq-Z1, Pynq-Z2)
+ZYNQ7000_PYNQ = PynqImages(last="3.x", note="PYNQ 4.0 dropped the Zynq-7000 boards")
 
 
 def _family_board(ps: str, hp_port_bits: int, max_clock_mhz: float, **fields) -> Board:
@@ -51,7 +98,15 @@ def _family_board(ps: str, hp_port_bits: int, max_clock_mhz: float, **fields) ->
 
 
 def zynq7000_board(
-    name: str, part: str, luts: int, ffs: int, bram18: int, dsps: int, *, board_part: str = ""
+    name: str,
+    part: str,
+    luts: int,
+    ffs: int,
+    bram18: int,
+    dsps: int,
+    *,
+    board_files: BoardFiles,
+    pynq: PynqImages = ZYNQ7000_PYNQ,
 ) -> Board:
     """A Zynq-7000 board: PS7, 64-bit HP ports, PL clock 100 MHz by default, 250 at most."""
     return _family_board(
@@ -64,7 +119,8 @@ def zynq7000_board(
         ffs=ffs,
         bram18=bram18,
         dsps=dsps,
-        board_part=board_part,
+        board_files=board_files,
+        pynq=pynq,
     )
 
 
@@ -77,7 +133,8 @@ def zynq_us_board(
     dsps: int,
     urams: int,
     *,
-    board_part: str = "",
+    board_files: BoardFiles,
+    pynq: PynqImages,
 ) -> Board:
     """A Zynq UltraScale+ board: PS "zynq_us+", 128-bit HP ports, PL clock 100 MHz by default,
     300 at most."""
@@ -92,5 +149,6 @@ def zynq_us_board(
         bram18=bram18,
         dsps=dsps,
         urams=urams,
-        board_part=board_part,
+        board_files=board_files,
+        pynq=pynq,
     )

@@ -1,8 +1,11 @@
 """Vendor-tool project scripts for a board: the Vitis HLS and the Vivado build Tcl.
 
-Both scripts are run from the build directory (``vitis_hls -f hls/hls.tcl``, then
-``vivado -mode batch -source vivado/build.tcl``) and name every file relative to it, so the same
-inputs render byte-identical scripts wherever the build directory lives.
+Both scripts are run from the build directory (``vitis_hls -f hls/hls.tcl`` or
+``vitis-run --mode hls --tcl hls/hls.tcl``, then ``vivado -mode batch -source vivado/build.tcl``)
+and name every file relative to it, so the same inputs render byte-identical scripts wherever
+the build directory lives. Each script stops with an error (and the tool with a non-zero exit
+status) at the first check that fails: C-simulation, a kernel loop that misses its II, the
+co-simulation, missing board files, a Vivado run that did not finish, negative slack.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from boards import board_files
 from boards._zynq import Board
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,13 @@ N_IMAGES_OFFSET = 0x10
 HLS_PROJECT = "hls/project"  # Vitis HLS project directory, relative to the build directory
 HLS_SOLUTION = "solution1"
 IP_ZIP = "ip/bitfab_top.zip"  # the packaged IP (export_design -output)
+# The Vitis HLS log the II check reads: $BITFAB_HLS_LOG, else the tool's default, vitis_hls.log
+# in the directory it was started in (the build directory)
+HLS_LOG_ENV = "BITFAB_HLS_LOG"
+HLS_LOG = "vitis_hls.log"
+# Vitis HLS messages of a pipelined loop that missed its target II
+II_VIOLATION_IDS = ("HLS 200-880", "HLS 200-885")
+II_RESULT_ID = "HLS 200-1470"  # "Pipelining result : Target II = 1, Final II = 2, ..."
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,16 @@ _ENV = Environment(
 )
 
 
+def tcl_str(s: str) -> str:
+    """``s`` as a double-quoted Tcl word that Tcl reads back unchanged (no substitution)."""
+    for c in '\\"$[]':
+        s = s.replace(c, "\\" + c)
+    return '"' + s.replace("\n", "\\n") + '"'
+
+
+_ENV.filters["tcl_str"] = tcl_str
+
+
 def _num(x: float) -> str:
     """A number as Tcl text: 100.0 -> "100", 1000/150 -> "6.66667"."""
     return f"{x:.6g}"
@@ -94,14 +115,19 @@ def render_projects(
     top: str = TOP,
     tb_input: str = "hls/tb/input.bin",
     tb_expected: str = "hls/tb/expected.bin",
+    cosim: tuple[int, str, str] | None = None,
 ) -> list[Path]:
     """Write ``hls/hls.tcl`` (Vitis HLS) and ``vivado/build.tcl`` (Vivado) into ``build_dir``.
 
     The HLS script compiles ``hls/top.cpp`` with ``-I hls/include``: the caller copies the
     bitfab HLS library (``hls/include/bitfab``) there. Its C-simulation runs ``hls/tb.cpp`` on
-    ``tb_input``/``tb_expected`` (build-relative). Returns the paths written.
+    ``tb_input``/``tb_expected`` (build-relative). ``cosim = (n, input, expected)`` adds a C/RTL
+    co-simulation of the same testbench on those files of ``n`` images. Returns the paths
+    written.
     """
     board.check_clock(clock_mhz)
+    if cosim is not None and cosim[0] < 1:
+        raise ValueError(f"cosim needs at least one image, not {cosim[0]}")
     build_dir = Path(build_dir)
     ctx = {
         "board": board,
@@ -118,6 +144,14 @@ def render_projects(
         "dma_in": DMA_IN,
         "dma_out": DMA_OUT,
         "dma_length_bits": DMA_LENGTH_BITS,
+        "cosim": cosim,
+        "hls_log_env": HLS_LOG_ENV,
+        "hls_log": HLS_LOG,
+        "ii_violation_ids": II_VIOLATION_IDS,
+        "ii_result_id": II_RESULT_ID,
+        "board_files_env": board_files.ENV,
+        "board_files_default": board_files.DEFAULT_DIR,
+        "board_files_missing": board_files.missing_message(board),
     }
     written = []
     for template, rel in (("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", "vivado/build.tcl")):

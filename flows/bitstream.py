@@ -2,39 +2,67 @@
 
 Everything that needs no vendor tool runs first and is written into the build directory (the
 Tcl projects and a copy of the HLS library), so a machine with the tools needs nothing but
-that directory. Without ``vitis_hls``/``vivado`` on PATH this stops with exit code 2 and says
-what is ready and the one command that finishes the job.
+that directory. Without Vitis HLS (``vitis_hls``, or its successor ``vitis-run``) or ``vivado``
+on PATH this stops with exit code 2 and says what is ready and the one command that finishes
+the job; so it does when Vivado's installation is visible (``XILINX_VIVADO``) but the board's
+board files are not in it, before any tool has run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+from boards import board_files
+from boards._zynq import Board
+from boards.deploy import board_run_text
 from boards.registry import get_board
+from boards.vivado import HLS_LOG, render_projects
 from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
 from flows.errors import InputError, ToolError, ToolMissingError
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
-from flows.testbench import TB_EXPECTED, TB_INPUT, write_testbench_data
+from flows.testbench import (
+    COSIM_EXPECTED,
+    COSIM_INPUT,
+    TB_EXPECTED,
+    TB_INPUT,
+    write_testbench_data,
+)
 
 log = logging.getLogger(__name__)
+
+HLS_TCL = "hls/hls.tcl"
+VIVADO_TCL = "vivado/build.tcl"
+# How each Vitis HLS front end runs the HLS script, in order of preference: `vitis_hls -f` is
+# deprecated from 2024.2 on in favour of `vitis-run --mode hls --tcl`, which came in 2023.2.
+HLS_COMMANDS = {
+    "vitis_hls": ["vitis_hls", "-f", HLS_TCL],
+    "vitis-run": ["vitis-run", "--mode", "hls", "--tcl", HLS_TCL],
+}
+VIVADO_COMMAND = ["vivado", "-mode", "batch", "-source", VIVADO_TCL]
+# A backend's required tool that another tool can stand in for
+TOOL_ALTERNATIVES = {"vitis_hls": tuple(HLS_COMMANDS)}
 
 
 def finish_command(build_dir: Path) -> str:
     return (
-        f"cd {build_dir} && vitis_hls -f hls/hls.tcl && vivado -mode batch -source vivado/build.tcl"
+        f"cd {build_dir} && {' '.join(HLS_COMMANDS['vitis_hls'])} && {' '.join(VIVADO_COMMAND)}"
+        f" (from Vitis 2024.2 on: {' '.join(HLS_COMMANDS['vitis-run'])} instead of vitis_hls)"
     )
 
 
-def prepare(build_dir: Path) -> list[Path]:
-    """Tool-free part: the HLS library copy, testbench data and the Vitis HLS / Vivado Tcl."""
-    from boards.vivado import render_projects
-
+def prepare(build_dir: Path, cosim: int = 0) -> list[Path]:
+    """Tool-free part: the HLS library copy, testbench data and the Vitis HLS / Vivado Tcl;
+    ``cosim`` > 0 adds a C/RTL co-simulation on that many images to the HLS script."""
+    if cosim < 0:
+        raise InputError(f"--cosim takes a number of images (0 for none), not {cosim}")
     manifest = check_finished(build_dir)
     cfg = manifest["config"]
     board = get_board(cfg["board"])
@@ -43,12 +71,58 @@ def prepare(build_dir: Path) -> list[Path]:
         shutil.rmtree(lib)
     shutil.copytree(HLS_LIBRARY_INCLUDE / "bitfab", lib)
     data = write_testbench_data(build_dir)
-    return (
-        render_projects(
-            board, build_dir, float(cfg["clock_mhz"]), tb_input=TB_INPUT, tb_expected=TB_EXPECTED
-        )
-        + data
+    if cosim:
+        files = (COSIM_INPUT, COSIM_EXPECTED)
+        data += write_testbench_data(build_dir, n=cosim, files=files)
+    scripts = render_projects(
+        board,
+        build_dir,
+        float(cfg["clock_mhz"]),
+        tb_input=TB_INPUT,
+        tb_expected=TB_EXPECTED,
+        cosim=(cosim, COSIM_INPUT, COSIM_EXPECTED) if cosim else None,
     )
+    return scripts + data
+
+
+def vivado_install(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The Vivado installation whose board files `bitfab bitstream` can look at:
+    ``$XILINX_VIVADO`` (set by Vivado's settings64.sh), else the directory above the ``bin/``
+    that holds ``vivado`` when it has Vivado's ``data/``; None when neither is there."""
+    environ = os.environ if environ is None else environ
+    if environ.get("XILINX_VIVADO"):
+        return Path(environ["XILINX_VIVADO"])
+    exe = shutil.which("vivado", path=environ.get("PATH"))
+    if exe is not None:
+        root = Path(exe).resolve().parent.parent
+        if (root / "data").is_dir():
+            return root
+    return None
+
+
+def check_board_files(board: Board, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Refuse (exit 2) before any tool runs when Vivado would not find the board's board files.
+
+    Looks where build.tcl points Vivado (``$BITFAB_BOARD_FILES``, ``~/.bitfab/board_files``) and
+    where Vivado keeps its own. Without a visible Vivado installation, or for board files that
+    ship with Vivado, it cannot know and leaves the check to build.tcl. Returns the board.xml.
+    """
+    files = board.board_files
+    root = vivado_install(environ)
+    if files.ships_with_vivado or root is None:
+        return None
+    dirs = board_files.user_dirs(environ) + board_files.vivado_dirs(root)
+    found = board_files.find_board_xml(files, dirs)
+    if found is None:
+        searched = (
+            ", ".join(str(d) for d in dirs if d.is_dir()) or "none of those directories exists"
+        )
+        raise ToolMissingError(
+            f"{board_files.missing_message(board)}. Searched: {searched}; also checked by "
+            f"{VIVADO_TCL} with Vivado's own get_board_parts"
+        )
+    log.info("board files for %s: %s", files.part, found)
+    return found
 
 
 def parse_utilization(text: str) -> dict[str, float]:
@@ -77,29 +151,53 @@ def parse_timing(text: str) -> dict[str, float]:
     return {"wns_ns": float(m.group(1))} if m else {}
 
 
-def run_bitstream(build_dir: str | Path, backend: str = "hls") -> Path:
+def _present(tool: str) -> str | None:
+    """The tool on PATH that does ``tool``'s job (itself or an alternative), if any."""
+    return next((t for t in TOOL_ALTERNATIVES.get(tool, (tool,)) if shutil.which(t)), None)
+
+
+def _tool_name(tool: str) -> str:
+    """``tool`` as a missing-tool message names it: "vitis_hls (or vitis-run)"."""
+    first, *others = TOOL_ALTERNATIVES.get(tool, (tool,))
+    return f"{first} (or {', '.join(others)})" if others else first
+
+
+def done_message(build_dir: Path) -> str:
+    """What `bitfab bitstream` says when the bitstream is made: where it is and the board run."""
+    d = Path(build_dir)
+    board = get_board(check_finished(d)["config"]["board"])
+    bit = d / "deploy" / "bitfab.bit"
+    return (
+        f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; "
+        f"{board_run_text(board, f'{d}/deploy')}"
+    )
+
+
+def run_bitstream(build_dir: str | Path, backend: str = "hls", cosim: int = 0) -> Path:
     d = Path(build_dir)
     if backend not in BACKENDS:
         raise InputError(f"unknown backend '{backend}'; backends: {', '.join(sorted(BACKENDS))}")
-    written = prepare(d)
-    missing = [t for t in BACKENDS[backend].REQUIRED_TOOLS if shutil.which(t) is None]
+    written = prepare(d, cosim=cosim)
+    board = get_board(check_finished(d)["config"]["board"])
+    required = BACKENDS[backend].REQUIRED_TOOLS
+    missing = [_tool_name(t) for t in required if _present(t) is None]
     if missing:
         ready = ", ".join(str(p.relative_to(d)) for p in written)
         raise ToolMissingError(
             f"{' and '.join(missing)} not on PATH, so no bitstream was made. Ready in {d}: "
             f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
             f"(driver + accel.json). On a machine with Vitis HLS and Vivado run:\n  "
-            f"{finish_command(d)}\nthen copy {d}/deploy to the board and run "
-            "`sudo python3 -m driver --backend pynq --batch 1000` inside it"
+            f"{finish_command(d)}\nthen {board_run_text(board, f'{d}/deploy')}"
         )
-    for cmd in (
-        ["vitis_hls", "-f", "hls/hls.tcl"],
-        ["vivado", "-mode", "batch", "-source", "vivado/build.tcl"],
-    ):
+    check_board_files(board)
+    hls_log = d / HLS_LOG
+    hls_log.unlink(missing_ok=True)  # the II check must not read an earlier run's log
+    for cmd in (HLS_COMMANDS[_present("vitis_hls")], VIVADO_COMMAND):
         log.info("running %s", " ".join(cmd))
-        proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
-            raise ToolError(f"{d}: `{' '.join(cmd)}` failed:\n{proc.stdout[-3000:]}")
+            out = proc.stdout + proc.stderr
+            raise ToolError(f"{d}: `{' '.join(cmd)}` failed:\n{out[-3000:]}")
     rep_path = d / "report.json"
     rep = json.loads(rep_path.read_text())
     util = d / "reports" / "utilization.rpt"

@@ -28,6 +28,7 @@ from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 
 from boards._zynq import Board
+from boards.deploy import deploy_readme
 from boards.driver.accelerator import ACCEL_FORMAT
 from boards.registry import get_board
 from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_cell
@@ -187,10 +188,7 @@ def step_deploy(ctx: BuildContext) -> None:
         "bitfile": "bitfab.bit",  # deploy/bitfab.bit + bitfab.hwh once `bitfab bitstream` ran
     }
     (dep / "accel.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-    (dep / "README").write_text(
-        "Run on the board (after `bitfab bitstream` put bitfab.bit and bitfab.hwh here): "
-        "cd deploy && sudo python3 -m driver --backend pynq --batch 1000\n"
-    )
+    (dep / "README").write_text(deploy_readme(ctx.board))
 
 
 def step_verify(ctx: BuildContext) -> None:

@@ -242,14 +242,19 @@ def run(build_dir, backend, input_, batch):
     show_default=True,
     help="which rendering of the design the vendor flow builds",
 )
-def bitstream(build_dir, backend):
+@click.option(
+    "--cosim",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="also co-simulate the synthesized RTL (cosim_design) on this many images",
+)
+def bitstream(build_dir, backend, cosim):
     """Vendor-tool steps (Vitis HLS, Vivado); exit 2 with instructions when they are absent."""
-    from flows.bitstream import run_bitstream
+    from flows.bitstream import done_message, run_bitstream
 
-    bit = run_bitstream(build_dir, backend)
-    click.echo(
-        f"bitstream {bit} and {bit.with_suffix('.hwh')} ready; copy {bit.parent} to the board"
-    )
+    run_bitstream(build_dir, backend, cosim=cosim)
+    click.echo(done_message(build_dir))
 
 
 @main.command()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from boards.board_files import missing_message
 from boards.registry import BOARDS, get_board
 from boards.vivado import render_projects
 
@@ -17,23 +19,48 @@ pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not
 # plausible value. Any other unknown command is an error, so a misspelt command fails the test.
 VENDOR_COMMANDS = """
 open_project set_top add_files open_solution set_part create_clock csim_design csynth_design
-export_design
+cosim_design export_design
 create_project set_property get_property current_project current_fileset update_ip_catalog
+get_param set_param get_board_parts
 get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
-connect_bd_intf_net connect_bd_net apply_bd_automation validate_bd_design save_bd_design
-make_wrapper get_files launch_runs wait_on_run get_runs open_run report_utilization
-report_timing_summary bitfab_copy
+connect_bd_intf_net connect_bd_net apply_bd_automation assign_bd_address validate_bd_design
+save_bd_design make_wrapper get_files launch_runs wait_on_run get_runs open_run
+report_utilization report_timing_summary bitfab_copy
 """.split()
+
+# What a run of the real flow leaves where the scripts look: Vitis HLS' log (every loop met its
+# II), the bitstream in impl_1's run directory and the hardware handoff where get_files finds it.
+CLEAN_HLS_LOG = """\
+INFO: [HLS 200-10] -- Scheduling module 'mvau_Pipeline_VITIS_LOOP_359_1'
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 1, Depth = 4, loop 'L'
+"""
+BIT = "vivado/project/bitfab.runs/impl_1/bitfab_wrapper.bit"
+HWH_GEN = "vivado/project/bitfab.gen/sources_1/bd/bitfab/hw_handoff/bitfab.hwh"
+
+# Return values a test can change: ``stub`` maps "command" or "get_property PROPERTY" to what it
+# returns (a Tcl word); the rest return their last argument.
+STUB_DEFAULTS = {
+    "get_ipdefs": None,  # the pattern with "*" -> "9.9"
+    "get_property DIRECTORY": "vivado/project/bitfab.runs/impl_1",
+    "get_property PROGRESS": "100%",
+    "get_property STATUS": "{write_bitstream Complete!}",
+    "get_property STATS.WNS": "0.412",
+    "get_param": "{}",
+    "current_project": "bitfab",
+    "current_fileset": "sources_1",
+}
 
 PRELUDE = """
 set ::stub_log [open stub.log w]
+array set ::stub {%s}
 proc stub_call {name args} {
     puts $::stub_log [join [concat [list $name] $args] "\\t"]
+    flush $::stub_log
+    foreach key [list "$name [lindex $args 0] [lindex $args 1]" "$name [lindex $args 0]" $name] {
+        if {[info exists ::stub($key)]} { return $::stub($key) }
+    }
     switch -- $name {
         get_ipdefs { return [string map {* 9.9} [lindex $args end]] }
-        get_property { return vivado/project/bitfab.runs/impl_1 }
-        current_project { return bitfab }
-        current_fileset { return sources_1 }
         default { return [lindex $args end] }
     }
 }
@@ -46,15 +73,45 @@ close $::stub_log
 """
 
 
-def _run(build_dir: Path, script: str) -> list[list[str]]:
+def _stub_array(stub: dict[str, str | None]) -> str:
+    return " ".join(f"{{{k}}} {v}" for k, v in stub.items() if v is not None)
+
+
+def _runner(build_dir: Path, script: str, stub: dict[str, str | None] | None) -> list[str]:
     runner = build_dir / "run_stub.tcl"
-    runner.write_text(PRELUDE % (" ".join(VENDOR_COMMANDS), script))
+    values = _stub_array({**STUB_DEFAULTS, **(stub or {})})
+    runner.write_text(PRELUDE % (values, " ".join(VENDOR_COMMANDS), script))
+    return ["tclsh", str(runner)]
+
+
+def _env(build_dir: Path, env: dict[str, str] | None) -> dict[str, str]:
+    """The tools' environment: HOME in the build directory, no BITFAB_* but the test's own."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BITFAB_")}
+    return {**base, "HOME": str(build_dir / "home"), **(env or {})}
+
+
+def _run(build_dir: Path, script: str, stub: dict[str, str | None] | None = None, env=None):
+    """Run a script under the stub; the log of vendor calls, as lists of words."""
+    cmd = _runner(build_dir, script, stub)
     try:
-        subprocess.run(["tclsh", str(runner)], check=True, cwd=build_dir, capture_output=True)
+        subprocess.run(
+            cmd, check=True, cwd=build_dir, capture_output=True, env=_env(build_dir, env)
+        )
     except subprocess.CalledProcessError as e:
         pytest.fail(f"tclsh {script} failed:\n{e.stderr.decode()}")
     lines = (build_dir / "stub.log").read_text().splitlines()
     return [line.split("\t") for line in lines]
+
+
+def _fails(
+    build_dir: Path, script: str, stub: dict[str, str | None] | None = None, env=None
+) -> tuple[str, list[list[str]]]:
+    """Run a script that must stop with an error: its message and the vendor calls before it."""
+    cmd = _runner(build_dir, script, stub)
+    r = subprocess.run(cmd, cwd=build_dir, capture_output=True, text=True, env=_env(build_dir, env))
+    assert r.returncode != 0, f"tclsh {script} did not fail"
+    lines = (build_dir / "stub.log").read_text().splitlines()
+    return r.stderr.split("\n    while executing")[0], [line.split("\t") for line in lines]
 
 
 def _calls(log: list[list[str]], name: str) -> list[list[str]]:
@@ -73,6 +130,10 @@ def _build_dir(tmp_path: Path) -> Path:
     (d / "hls" / "tb").mkdir()
     for f in ("input.bin", "expected.bin"):
         (d / "hls" / "tb" / f).write_bytes(b"\0")
+    (d / "vitis_hls.log").write_text(CLEAN_HLS_LOG)
+    for f in (BIT, "bitfab.hwh"):
+        (d / f).parent.mkdir(parents=True, exist_ok=True)
+        (d / f).write_bytes(b"\0")
     return d
 
 
@@ -101,6 +162,10 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
         flags = _opt(files, "-cflags").split()
         assert "-std=c++14" in flags and "-DBITFAB_AP_AXI" in flags
         assert f"-I{d}/hls/include" in flags and f"-I{d}/hls" in flags
+    # simulation compiles the synthesizable path; synthesis gets it from __SYNTHESIS__ alone
+    assert "-DBITFAB_NO_FAST_CSIM" not in _opt(src, "-cflags").split()
+    assert _opt(src, "-csimflags").split() == ["-DBITFAB_NO_FAST_CSIM"]
+    assert "-DBITFAB_NO_FAST_CSIM" in _opt(tb, "-cflags").split()
     (csim,) = _calls(hls, "csim_design")
     argv = _opt(csim, "-argv").split()
     assert argv == [f"{d}/hls/tb/input.bin", f"{d}/hls/tb/expected.bin"]
@@ -108,14 +173,17 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert _calls(hls, "csynth_design") == [[]]
     order = [c[0] for c in hls]
     assert order.index("csim_design") < order.index("csynth_design")
+    assert _calls(hls, "cosim_design") == []  # only with --cosim
     (exp,) = _calls(hls, "export_design")
     assert _opt(exp, "-format") == "ip_catalog" and _opt(exp, "-ipname") == "bitfab_top"
 
     viv = _run(d, "vivado/build.tcl")
+    assert _calls(viv, "get_board_parts") == [["-quiet", board.board_files.part]]
+    assert _calls(viv, "set_param") == []  # no board-file directory of ours exists here
     (proj,) = _calls(viv, "create_project")
     assert proj[:2] == ["bitfab", "vivado/project"] and _opt(proj, "-part") == board.part
     props = _calls(viv, "set_property")
-    assert ["board_part", board.board_part, "bitfab"] in props
+    assert ["board_part", board.board_files.part, "bitfab"] in props
     cells = {c[-1]: c[c.index("-vlnv") + 1] for c in _calls(viv, "create_bd_cell")}
     ps_ip = {"zynq7": "processing_system7", "zynq_us+": "zynq_ultra_ps_e"}[board.ps]
     assert cells == {
@@ -163,9 +231,19 @@ def test_projects_run_under_stub_tcl(tmp_path, name, clock):
     assert _calls(viv, "report_timing_summary") == [["-file", "reports/timing.rpt"]]
     copies = [c[1] for c in _calls(viv, "bitfab_copy")]
     assert copies == ["deploy/bitfab.bit", "deploy/bitfab.hwh"]
+    assert _calls(viv, "wait_on_run") == [["synth_1"], ["impl_1"]]
     order = [c[0] for c in viv]
+    assert order.index("get_board_parts") < order.index("create_project")
+    assert order.index("assign_bd_address") < order.index("validate_bd_design")
     assert order.index("validate_bd_design") < order.index("make_wrapper")
     assert order.index("wait_on_run") < order.index("open_run") < order.index("report_utilization")
+    assert [c[1:3] for c in viv if c[0] == "get_property" and c[1] != "DIRECTORY"] == [
+        ["PROGRESS", "synth_1"],
+        ["STATUS", "synth_1"],
+        ["PROGRESS", "impl_1"],
+        ["STATUS", "impl_1"],
+        ["STATS.WNS", "impl_1"],
+    ]
 
 
 def test_projects_are_byte_reproducible(tmp_path):
@@ -176,7 +254,7 @@ def test_projects_are_byte_reproducible(tmp_path):
 
 
 def test_board_parts():
-    assert {n: b.board_part for n, b in BOARDS.items()} == {
+    assert {n: b.board_files.part for n, b in BOARDS.items()} == {
         "pynq-z1": "www.digilentinc.com:pynq-z1:part0:1.0",
         "pynq-z2": "tul.com.tw:pynq-z2:part0:1.0",
         "zcu104": "xilinx.com:zcu104:part0:1.1",
@@ -192,3 +270,178 @@ def test_clock_out_of_range_is_refused(tmp_path):
 
     with pytest.raises(BoardError, match=r"board 'kv260': clock 350.0 MHz is outside \(0, 300.0\]"):
         render_projects(get_board("kv260"), tmp_path, 350.0)
+
+
+def _rendered(tmp_path: Path, name: str = "pynq-z2", **kw) -> Path:
+    d = _build_dir(tmp_path)
+    render_projects(get_board(name), d, 100.0, **kw)
+    return d
+
+
+# --- Vitis HLS: co-simulation and the II check
+
+
+def test_cosim_is_rendered_for_n_images(tmp_path):
+    files = ("hls/tb/cosim_input.bin", "hls/tb/cosim_expected.bin")
+    d = _rendered(tmp_path, cosim=(3, *files))
+    for f in files:
+        (d / f).write_bytes(b"\0")
+    hls = _run(d, "hls/hls.tcl")
+    (cosim,) = _calls(hls, "cosim_design")
+    assert _opt(cosim, "-argv").split() == [f"{d}/{f}" for f in files]
+    assert "-enable_dataflow_profiling" in cosim
+    order = [c[0] for c in hls]
+    assert order.index("csynth_design") < order.index("cosim_design")
+    assert order.index("cosim_design") < order.index("export_design")
+    assert "co-simulation of the synthesized RTL with the same testbench on 3 image(s)" in (
+        (d / "hls" / "hls.tcl").read_text()
+    )
+    with pytest.raises(ValueError, match="cosim needs at least one image, not 0"):
+        render_projects(get_board("pynq-z2"), d, 100.0, cosim=(0, *files))
+
+
+II_MISSES = """\
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 1, Depth = 3, loop 'A'
+WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): \
+Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)
+WARNING: [HLS 200-885] The II Violation in module 'maxpool_Pipeline_P' (loop 'P'): Unable to \
+schedule 'load' operation on array 'cols' due to limited memory ports (II = 1).
+WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): \
+Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)
+INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 2, Depth = 5, loop 'L'
+"""
+
+
+def test_a_loop_that_misses_its_ii_stops_the_hls_script_and_is_named(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "vitis_hls.log").write_text(II_MISSES)
+    msg, hls = _fails(d, "hls/hls.tcl")
+    first, *lines = msg.splitlines()
+    assert (
+        first == "bitfab: 3 kernel loop(s) missed their initiation interval (from vitis_hls.log):"
+    )
+    # each miss once, in the log's order, naming its module and loop
+    assert [line.strip() for line in lines] == [
+        "WARNING: [HLS 200-880] The II Violation in module 'sliding_window_Pipeline_L' (loop 'L'): "
+        "Unable to enforce a carried dependence constraint (II = 1, distance = 1, offset = 1)",
+        "WARNING: [HLS 200-885] The II Violation in module 'maxpool_Pipeline_P' (loop 'P'): "
+        "Unable to schedule 'load' operation on array 'cols' due to limited memory ports (II = 1).",
+        "INFO: [HLS 200-1470] Pipelining result : Target II = 1, Final II = 2, Depth = 5, loop 'L'",
+    ]
+    order = [c[0] for c in hls]
+    assert "csynth_design" in order and "export_design" not in order
+
+
+def test_the_ii_check_reads_the_log_bitfab_hls_log_names(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "elsewhere.log").write_text(II_MISSES)
+    msg, _ = _fails(d, "hls/hls.tcl", env={"BITFAB_HLS_LOG": "elsewhere.log"})
+    assert msg.startswith("bitfab: 3 kernel loop(s) missed their initiation interval (from ")
+    (d / "vitis_hls.log").unlink()
+    msg, hls = _fails(d, "hls/hls.tcl")
+    assert msg == (
+        "bitfab: cannot check the kernel loops' II: no Vitis HLS log at vitis_hls.log "
+        "(set BITFAB_HLS_LOG to the log of this run)"
+    )
+    assert "export_design" not in [c[0] for c in hls]
+
+
+# --- Vivado: board files, run status, slack, hardware handoff
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_missing_board_files_stop_vivado_at_once_saying_where_to_get_them(tmp_path, name):
+    board = get_board(name)
+    d = _rendered(tmp_path, name)
+    msg, viv = _fails(d, "vivado/build.tcl", stub={"get_board_parts": "{}"})
+    assert msg.startswith(f"bitfab: {missing_message(board)} (Vivado searched: ")
+    assert board.board_files.source in msg
+    assert "~/.bitfab/board_files" in msg and "BITFAB_BOARD_FILES" in msg
+    assert "create_project" not in [c[0] for c in viv]
+
+
+def test_board_file_directories_come_before_vivados_own(tmp_path):
+    d = _rendered(tmp_path)
+    ours = [tmp_path / "bf1", tmp_path / "absent", tmp_path / "bf2"]
+    for p in (ours[0], ours[2], d / "home" / ".bitfab" / "board_files"):
+        p.mkdir(parents=True)
+    env = {"BITFAB_BOARD_FILES": os.pathsep.join(map(str, ours))}
+    viv = _run(d, "vivado/build.tcl", stub={"get_param": "/vivado/boards"}, env=env)
+    assert _calls(viv, "get_param")[0] == ["board.repoPaths"]
+    (set_param,) = _calls(viv, "set_param")
+    assert set_param[0] == "board.repoPaths"
+    assert set_param[1].split() == [
+        str(ours[0]),
+        str(ours[2]),
+        str(d / "home" / ".bitfab" / "board_files"),
+        "/vivado/boards",
+    ]
+    order = [c[0] for c in viv]
+    assert order.index("set_param") < order.index("get_board_parts")
+
+
+@pytest.mark.parametrize(
+    ("run", "stub", "progress", "status"),
+    [
+        (
+            "synth_1",
+            {"get_property STATUS synth_1": "{synth_design ERROR}"},
+            "100%",
+            "synth_design ERROR",
+        ),
+        (
+            "impl_1",
+            {"get_property PROGRESS impl_1": "0%", "get_property STATUS impl_1": "{Not started}"},
+            "0%",
+            "Not started",
+        ),
+        (
+            "impl_1",
+            {"get_property STATUS impl_1": "{route_design ERROR}"},
+            "100%",
+            "route_design ERROR",
+        ),
+    ],
+)
+def test_a_run_that_failed_stops_vivado_naming_the_run(tmp_path, run, stub, progress, status):
+    d = _rendered(tmp_path)
+    msg, viv = _fails(d, "vivado/build.tcl", stub=stub)
+    assert msg == (
+        f'bitfab: Vivado run {run} did not finish: progress {progress}, status "{status}"; '
+        f"see vivado/project/bitfab.runs/{run}/runme.log"
+    )
+    order = [c[0] for c in viv]
+    assert "open_run" not in order and "bitfab_copy" not in order
+
+
+def test_negative_slack_stops_vivado_printing_the_slack(tmp_path):
+    d = _rendered(tmp_path)
+    msg, viv = _fails(d, "vivado/build.tcl", stub={"get_property STATS.WNS": "-0.734"})
+    assert msg == (
+        "bitfab: timing not met at 100 MHz: WNS -0.734 ns (reports/timing.rpt); "
+        "build again with a lower --clock-mhz"
+    )
+    order = [c[0] for c in viv]
+    assert "report_timing_summary" in order and "bitfab_copy" not in order
+    msg, _ = _fails(d, "vivado/build.tcl", stub={"get_property STATS.WNS": "{}"})
+    assert msg.startswith('bitfab: no worst negative slack (STATS.WNS "") for impl_1')
+
+
+def test_the_hardware_handoff_falls_back_to_where_vivado_writes_it(tmp_path):
+    d = _rendered(tmp_path)
+    (d / "bitfab.hwh").unlink()
+    msg, _ = _fails(d, "vivado/build.tcl", stub={"get_files -all -quiet": "{}"})
+    assert msg == (
+        "bitfab: no bitfab.hwh for the bitstream; looked at: "
+        f"{HWH_GEN}, {HWH_GEN.replace('bitfab.gen', 'bitfab.srcs')}"
+    )
+    (d / HWH_GEN).parent.mkdir(parents=True)
+    (d / HWH_GEN).write_bytes(b"\0")
+    viv = _run(d, "vivado/build.tcl", stub={"get_files -all -quiet": "{}"})
+    assert _calls(viv, "bitfab_copy") == [
+        [BIT, "deploy/bitfab.bit"],
+        [HWH_GEN, "deploy/bitfab.hwh"],
+    ]
+    (d / BIT).unlink()
+    msg, _ = _fails(d, "vivado/build.tcl")
+    assert msg == f"bitfab: impl_1 finished but wrote no bitstream at {BIT}"
