@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from boards.driver.accelerator import Accelerator, DriverError, StreamSpec
-from boards.driver.packing import from_storage, to_storage
-from tests.packing_reference import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package, as fuzz.py
+
+from boards.driver.accelerator import Accelerator, DriverError, StreamSpec  # noqa: E402
+from boards.driver.packing import from_storage, to_storage  # noqa: E402
+from tests.packing_reference import (  # noqa: E402
     reference_from_beats,
     reference_pack,
     reference_to_beats,
