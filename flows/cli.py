@@ -184,6 +184,19 @@ def _verify_line(v: dict) -> str:
     )
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read as .npy ({exc})") from None
+
+
+def _err_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
 @click.option("--n", "n", type=int, default=100, show_default=True)
@@ -195,12 +208,7 @@ def verify(build_dir, n, inputs, seed):
     from flows.verify import verify_build
 
     check_finished(build_dir)
-    x = None
-    if inputs is not None:
-        try:
-            x = np.load(inputs)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{inputs}: cannot read as .npy ({exc})") from None
+    x = _load_npy(inputs) if inputs is not None else None
     v = verify_build(build_dir, n, seed=seed, inputs=x)
     click.echo(_verify_line(v))
     if v["status"] != "pass":
@@ -212,7 +220,50 @@ def verify(build_dir, n, inputs, seed):
 
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
-@click.option("--backend", type=click.Choice(["csim", "pynq"]), default="csim")
+@click.option("--n", "n", type=int, default=20, show_default=True, help="images to simulate")
+@click.option("--seed", type=int, default=0)
+@click.option("--inputs", type=click.Path(path_type=Path), default=None, help="x.npy")
+@click.option(
+    "--size-fifos", is_flag=True, help="size every FIFO by simulation and rebuild with them"
+)
+def rtlsim(build_dir, n, seed, inputs, size_fifos):
+    """Cycle-accurate RTL simulation (Verilator): bit-exact check, cycles, latency, stalls."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from flows.rtlsim import run_rtlsim, summary_line
+
+    x = _load_npy(inputs) if inputs is not None else None
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[what]}"),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+        console=_err_console(),
+    ) as bar:
+        task = bar.add_task("rtlsim", total=None, what="")
+
+        def progress(cycle: int, got: int, total: int) -> None:
+            bar.update(task, total=total, completed=got, what=f"cycle {cycle:,}")
+
+        def note(msg: str) -> None:
+            bar.update(task, description=msg)
+            if not sys.stderr.isatty():
+                click.echo(f"rtlsim: {msg}", err=True)
+
+        s = run_rtlsim(build_dir, n, seed, x, size_fifos, progress, note)
+    click.echo(summary_line(s))
+    if "fifo_sizing" in s:
+        fs = s["fifo_sizing"]
+        click.echo(
+            f"FIFO sizing: {len(fs['edges'])} edges, {fs['throughput_loss']:.2%} throughput "
+            "lost against deep FIFOs; depths written to folding.json, both tops and the report"
+        )
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["csim", "rtlsim", "pynq"]), default="csim")
 @click.option("--input", "input_", type=click.Path(path_type=Path), default=None)
 @click.option("--batch", type=int, default=256, show_default=True)
 def run(build_dir, backend, input_, batch):
@@ -224,6 +275,11 @@ def run(build_dir, backend, input_, batch):
     from flows.verify import draw_inputs, run_reference
 
     check_finished(build_dir)
+    if backend == "rtlsim":  # the driver runs the compiled model: make sure it exists
+        from flows.sim.rtlsim import compile_top, load_rtl, record_model
+
+        design = load_rtl(build_dir)
+        record_model(design, compile_top(design))
     acc = Accelerator.from_build(build_dir, backend=backend)
     ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
     x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+from pathlib import Path
 
 from boards.driver.packing import image_bytes
 from flows.codegen.design import Design
@@ -162,3 +164,19 @@ def to_html(rep: dict) -> str:
         f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
         f"<p>* {ESTIMATE_NOTE}</p>"
     )
+
+
+def add_section(build_dir: Path, name: str, section: dict) -> None:
+    """Add (or replace) one section of a finished build's report.json and re-render the
+    HTML; both files are replaced atomically, so an interrupted command leaves them as
+    they were."""
+    d = Path(build_dir)
+    rep = json.loads((d / "report.json").read_text())
+    rep[name] = section
+    for fname, text in (
+        ("report.json", json.dumps(rep, indent=2, sort_keys=True) + "\n"),
+        ("report.html", to_html(rep)),
+    ):
+        tmp = d / (fname + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, d / fname)

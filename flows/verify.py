@@ -213,12 +213,20 @@ def _compare_point(acc: Accelerator) -> str | None:
     return None
 
 
-def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | None = None) -> dict:
-    """Run the three executions on the same inputs and compare them exactly."""
+def verify_build(
+    build_dir: Path,
+    n: int,
+    seed: int = 0,
+    inputs: np.ndarray | None = None,
+    acc: Accelerator | None = None,
+) -> dict:
+    """Run the three executions on the same inputs and compare them exactly; the design runs
+    on ``acc``'s backend (the C-simulation unless given: rtlsim passes its own)."""
     d = Path(build_dir)
     ref = ModelWrapper(str(d / "reference.onnx"))
     df = ModelWrapper(str(d / "dataflow.onnx"))
-    acc = Accelerator.from_build(d, backend="csim")
+    acc = acc or Accelerator.from_build(d, backend="csim")
+    design = acc.backend.name
     x = inputs.astype(np.float32) if inputs is not None else draw_inputs(ref, n, seed)
     n = len(x)
     oname = ref.graph.output[0].name
@@ -254,7 +262,7 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
     result = {
         "n": int(n),
         "compared": f"values entering {point} (transcendental tail op)" if point else "outputs",
-        "csim_vs_dataflow_mismatches": len(bad_csim),
+        f"{design}_vs_dataflow_mismatches": len(bad_csim),
         "reference_mismatches": len(mismatch),
         "reference_rounding": len(rounding),
         "status": "pass" if not mismatch and not len(bad_csim) else "mismatch",
@@ -265,6 +273,9 @@ def verify_build(build_dir: Path, n: int, seed: int = 0, inputs: np.ndarray | No
         ctx = execute_onnx(ref, {ref.graph.input[0].name: xi}, return_full_exec_context=True)
         layer = _first_bad_layer(ref, df, ctx, xi, acc) or "(all layers agree; host tail differs)"
         result["first_mismatch"] = {"sample": i, "layer": layer}
+        if len(bad_csim):  # the design's own output differs: which element first
+            diff = (hw_ints != df_out).reshape(n, -1)[int(bad_csim[0])]
+            result["first_mismatch"]["output_index"] = int(np.argmax(diff))
     return result
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DriverError
 from .host_graph import HostGraph
 from .packing import (
     from_beats,
@@ -27,16 +28,9 @@ from .packing import (
     unpack,
     word_bytes,
 )
+from .rtlsim import RtlsimBackend
 
-
-class DriverError(Exception):
-    """Bad build directory or bad input array; the message says what was expected.
-
-    ``exit_code`` is what ``bitfab`` returns for it (1: bad input); this module imports nothing
-    of ours, so the CLI reads the attribute rather than a shared base class.
-    """
-
-    exit_code = 1
+__all__ = ["Accelerator", "DriverError", "StreamSpec"]
 
 
 # Version of the accel.json layout this driver reads; the build writes the same number.
@@ -340,8 +334,12 @@ class Accelerator:
                 pynq_module=pynq_module,
                 timeout_s=dma_timeout,
             )
+        elif backend == "rtlsim":
+            acc.backend = RtlsimBackend(
+                dep.parent / "rtl", acc.in_image_bytes, acc.out_image_bytes, acc.dma.beat_bits
+            )
         else:
-            raise DriverError(f"unknown backend '{backend}'; available: csim, pynq")
+            raise DriverError(f"unknown backend '{backend}'; available: csim, rtlsim, pynq")
         return acc
 
     # -- the three stages, exposed so verification can compare inside ---------------------
@@ -422,6 +420,9 @@ class Accelerator:
         """
         if batch < 1 or repeats < 1 or latency_runs < 1:
             raise DriverError("throughput_test needs batch, repeats and latency_runs >= 1")
+        if hasattr(self.backend, "simulated_throughput"):  # figures in simulated cycles
+            self.run_design(self.random_design_input(batch))
+            return self.backend.simulated_throughput(float(self.cfg.get("clock_mhz") or 100.0))
         ints = self.random_design_input(batch)
         runs = []
         for _ in range(repeats):
@@ -458,6 +459,13 @@ class Accelerator:
 
 def format_throughput(t: dict) -> str:
     """The figures of :meth:`Accelerator.throughput_test` as lines a person reads."""
+    if t["measured"] == "simulated cycles":
+        return (
+            f"throughput (rtlsim backend, simulated cycles at {t['clock_mhz']:g} MHz, batch "
+            f"{t['batch']}): {t['fps']:.0f} images/s ({t['cycles_per_image']:.0f} cycles an "
+            f"image)\nlatency of the first image: {t['latency_cycles']} cycles = "
+            f"{t['latency_us']['first_image']:.1f} us"
+        )
     stages = ", ".join(f"{k} {v:.2f} ms" for k, v in t["stages_ms"].items())
     lat = t["latency_us"]
     return (
