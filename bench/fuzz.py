@@ -1,11 +1,13 @@
 """Differential fuzzing: build and verify N random QONNX nets in parallel, shrink failures.
 
-    python bench/fuzz.py --n 200 [--seed S] [--jobs J] [--inputs 64] [--save DIR]
+    python bench/fuzz.py --n 200 [--seed S] [--jobs J] [--inputs 64] [--save DIR] [--rtlsim]
 
 Net ``i`` has seed ``S + i``. Each worker process builds in its own temporary directory.
 A failing net (mismatch or crash) is shrunk in its worker to the smallest spec that fails
 the same way and saved as ``<seed>-<short>.onnx`` + ``.json`` under ``--save`` (default:
 tests/fuzz/regressions, which ``tests/test_fuzz.py::test_regressions`` replays).
+With ``--rtlsim`` every net that passes C-simulation also runs through the RTL simulation
+(Verilator) on the same inputs; a mismatch or a deadlock there fails the net.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _work(seed: int) -> dict:
     def run(s):
         d = tmp / f"{seed}-{next(counter)}"
         try:
-            return run_spec(s, d, _OPTS["inputs"])
+            return run_spec(s, d, _OPTS["inputs"], _OPTS["rtlsim"])
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -78,6 +80,7 @@ def main() -> None:
     ap.add_argument("--save", default=str(REGRESSIONS), help="where shrunk failures go")
     ap.add_argument("--max-shrink", type=int, default=120, help="builds per shrink at most")
     ap.add_argument("--no-shrink", action="store_true")
+    ap.add_argument("--rtlsim", action="store_true", help="also simulate each net's RTL")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per net")
     a = ap.parse_args()
     first = a.seed if a.seed is not None else secrets.randbelow(10**9)
@@ -87,6 +90,7 @@ def main() -> None:
         "save": a.save,
         "max_shrink": a.max_shrink,
         "no_shrink": a.no_shrink,
+        "rtlsim": a.rtlsim,
     }
     t0 = time.perf_counter()
     results = []

@@ -134,13 +134,23 @@ def step_fold(ctx: BuildContext) -> None:
 
 
 def step_codegen(ctx: BuildContext) -> None:
+    """Every backend that has a kernel for every layer renders the design into its directory
+    (a plug-in kind may come with an HLS kernel only: its builds then have no rtl/)."""
     ctx.design = build_design(ctx.partition.dataflow)
     for backend in BACKENDS.values():
         out = ctx.out / backend.name
         if out.exists():
             shutil.rmtree(out)
+        lacking = sorted({x.kind.op_type for x in ctx.design.layers} - _kinds_with(backend.name))
+        if lacking:
+            log.warning("no %s backend: no %s kernel for %s", backend.name, backend.name, lacking)
+            continue
         out.mkdir(parents=True)
         backend.render(ctx.design, out, ctx.cfg.model, ctx.board.hp_port_bits)
+
+
+def _kinds_with(backend: str) -> set[str]:
+    return {k.op_type for k in KINDS if backend in k.backends}
 
 
 def step_csim(ctx: BuildContext) -> None:

@@ -144,3 +144,13 @@ def test_candidates_differ_from_the_spec():
     for seed in range(40):
         s = draw_spec(seed)
         assert all(c != s for c in candidates(s))
+
+
+N_RTLSIM = 6  # the fixed-seed nets that also run through the RTL simulation in CI
+
+
+@pytest.mark.csim
+@pytest.mark.parametrize("seed", range(N_RTLSIM))
+def test_fixed_seed_nets_rtlsim(tmp_path, seed: int):
+    out = run_spec(draw_spec(seed), tmp_path, 16, rtlsim=True)
+    assert out.status == "pass", out

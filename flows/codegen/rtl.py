@@ -96,10 +96,14 @@ def _fifos(design: Design) -> list[RtlFifo]:
     return fifos
 
 
-def _layers(design: Design, fifo_of: dict[str, int], out_dir: Path) -> list[RtlLayer]:
+def _layers(
+    design: Design, fifo_of: dict[str, int], out_dir: Path, extra: dict[str, Path]
+) -> list[RtlLayer]:
+    """Each layer's instance; writes its memory files and collects its own sources."""
     layers = []
     for layer in design.layers:
         inst: RtlInstance = layer.kind.backends["rtl"].context(layer.spec, layer.params)
+        extra.update({src.name: src for src in inst.sources})
         cname = c_name(layer.name)
         params: dict[str, int | str] = dict(inst.params)
         for param, lines in inst.memories.items():
@@ -130,8 +134,9 @@ class RtlBackend:
     def render(self, design: Design, out_dir: Path, model_name: str, dma_bits: int) -> None:
         fifos = _fifos(design)
         fifo_of = {f.tensor: f.index for f in fifos}
-        layers = _layers(design, fifo_of, out_dir)
-        kernels = sorted(KERNELS.glob("*.v"))
+        extra: dict[str, Path] = {}
+        layers = _layers(design, fifo_of, out_dir, extra)
+        kernels = sorted(KERNELS.glob("*.v")) + [extra[k] for k in sorted(extra)]
         for src in kernels:
             shutil.copyfile(src, out_dir / src.name)
         edge = dict(

@@ -7,6 +7,7 @@ its integer parameters and its memories; the backend names the streams and wires
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class RtlInstance:
     ``memories`` maps a string parameter of the module (e.g. ``WEIGHT_FILE``) to the lines of
     its ``$readmemh`` file, one hex word per line; the backend writes each to
     ``<layer>_<param>.mem`` beside the Verilog and sets the parameter to that file name.
+    ``sources`` are Verilog files the module needs beyond the hls/rtl library (a plug-in
+    kind's own kernel); the backend copies them beside the top.
     """
 
     module: str
@@ -23,6 +26,7 @@ class RtlInstance:
     memories: dict[str, list[str]] = field(default_factory=dict)
     in_width: int = 0
     out_width: int = 0
+    sources: tuple[Path, ...] = ()
 
 
 def hex_word(value: int, bits: int) -> str:

@@ -112,11 +112,14 @@ def layer_activity(design: RtlDesign, run: SimRun) -> list[dict]:
     for layer in design.layers:
         starved = max((stats[i].out_starve for i in layer["inputs"] if i in stats), default=0)
         blocked = max((stats[i].in_stall for i in layer["outputs"] if i in stats), default=0)
+        busy = max(total - starved - blocked, 0)
         rows.append(
             {
                 "name": layer["name"],
                 "estimated_cycles": layer["cycles"],
-                "busy": round(max(total - starved - blocked, 0) / total, 4),
+                # cycles an image the layer was neither starved nor blocked: its own pace
+                "busy_cycles_per_image": round(busy / max(run.n_images, 1), 1),
+                "busy": round(busy / total, 4),
                 "starved": round(starved / total, 4),
                 "back_pressured": round(blocked / total, 4),
             }

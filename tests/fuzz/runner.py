@@ -7,7 +7,8 @@ Outcome classes (``Outcome.status``):
   float64 agrees with the hardware: reported by ``verify``, not a failure);
 * ``rejected``: the compiler refused the net with an ``InputError`` (a documented limit,
   exit code 1): not a failure, but the generator is tuned so that this is rare;
-* ``mismatch``: verification found a disagreement: a bug;
+* ``mismatch``: verification found a disagreement (C-sim, or with ``rtlsim`` the RTL
+  simulation, including a deadlock): a bug;
 * ``crash``: any other exception (including a plain ``BitfabError`` such as generated C++
   that g++ cannot compile): a bug.
 
@@ -27,7 +28,8 @@ from pathlib import Path
 
 from flows.build import run_build
 from flows.config import BuildConfig
-from flows.errors import InputError
+from flows.errors import InputError, VerificationError
+from flows.rtlsim import run_rtlsim
 from flows.verify import verify_build
 from tests.fuzz.builder import build_model
 from tests.fuzz.spec import NetSpec
@@ -68,13 +70,16 @@ def _shape_of(msg: str) -> str:
     return re.sub(r"\d+", "N", msg)[:80]
 
 
-def verify_model_file(path: Path, out: Path, n: int, seed: int) -> Outcome:
-    """Build ``path`` into ``out`` and verify ``n`` inputs drawn with ``seed``."""
+def verify_model_file(path: Path, out: Path, n: int, seed: int, rtlsim: bool = False) -> Outcome:
+    """Build ``path`` into ``out`` and verify ``n`` inputs drawn with ``seed`` (C-sim, and
+    with ``rtlsim`` the RTL simulation of the same inputs too)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             d = run_build(BuildConfig(model=str(path), out=out, verify_n=0))
             v = verify_build(d, n, seed=seed)
+            if rtlsim and v["status"] == "pass":
+                return _rtlsim_outcome(d, n, seed)
     except InputError as exc:
         msg = str(exc).splitlines()[0]
         return Outcome("rejected", f"rejected:{type(exc).__name__}:{_shape_of(msg)}", msg)
@@ -94,12 +99,22 @@ def verify_model_file(path: Path, out: Path, n: int, seed: int) -> Outcome:
     return Outcome("pass", "pass", "", v["reference_rounding"])
 
 
-def run_spec(spec: NetSpec, workdir: Path, n: int = N_INPUTS) -> Outcome:
+def _rtlsim_outcome(build_dir: Path, n: int, seed: int) -> Outcome:
+    """rtlsim on the same inputs: a mismatch or a deadlock is a failure like a C-sim one."""
+    try:
+        s = run_rtlsim(build_dir, n, seed)
+    except VerificationError as exc:
+        what = "deadlock" if "deadlock" in str(exc) else "rtlsim"
+        return Outcome("mismatch", f"mismatch:{what}", str(exc)[:3000])
+    return Outcome("pass", "pass", "", s["verification"]["reference_rounding"])
+
+
+def run_spec(spec: NetSpec, workdir: Path, n: int = N_INPUTS, rtlsim: bool = False) -> Outcome:
     """Build ``spec``'s model in ``workdir`` (created), then build and verify it."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"fuzz{spec.seed}.onnx"
     build_model(spec).save(str(path))
-    return verify_model_file(path, workdir / "build", n, spec.seed)
+    return verify_model_file(path, workdir / "build", n, spec.seed, rtlsim)
 
 
 def quiet() -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 
+from flows.codegen.rtl_types import RtlInstance
 from flows.errors import LayerError
 from flows.layers.base import DataflowOp, lane_options
 from flows.layers.registry import LayerKind
@@ -122,8 +123,26 @@ def _hls_role(template: str) -> SimpleNamespace:
     return SimpleNamespace(TEMPLATE=Path(__file__).with_name(template), context=context)
 
 
+def _rtl_role(module: str, params) -> SimpleNamespace:
+    def context(s: LanesSpec, _params: dict[str, np.ndarray]) -> RtlInstance:
+        return RtlInstance(
+            module,
+            params(s),
+            in_width=s.pe * s.idt.bitwidth(),
+            out_width=s.pe * s.odt.bitwidth(),
+            sources=(Path(__file__).with_name(f"{module}.v"),),
+        )
+
+    return SimpleNamespace(context=context)
+
+
+_FORK_RTL = _rtl_role("test_fork", lambda s: {"W": s.pe * s.idt.bitwidth()})
+_ADD_RTL = _rtl_role(
+    "test_add", lambda s: {"PE": s.pe, "IN_BITS": s.idt.bitwidth(), "OUT_BITS": s.odt.bitwidth()}
+)
+
 _COST = SimpleNamespace(
     cycles=lambda s: s.words, resources=lambda s: {"LUT": 10, "BRAM18": 0, "DSP": 0}
 )
-FORK = LayerKind(TestFork, None, _COST, {"hls": _hls_role("test_fork.h.j2")})
-ADD = LayerKind(TestAdd, None, _COST, {"hls": _hls_role("test_add.h.j2")})
+FORK = LayerKind(TestFork, None, _COST, {"hls": _hls_role("test_fork.h.j2"), "rtl": _FORK_RTL})
+ADD = LayerKind(TestAdd, None, _COST, {"hls": _hls_role("test_add.h.j2"), "rtl": _ADD_RTL})
