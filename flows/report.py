@@ -161,9 +161,25 @@ def to_html(rep: dict) -> str:
         f"<p>Clock {rep['clock_mhz']} MHz; estimated {t['estimated_fps']:.0f} FPS "
         f"(bottleneck {worst} cycles). Resources* {t['resources']} of {t['board_budget']}.</p>"
         f"<p>Verification: {html.escape(json.dumps(v))}</p>"
+        f"{_rtlsim_html(rep.get('rtlsim'))}"
         f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
         f"<p>* {ESTIMATE_NOTE}</p>"
     )
+
+
+def _rtlsim_html(r: dict | None) -> str:
+    """The measured figures of ``bitfab rtlsim``, labelled as such."""
+    if not r:
+        return ""
+    text = (
+        f"RTL simulation (measured, {r['simulator']}, {r['n']} images): {r['status']}; "
+        f"{r['cycles_per_image']:.0f} cycles an image = {r['fps']:.0f} FPS at "
+        f"{r['clock_mhz']:g} MHz; latency {r['latency_cycles']} cycles "
+        f"({r['latency_us']:.1f} us)"
+    )
+    if "deadlock" in r:
+        text += f"; {r['deadlock']}"
+    return f"<p>{html.escape(text)}</p>"
 
 
 def add_section(build_dir: Path, name: str, section: dict) -> None:

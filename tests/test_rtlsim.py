@@ -1,0 +1,87 @@
+"""bitfab rtlsim: the RTL top of a build, simulated with Verilator, verified bit-exactly
+through the driver's packing and beats, measured, and its FIFOs sized by simulation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from boards.driver.accelerator import Accelerator
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.csim
+
+
+@pytest.fixture(scope="module")
+def tfc(built, tmp_path_factory):
+    """A private copy of a tfc-w1a1 build (rtlsim writes into its build directory)."""
+    d = tmp_path_factory.mktemp("rtlsim") / "tfc"
+    shutil.copytree(built("tfc-w1a1"), d)
+    return d
+
+
+def test_rtlsim_passes_and_measures_the_design(tfc):
+    r = run_cli(["rtlsim", tfc, "--n", 12])
+    assert r.exit_code == 0, r.output
+    assert "12 images, pass" in r.stdout
+    rep = json.loads((tfc / "report.json").read_text())
+    s = rep["rtlsim"]
+    assert s["status"] == "pass" and s["n"] == 12 and s["simulator"].startswith("verilator")
+    assert s["verification"]["rtlsim_vs_dataflow_mismatches"] == 0
+    assert s["verification"]["reference_mismatches"] == 0
+    # the steady state is the slowest stage of the model, within 10 %
+    est = rep["totals"]["bottleneck_cycles"]
+    assert abs(s["cycles_per_image"] / est - 1) <= 0.10, (s["cycles_per_image"], est)
+    assert s["latency_cycles"] >= s["cycles_per_image"] * 0.5
+    assert s["fps"] == pytest.approx(s["clock_mhz"] * 1e6 / s["cycles_per_image"], rel=1e-3)
+    assert len(s["fifo_depths"]) == len(s["fifo_max_occupancy"]) >= 2
+    for row in s["layers"]:
+        assert row["busy"] + row["starved"] + row["back_pressured"] == pytest.approx(1, abs=1e-3)
+    assert "RTL simulation (measured" in (tfc / "report.html").read_text()
+
+
+def test_driver_rtlsim_backend_reports_simulated_cycles(tfc):
+    run_cli(["rtlsim", tfc, "--n", 4])  # compiles (cached) and records the model
+    acc = Accelerator.from_build(tfc, backend="rtlsim")
+    x = np.random.default_rng(3).uniform(-1, 1, (5, *acc.input_shape[1:])).astype(np.float32)
+    csim = Accelerator.from_build(tfc, backend="csim")
+    np.testing.assert_array_equal(acc.execute(x), csim.execute(x))
+    t = acc.throughput_test(batch=6)
+    assert t["backend"] == "rtlsim" and t["measured"] == "simulated cycles"
+    assert t["fps"] > 0 and t["latency_cycles"] > 0
+    r = run_cli(["run", tfc, "--backend", "rtlsim", "--batch", 8])
+    assert r.exit_code == 0, r.output
+    assert "simulated cycles" in r.stdout and "8/8 bit-identical" in r.stdout
+
+
+def test_rtlsim_refuses_a_build_without_rtl(tfc, tmp_path):
+    d = tmp_path / "old"
+    shutil.copytree(tfc, d)
+    shutil.rmtree(d / "rtl")
+    r = run_cli(["rtlsim", d])
+    assert r.exit_code == 1 and "no rtl/design.json" in r.output and "rebuild" in r.output
+    (d / "rtl").mkdir()
+    (d / "rtl" / "design.json").write_text("{not json")
+    r = run_cli(["rtlsim", d])
+    assert r.exit_code == 1 and "unreadable" in r.output
+
+
+def test_rtlsim_refuses_a_foreign_directory(tmp_path):
+    r = run_cli(["rtlsim", tmp_path])
+    assert r.exit_code == 1 and "manifest" in r.output
+
+
+def test_an_rtl_mismatch_names_the_image_and_output(tfc, tmp_path):
+    d = tmp_path / "bad"
+    shutil.copytree(tfc, d)
+    mem = sorted((d / "rtl").glob("*weight_file.mem"))[-1]  # the last layer's weights
+    lines = mem.read_text().splitlines()
+    flipped = format(int(lines[0], 16) ^ 1, f"0{len(lines[0])}x")
+    mem.write_text("\n".join([flipped, *lines[1:]]) + "\n")
+    r = run_cli(["rtlsim", d, "--n", 8])
+    assert r.exit_code == 3, r.output
+    assert "rtlsim mismatch at image" in r.output and "output element" in r.output
+    assert json.loads((d / "report.json").read_text())["rtlsim"]["status"] == "mismatch"
