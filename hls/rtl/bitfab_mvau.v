@@ -1,0 +1,300 @@
+// bitfab_mvau: matrix-vector-activation unit (Verilog-2005), the RTL twin of bitfab::mvau
+// (hls/include/bitfab/mvau.hpp): y = act(x @ W) for a stream of input vectors, for ever.
+//
+// Stream layout (SF = MW/SIMD, NF = MH/PE):
+//  - in:  SF words per vector; word sf field s (IN_BITS) is x[sf*SIMD + s].
+//  - out: NF words per vector; word nf field p (OUT_BITS) is y[nf*PE + p].
+// Memories ($readmemh, registered reads so BRAM/LUTRAM is inferred):
+//  - WEIGHT_FILE: NF*SF words of PE*SIMD*W_BITS bits, word nf*SF + sf; PE p's weight word at
+//    bits [p*SIMD*W_BITS +: SIMD*W_BITS], its field s = W[sf*SIMD + s][nf*PE + p].
+//  - THRESH_FILE (only when N_THRES > 0): NF words of PE*N_T*ACC_BITS bits, N_T = N_THRES
+//    (thresholds) or 1 (shift requantization: the channel's offset); entry (p, l) at bits
+//    [(p*N_T + l)*ACC_BITS +: ACC_BITS], two's complement.
+// Arithmetic (exactly bitfab::mvau's):
+//  - XNOR mode (IN_KIND == W_KIND == 2): acc = popcount(xnor(x, w)), 0 .. MW; thresholds are
+//    in this popcount domain; without activation the output is 2*acc - MW.
+//  - MAC mode: acc = sum of decoded x*w modulo 2^ACC_BITS (signed); a bipolar operand is a
+//    negate-or-pass mux; MAC = 1 puts the products on DSPs (use_dsp), MAC = 0 in LUTs.
+//  - N_THRES == 0: the output is the accumulator, OUT_BITS two's complement.
+//  - REQUANT_SHIFT == -1: y = OUT_BIAS + #{l : acc >= T[l]} (all N_THRES compared).
+//  - REQUANT_SHIFT >= 0: y = clip(R((acc + off) / 2^SHIFT), OUT_BIAS, OUT_BIAS + N_THRES),
+//    R = floor, or round half to even when REQUANT_RNE (bitfab::ShiftRequant).
+// Timing: one (nf, sf) tile per clock, so NF*SF cycles per vector with no gap between vectors.
+// The vector is read once (nf == 0: in_tready high) into a buffer and reused for nf > 0
+// (in_tready low). Pipeline: issue (ROM read, input register) -> products -> SIMD sum ->
+// accumulate (threshold ROM read) -> activation into the output register: the first output
+// word leaves 4 cycles after the vector's last input word is taken. The whole pipeline stalls
+// while the output register is full and not taken, so in_tready depends combinationally on
+// out_tready (allowed: the next FIFO ends the path); out_tvalid is a register.
+module bitfab_mvau #(
+    parameter MW = 4,
+    parameter MH = 4,
+    parameter SIMD = 1,
+    parameter PE = 1,
+    parameter IN_BITS = 1,
+    parameter W_BITS = 1,
+    parameter ACC_BITS = 8,
+    parameter OUT_BITS = 1,
+    parameter IN_KIND = 2,
+    parameter W_KIND = 2,
+    parameter OUT_KIND = 0,
+    parameter N_THRES = 1,
+    parameter OUT_BIAS = 0,
+    parameter REQUANT_SHIFT = -1,
+    parameter REQUANT_RNE = 0,
+    parameter MAC = 0,
+    parameter WEIGHT_FILE = "weights.mem",
+    parameter THRESH_FILE = "thresholds.mem"
+) (
+    input  wire                     clk,
+    input  wire                     rst_n,
+    input  wire [SIMD*IN_BITS-1:0]  in_tdata,
+    input  wire                     in_tvalid,
+    output wire                     in_tready,
+    output wire [PE*OUT_BITS-1:0]   out_tdata,
+    output wire                     out_tvalid,
+    input  wire                     out_tready
+);
+  function integer clog2;
+    input integer v;
+    integer r;
+    begin
+      r = 0;
+      while ((1 << r) < v) r = r + 1;
+      clog2 = (r < 1) ? 1 : r;
+    end
+  endfunction
+
+  localparam SF = MW / SIMD;
+  localparam NF = MH / PE;
+  localparam TILES = SF * NF;
+  localparam IN_W = SIMD * IN_BITS;
+  localparam WW = SIMD * W_BITS;  // one PE's weight word
+  localparam XNOR = (IN_KIND == 2) && (W_KIND == 2);
+  localparam SHIFT_MODE = (REQUANT_SHIFT >= 0) && (N_THRES > 0);
+  localparam N_T = SHIFT_MODE ? 1 : ((N_THRES > 0) ? N_THRES : 1);
+  localparam TW = PE * N_T * ACC_BITS;  // threshold ROM word
+  localparam SFW = clog2(SF);
+  localparam NFW = clog2(NF);
+  localparam TLW = clog2(TILES);
+  // decoded value widths (bitfab::value_bits): signed BITS, else BITS + 1
+  localparam IVB = (IN_KIND == 1) ? IN_BITS : IN_BITS + 1;
+  localparam WVB = (W_KIND == 1) ? W_BITS : W_BITS + 1;
+  localparam PB = IVB + WVB;  // product width
+
+  // ---- issue: one tile per clock while the pipeline advances -------------------------------
+  reg out_valid;
+  reg [PE*OUT_BITS-1:0] out_data;
+  wire adv = !out_valid || out_tready;  // every stage moves (global stall on back-pressure)
+  reg [SFW-1:0] sf;
+  reg [NFW-1:0] nf;
+  reg [TLW-1:0] tile;
+  wire first_nf = (nf == 0);
+  wire fire = adv && (!first_nf || in_tvalid);
+  assign in_tready = adv && first_nf;
+
+  always @(posedge clk) begin
+    if (!rst_n) begin
+      sf <= 0;
+      nf <= 0;
+      tile <= 0;
+    end else if (fire) begin
+      if (sf == SF - 1) begin
+        sf <= 0;
+        nf <= (nf == NF - 1) ? {NFW{1'b0}} : nf + 1'b1;
+      end else begin
+        sf <= sf + 1'b1;
+      end
+      tile <= (tile == TILES - 1) ? {TLW{1'b0}} : tile + 1'b1;
+    end
+  end
+
+  // weight ROM, registered read
+  reg [PE*WW-1:0] wrom[0:TILES-1];
+  initial $readmemh(WEIGHT_FILE, wrom);
+  reg [PE*WW-1:0] w_a;
+  always @(posedge clk) if (adv) w_a <= wrom[tile];
+
+  // input buffer: written while nf == 0, read for nf > 0
+  reg [IN_W-1:0] inbuf[0:SF-1];
+  reg [IN_W-1:0] x_a;
+  always @(posedge clk) begin
+    if (fire && first_nf) inbuf[sf] <= in_tdata;
+    if (adv) x_a <= first_nf ? in_tdata : inbuf[sf];
+  end
+
+  // stage control: valid, first/last synapse fold, neuron fold
+  reg v_a, v_b, v_c, v_d;
+  reg first_a, first_b, first_c;
+  reg last_a, last_b, last_c, last_d;
+  reg [NFW-1:0] nf_a, nf_b, nf_c;
+  always @(posedge clk) begin
+    if (!rst_n) begin
+      v_a <= 1'b0;
+      v_b <= 1'b0;
+      v_c <= 1'b0;
+      v_d <= 1'b0;
+      out_valid <= 1'b0;
+    end else if (adv) begin
+      v_a <= fire;
+      v_b <= v_a;
+      v_c <= v_b;
+      v_d <= v_c;
+      out_valid <= v_d && last_d;
+    end
+  end
+  always @(posedge clk) begin
+    if (adv) begin
+      first_a <= (sf == 0);
+      last_a <= (sf == SF - 1);
+      nf_a <= nf;
+      first_b <= first_a;
+      last_b <= last_a;
+      nf_b <= nf_a;
+      first_c <= first_b;
+      last_c <= last_b;
+      nf_c <= nf_b;
+      last_d <= last_c;
+    end
+  end
+
+  // ---- products (stage b) and their SIMD sum (stage c), per PE ----------------------------
+  wire [PE*ACC_BITS-1:0] part_sum;  // combinational from stage b
+  reg  [PE*ACC_BITS-1:0] part_c;
+  always @(posedge clk) if (adv) part_c <= part_sum;
+
+  genvar gp, gs;
+  generate
+    if (XNOR) begin : g_xnor
+      reg [PE*SIMD-1:0] agree_b;
+      always @(posedge clk) if (adv) agree_b <= ~({PE{x_a}} ^ w_a);
+      for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+        reg [ACC_BITS-1:0] cnt;
+        integer i;
+        always @* begin
+          cnt = {ACC_BITS{1'b0}};
+          for (i = 0; i < SIMD; i = i + 1) cnt = cnt + agree_b[gp*SIMD+i];
+        end
+        assign part_sum[gp*ACC_BITS +: ACC_BITS] = cnt;
+      end
+    end else begin : g_mac
+      wire [PE*SIMD*PB-1:0] prod;
+      for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+        for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_lane
+          wire [IN_BITS-1:0] xf = x_a[gs*IN_BITS +: IN_BITS];
+          wire [W_BITS-1:0] wf = w_a[gp*WW + gs*W_BITS +: W_BITS];
+          wire signed [IVB-1:0] xv;
+          wire signed [WVB-1:0] wv;
+          if (IN_KIND == 1) begin : g_xs
+            assign xv = xf;
+          end else begin : g_xu  // unsigned, or bipolar (used only as a sign below)
+            assign xv = {1'b0, xf};
+          end
+          if (W_KIND == 1) begin : g_ws
+            assign wv = wf;
+          end else begin : g_wu
+            assign wv = {1'b0, wf};
+          end
+          wire signed [PB-1:0] xe = xv;  // sign-extended to the product width
+          wire signed [PB-1:0] we = wv;
+          if (IN_KIND == 2) begin : g_sign_x  // +-1 input: negate or pass the weight
+            reg signed [PB-1:0] p_b;
+            always @(posedge clk) if (adv) p_b <= xf[0] ? we : -we;
+            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+          end else if (W_KIND == 2) begin : g_sign_w  // +-1 weight: negate or pass the input
+            reg signed [PB-1:0] p_b;
+            always @(posedge clk) if (adv) p_b <= wf[0] ? xe : -xe;
+            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+          end else if (MAC == 1) begin : g_dsp
+            (* use_dsp = "yes" *) reg signed [PB-1:0] p_b;
+            always @(posedge clk) if (adv) p_b <= xv * wv;
+            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+          end else begin : g_lut
+            (* use_dsp = "no" *) reg signed [PB-1:0] p_b;
+            always @(posedge clk) if (adv) p_b <= xv * wv;
+            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+          end
+        end
+        reg signed [ACC_BITS-1:0] sum, term;
+        integer i;
+        always @* begin
+          sum = {ACC_BITS{1'b0}};
+          for (i = 0; i < SIMD; i = i + 1) begin
+            term = $signed(prod[(gp*SIMD+i)*PB +: PB]);  // sign-extend or wrap to ACC_BITS
+            sum = sum + term;
+          end
+        end
+        assign part_sum[gp*ACC_BITS +: ACC_BITS] = sum;
+      end
+    end
+  endgenerate
+
+  // ---- accumulate (stage d) -----------------------------------------------------------------
+  reg [PE*ACC_BITS-1:0] acc;
+  generate
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_acc
+      always @(posedge clk) begin
+        if (adv && v_c) begin
+          acc[gp*ACC_BITS +: ACC_BITS] <= first_c ? part_c[gp*ACC_BITS +: ACC_BITS]
+                                                  : acc[gp*ACC_BITS +: ACC_BITS]
+                                                    + part_c[gp*ACC_BITS +: ACC_BITS];
+        end
+      end
+    end
+  endgenerate
+
+  // ---- activation of stage d into the output register ---------------------------------------
+  wire [PE*OUT_BITS-1:0] y;
+  generate
+    if (N_THRES == 0) begin : g_pass
+      for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+        wire signed [ACC_BITS-1:0] a = acc[gp*ACC_BITS +: ACC_BITS];
+        wire signed [63:0] a64 = a;
+        wire signed [63:0] v = XNOR ? (a64 + a64 - MW) : a64;
+        assign y[gp*OUT_BITS +: OUT_BITS] = v[OUT_BITS-1:0];
+      end
+    end else begin : g_act
+      // threshold ROM (or offsets), registered read as the tile enters stage d
+      reg [TW-1:0] trom[0:NF-1];
+      initial $readmemh(THRESH_FILE, trom);
+      reg [TW-1:0] t_d;
+      always @(posedge clk) if (adv) t_d <= trom[nf_c];
+      localparam signed [63:0] LO = OUT_BIAS;
+      localparam signed [63:0] HI = OUT_BIAS + N_THRES;
+      for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+        wire signed [ACC_BITS-1:0] a = acc[gp*ACC_BITS +: ACC_BITS];
+        reg signed [63:0] v;
+        if (SHIFT_MODE) begin : g_shift
+          localparam SH = REQUANT_SHIFT;
+          localparam [63:0] MASK = (64'd1 << SH) - 64'd1;
+          localparam [63:0] HALF = (64'd1 << SH) >> 1;
+          wire signed [ACC_BITS-1:0] off = t_d[gp*ACC_BITS +: ACC_BITS];
+          wire signed [63:0] a64 = a;
+          wire signed [63:0] o64 = off;
+          wire signed [63:0] d = a64 + o64;
+          wire [63:0] r = d & MASK;
+          always @* begin
+            v = d >>> SH;  // floor division by 2^SH
+            if (REQUANT_RNE && SH > 0 && ((r > HALF) || (r == HALF && v[0]))) v = v + 64'sd1;
+            if (v < LO) v = LO;
+            if (v > HI) v = HI;
+          end
+        end else begin : g_thres
+          integer l;
+          reg [31:0] cnt;
+          always @* begin
+            cnt = 0;
+            for (l = 0; l < N_T; l = l + 1)
+              cnt = cnt + ($signed(t_d[(gp*N_T+l)*ACC_BITS +: ACC_BITS]) <= a);
+            v = LO + $signed({1'b0, cnt});
+          end
+        end
+        assign y[gp*OUT_BITS +: OUT_BITS] = v[OUT_BITS-1:0];
+      end
+    end
+  endgenerate
+
+  always @(posedge clk) if (adv) out_data <= y;
+  assign out_tdata = out_data;
+  assign out_tvalid = out_valid;
+endmodule
