@@ -1,0 +1,32 @@
+"""The RTL instance of one max pool (hls/rtl/bitfab_maxpool.v)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flows.codegen.rtl_types import RtlInstance
+from flows.layers.maxpool import hls
+from flows.layers.maxpool.spec import MaxPoolSpec
+
+KINDS = {"bitfab::Kind::Unsigned": 0, "bitfab::Kind::Signed": 1, "bitfab::Kind::Bipolar": 2}
+
+
+def context(s: MaxPoolSpec, params: dict[str, np.ndarray]) -> RtlInstance:
+    h = hls.context(s, params)
+    return RtlInstance(
+        module="bitfab_maxpool",
+        params={
+            "CH": s.channels,
+            "IFM_H": s.ifm_h,
+            "IFM_W": s.ifm_w,
+            "K_H": s.k_h,
+            "K_W": s.k_w,
+            "STRIDE_H": s.stride_h,
+            "STRIDE_W": s.stride_w,
+            "PE": s.pe,
+            "BITS": h.bits,
+            "KIND": KINDS[h.kind],
+        },
+        in_width=h.in_width,
+        out_width=h.out_width,
+    )
