@@ -144,7 +144,10 @@ module bitfab_sliding_window #(
   reg [CW-1:0] fy;
   reg [AW-1:0] taddr, erow;
 
+  // The emitter starts an image once the writer has taken a word of it (no word of an image
+  // leaves before its first input word arrives), and reads a word once it has been written.
   wire e_pad = (iy < 0) || (iy >= IFM_H) || (ix < 0) || (ix >= IFM_W);
+  wire w_begun = (d == 1) || ((d == 0) && !(wy == 0 && wx == 0 && wf == 0));
   wire arrived = (d == 1) ||
       ((d == 0) && ((iy < wy) || ((iy == wy) && ((ix < wx) || ((ix == wx) && (f < wf))))));
   wire last_f = f == CF - 1;
@@ -160,7 +163,7 @@ module bitfab_sliding_window #(
   reg [1:0] bcount;
   wire pop = out_tvalid && out_tready;
   wire [1:0] after_pop = bcount - pop;
-  wire issue = (e_pad || arrived) && !(end_img && d == -1) && (after_pop + inflight < 2);
+  wire issue = w_begun && (e_pad || arrived) && (after_pop + inflight < 2);
   wire [W-1:0] landed = rpad ? {W{1'b0}} : rdata;
   assign out_tvalid = bcount != 0;
   assign out_tdata = b0;
