@@ -182,9 +182,7 @@ def render_projects(
         ii_violation_ids=II_VIOLATION_IDS,
         ii_result_id=II_RESULT_ID,
     )
-    return _write(
-        build_dir, [("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", VIVADO_SCRIPT)], ctx
-    )
+    return _write(build_dir, [("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", VIVADO_SCRIPT)], ctx)
 
 
 def render_rtl_project(
