@@ -166,6 +166,7 @@ def test_a_missing_rtl_file_stops_vivado_before_the_project(tmp_path):
 @pytest.mark.csim
 def test_bitstream_rtl_without_vivado_exits_2_with_the_one_command(built, tmp_path, monkeypatch):
     d = _with_rtl(built("tfc-w1a1"), tmp_path)
+    (d / "hls" / "hls.tcl").unlink(missing_ok=True)  # from an HLS `bitfab bitstream` on it
     _stand_ins(monkeypatch, tmp_path, "vitis_hls")  # Vitis HLS does not make up for Vivado
     r = run_cli(["bitstream", d, "--backend", "rtl"])
     assert r.exit_code == 2, r.stderr
