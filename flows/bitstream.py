@@ -27,10 +27,10 @@ from boards.deploy import board_run_text
 from boards.registry import get_board
 from boards.vivado import HLS_LOG, RtlSources, render_projects, render_rtl_project
 from flows.build import check_finished
-from flows.codegen.backend import Backend
 from flows.codegen.backends import BACKENDS
 from flows.codegen.rtl import DESIGN_JSON, SOURCES, RtlBackend
 from flows.errors import InputError, ToolError, ToolMissingError
+from flows.layers.registry import KINDS
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import (
     COSIM_EXPECTED,
@@ -53,9 +53,6 @@ HLS_COMMANDS = {
 VIVADO_COMMAND = ["vivado", "-mode", "batch", "-source", VIVADO_TCL]
 # A backend's required tool that another tool can stand in for
 TOOL_ALTERNATIVES = {"vitis_hls": tuple(HLS_COMMANDS)}
-# The renderings of a build the vendor flow makes a bitstream of: the ones every build writes,
-# and the Verilog of the RTL backend
-FLOW_BACKENDS: dict[str, Backend] = {b.name: b for b in (*BACKENDS.values(), RtlBackend())}
 
 
 def finish_command(build_dir: Path, backend: str = "hls") -> str:
@@ -68,6 +65,17 @@ def finish_command(build_dir: Path, backend: str = "hls") -> str:
     )
 
 
+def _kinds_lacking_rtl(build_dir: Path) -> list[str]:
+    """The build's layer kinds (from report.json) that have no RTL kernel."""
+    try:
+        kinds = {
+            row["kind"] for row in json.loads((build_dir / "report.json").read_text())["layers"]
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return sorted(kinds - {k.op_type for k in KINDS if RtlBackend.name in k.backends})
+
+
 def rtl_sources(build_dir: Path) -> RtlSources:
     """The RTL design's files as Vivado reads them (relative to the build directory): the
     Verilog of ``rtl/sources.f`` in its order and the memory files of ``rtl/design.json``.
@@ -75,11 +83,18 @@ def rtl_sources(build_dir: Path) -> RtlSources:
     rtl = Path(build_dir) / "rtl"
     listing, info_path = rtl / SOURCES, rtl / DESIGN_JSON
     if not (listing.is_file() and info_path.is_file()):
+        lacking = _kinds_lacking_rtl(Path(build_dir))
+        hls = f"bitfab bitstream {build_dir} --backend hls"
+        if lacking:
+            raise InputError(
+                f"{build_dir}: no RTL design (rtl/): there is no RTL kernel for "
+                f"{', '.join(lacking)}, so the build has the HLS C++ only; make the bitstream "
+                f"from that: {hls}"
+            )
         raise InputError(
             f"{build_dir}: no RTL design (rtl/{SOURCES} and rtl/{DESIGN_JSON}): the build "
-            "predates the RTL backend or a layer in it has no RTL kernel. Render it with "
-            "`bitfab build` (or `--from-step codegen`), or make the bitstream from the HLS "
-            f"C++ instead: bitfab bitstream {build_dir} --backend hls"
+            "predates the RTL backend; render it with `bitfab build` (or `--from-step "
+            f"codegen`), or make the bitstream from the HLS C++: {hls}"
         )
     try:
         verilog = listing.read_text().split()
@@ -239,13 +254,11 @@ def _ready_text(d: Path, backend: str, written: list[Path]) -> str:
 
 def run_bitstream(build_dir: str | Path, backend: str = "hls", cosim: int = 0) -> Path:
     d = Path(build_dir)
-    if backend not in FLOW_BACKENDS:
-        raise InputError(
-            f"unknown backend '{backend}'; backends: {', '.join(sorted(FLOW_BACKENDS))}"
-        )
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend '{backend}'; backends: {', '.join(sorted(BACKENDS))}")
     written = prepare(d, cosim=cosim, backend=backend)
     board = get_board(check_finished(d)["config"]["board"])
-    required = FLOW_BACKENDS[backend].REQUIRED_TOOLS
+    required = BACKENDS[backend].REQUIRED_TOOLS
     missing = [_tool_name(t) for t in required if _present(t) is None]
     if missing:
         raise ToolMissingError(

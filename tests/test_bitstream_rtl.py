@@ -211,13 +211,29 @@ def test_bitstream_rtl_refuses_a_build_without_an_rtl_design(built, tmp_path, mo
     d = Path(shutil.copytree(built("tfc-w1a1"), tmp_path / "b"))
     shutil.rmtree(d / "rtl", ignore_errors=True)
     _stand_ins(monkeypatch, tmp_path, "vivado")
+    report = json.loads((d / "report.json").read_text())
+    # a layer kind without an RTL kernel (a plug-in's, say): the build has no rtl/
+    layers = report["layers"]
+    report["layers"] = [{**layers[0], "kind": "NoRtlKernel"}, *layers[1:]]
+    (d / "report.json").write_text(json.dumps(report))
+    r = run_cli(["bitstream", d, "--backend", "rtl"])
+    assert r.exit_code == 1, r.stderr
+    assert r.stderr.startswith(f"error: {d}: no RTL design (rtl/): there is no RTL kernel for ")
+    listed = r.stderr.split("RTL kernel for ")[1].split(", so the build")[0].split(", ")
+    assert "NoRtlKernel" in listed
+    assert r.stderr.endswith(
+        f", so the build has the HLS C++ only; make the bitstream from that: "
+        f"bitfab bitstream {d} --backend hls\n"
+    )
+    # every kind has its RTL kernel: a build from before the RTL backend
+    report["layers"] = []
+    (d / "report.json").write_text(json.dumps(report))
     r = run_cli(["bitstream", d, "--backend", "rtl"])
     assert r.exit_code == 1, r.stderr
     assert r.stderr == (
         f"error: {d}: no RTL design (rtl/sources.f and rtl/design.json): the build predates the "
-        "RTL backend or a layer in it has no RTL kernel. Render it with `bitfab build` (or "
-        "`--from-step codegen`), or make the bitstream from the HLS C++ instead: "
-        f"bitfab bitstream {d} --backend hls\n"
+        "RTL backend; render it with `bitfab build` (or `--from-step codegen`), or make the "
+        f"bitstream from the HLS C++: bitfab bitstream {d} --backend hls\n"
     )
     # an rtl/ that lacks one of its files
     _fake_rtl(d)
