@@ -31,6 +31,7 @@ N_IMAGES_OFFSET = 0x10
 HLS_PROJECT = "hls/project"  # Vitis HLS project directory, relative to the build directory
 HLS_SOLUTION = "solution1"
 IP_ZIP = "ip/bitfab_top.zip"  # the packaged IP (export_design -output)
+VIVADO_SCRIPT = "vivado/build.tcl"
 # The Vitis HLS log the II check reads: $BITFAB_HLS_LOG, else the tool's default, vitis_hls.log
 # in the directory it was started in (the build directory)
 HLS_LOG_ENV = "BITFAB_HLS_LOG"
@@ -108,6 +109,49 @@ def ip_cell(top: str = TOP) -> str:
     return f"{top}_0"
 
 
+@dataclass(frozen=True)
+class RtlSources:
+    """The RTL backend's files as Vivado reads them, relative to the build directory: the
+    Verilog in compile order (``rtl/sources.f``) and the memory files its ``$readmemh`` calls
+    name without a directory."""
+
+    verilog: tuple[str, ...]
+    memories: tuple[str, ...]
+
+
+def _context(board: Board, clock_mhz: float, top: str) -> dict:
+    """What every script of the board needs: the board, its PS, the clock and the cells."""
+    board.check_clock(clock_mhz)
+    return {
+        "board": board,
+        "ps": PS_SPECS[board.ps],
+        "top": top,
+        "ip_cell": ip_cell(top),
+        "clock_mhz": _num(clock_mhz),
+        "period_ns": _num(1000.0 / clock_mhz),
+        "hls_project": HLS_PROJECT,
+        "hls_solution": HLS_SOLUTION,
+        "dma_in": DMA_IN,
+        "dma_out": DMA_OUT,
+        "dma_length_bits": DMA_LENGTH_BITS,
+        "board_files_env": board_files.ENV,
+        "board_files_default": board_files.DEFAULT_DIR,
+        "board_files_missing": board_files.missing_message(board),
+        "rtl": None,
+    }
+
+
+def _write(build_dir: Path, scripts: list[tuple[str, str]], ctx: dict) -> list[Path]:
+    written = []
+    for template, rel in scripts:
+        path = Path(build_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_ENV.get_template(template).render(**ctx), encoding="utf-8")
+        log.info("wrote %s", path)
+        written.append(path)
+    return written
+
+
 def render_projects(
     board: Board,
     build_dir: Path,
@@ -125,39 +169,30 @@ def render_projects(
     co-simulation of the same testbench on those files of ``n`` images. Returns the paths
     written.
     """
-    board.check_clock(clock_mhz)
+    ctx = _context(board, clock_mhz, top)
     if cosim is not None and cosim[0] < 1:
         raise ValueError(f"cosim needs at least one image, not {cosim[0]}")
-    build_dir = Path(build_dir)
-    ctx = {
-        "board": board,
-        "ps": PS_SPECS[board.ps],
-        "top": top,
-        "ip_cell": ip_cell(top),
-        "clock_mhz": _num(clock_mhz),
-        "period_ns": _num(1000.0 / clock_mhz),
-        "hls_project": HLS_PROJECT,
-        "hls_solution": HLS_SOLUTION,
-        "ip_zip": IP_ZIP,
-        "tb_input": tb_input,
-        "tb_expected": tb_expected,
-        "dma_in": DMA_IN,
-        "dma_out": DMA_OUT,
-        "dma_length_bits": DMA_LENGTH_BITS,
-        "cosim": cosim,
-        "hls_log_env": HLS_LOG_ENV,
-        "hls_log": HLS_LOG,
-        "ii_violation_ids": II_VIOLATION_IDS,
-        "ii_result_id": II_RESULT_ID,
-        "board_files_env": board_files.ENV,
-        "board_files_default": board_files.DEFAULT_DIR,
-        "board_files_missing": board_files.missing_message(board),
-    }
-    written = []
-    for template, rel in (("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", "vivado/build.tcl")):
-        path = build_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_ENV.get_template(template).render(**ctx), encoding="utf-8")
-        log.info("wrote %s", path)
-        written.append(path)
-    return written
+    ctx.update(
+        ip_zip=IP_ZIP,
+        tb_input=tb_input,
+        tb_expected=tb_expected,
+        cosim=cosim,
+        hls_log_env=HLS_LOG_ENV,
+        hls_log=HLS_LOG,
+        ii_violation_ids=II_VIOLATION_IDS,
+        ii_result_id=II_RESULT_ID,
+    )
+    return _write(build_dir, [("hls.tcl.j2", "hls/hls.tcl"), ("vivado.tcl.j2", VIVADO_SCRIPT)], ctx)
+
+
+def render_rtl_project(
+    board: Board, build_dir: Path, clock_mhz: float, rtl: RtlSources, top: str = TOP
+) -> list[Path]:
+    """Write ``vivado/build.tcl`` for the RTL backend into ``build_dir``: the same block design
+    and checks as the HLS flow's, with the Verilog top ``top`` (from ``rtl.verilog``, reading
+    ``rtl.memories``) as a module reference in place of the HLS IP. No Vitis HLS script."""
+    if not rtl.verilog:
+        raise ValueError("the RTL backend's Vivado project needs at least one Verilog file")
+    ctx = _context(board, clock_mhz, top)
+    ctx["rtl"] = rtl
+    return _write(build_dir, [("vivado.tcl.j2", VIVADO_SCRIPT)], ctx)

@@ -2,10 +2,12 @@
 
 Everything that needs no vendor tool runs first and is written into the build directory (the
 Tcl projects and a copy of the HLS library), so a machine with the tools needs nothing but
-that directory. Without Vitis HLS (``vitis_hls``, or its successor ``vitis-run``) or ``vivado``
-on PATH this stops with exit code 2 and says what is ready and the one command that finishes
-the job; so it does when Vivado's installation is visible (``XILINX_VIVADO``) but the board's
-board files are not in it, before any tool has run.
+that directory. The RTL backend (``--backend rtl``) has no Vitis HLS step: Vivado reads the
+build's Verilog and memory files (``rtl/``) into the same block design. Without the backend's
+tools (Vitis HLS, ``vitis_hls`` or its successor ``vitis-run``, and ``vivado``; ``vivado``
+alone for RTL) on PATH this stops with exit code 2 and says what is ready and the one command
+that finishes the job; so it does when Vivado's installation is visible (``XILINX_VIVADO``)
+but the board's board files are not in it, before any tool has run.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from boards import board_files
 from boards._zynq import Board
 from boards.deploy import board_run_text
 from boards.registry import get_board
-from boards.vivado import HLS_LOG, render_projects
+from boards.vivado import HLS_LOG, RtlSources, render_projects, render_rtl_project
 from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
+from flows.codegen.rtl import DESIGN_JSON, SOURCES, RtlBackend
 from flows.errors import InputError, ToolError, ToolMissingError
+from flows.layers.registry import KINDS
 from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import (
     COSIM_EXPECTED,
@@ -51,21 +55,82 @@ VIVADO_COMMAND = ["vivado", "-mode", "batch", "-source", VIVADO_TCL]
 TOOL_ALTERNATIVES = {"vitis_hls": tuple(HLS_COMMANDS)}
 
 
-def finish_command(build_dir: Path) -> str:
+def finish_command(build_dir: Path, backend: str = "hls") -> str:
+    """The one command that makes the bitstream on a machine with the backend's tools."""
+    if backend == RtlBackend.name:
+        return f"cd {build_dir} && {' '.join(VIVADO_COMMAND)}"
     return (
         f"cd {build_dir} && {' '.join(HLS_COMMANDS['vitis_hls'])} && {' '.join(VIVADO_COMMAND)}"
         f" (from Vitis 2024.2 on: {' '.join(HLS_COMMANDS['vitis-run'])} instead of vitis_hls)"
     )
 
 
-def prepare(build_dir: Path, cosim: int = 0) -> list[Path]:
+def _kinds_lacking_rtl(build_dir: Path) -> list[str]:
+    """The build's layer kinds (from report.json) that have no RTL kernel."""
+    try:
+        kinds = {
+            row["kind"] for row in json.loads((build_dir / "report.json").read_text())["layers"]
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return sorted(kinds - {k.op_type for k in KINDS if RtlBackend.name in k.backends})
+
+
+def rtl_sources(build_dir: Path) -> RtlSources:
+    """The RTL design's files as Vivado reads them (relative to the build directory): the
+    Verilog of ``rtl/sources.f`` in its order and the memory files of ``rtl/design.json``.
+    Exit 1 saying what to do when the build has no RTL design or lacks one of its files."""
+    rtl = Path(build_dir) / "rtl"
+    listing, info_path = rtl / SOURCES, rtl / DESIGN_JSON
+    if not (listing.is_file() and info_path.is_file()):
+        lacking = _kinds_lacking_rtl(Path(build_dir))
+        hls = f"bitfab bitstream {build_dir} --backend hls"
+        if lacking:
+            raise InputError(
+                f"{build_dir}: no RTL design (rtl/): there is no RTL kernel for "
+                f"{', '.join(lacking)}, so the build has the HLS C++ only; make the bitstream "
+                f"from that: {hls}"
+            )
+        raise InputError(
+            f"{build_dir}: no RTL design (rtl/{SOURCES} and rtl/{DESIGN_JSON}): the build "
+            "predates the RTL backend; render it with `bitfab build` (or `--from-step "
+            f"codegen`), or make the bitstream from the HLS C++: {hls}"
+        )
+    try:
+        verilog = listing.read_text().split()
+        memories = json.loads(info_path.read_text())["memories"]
+        if not verilog or not all(isinstance(m, str) for m in memories):
+            raise TypeError
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        raise InputError(
+            f"{rtl}: {SOURCES} or {DESIGN_JSON} is empty, unreadable or not bitfab's; render "
+            "the design again with `bitfab build` (or `--from-step codegen`)"
+        ) from None
+    missing = [f for f in verilog + memories if not (rtl / f).is_file()]
+    if missing:
+        raise InputError(
+            f"{rtl}: missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}; "
+            "render the design again with `bitfab build` (or `--from-step codegen`)"
+        )
+    return RtlSources(tuple(f"rtl/{f}" for f in verilog), tuple(f"rtl/{m}" for m in memories))
+
+
+def prepare(build_dir: Path, cosim: int = 0, backend: str = "hls") -> list[Path]:
     """Tool-free part: the HLS library copy, testbench data and the Vitis HLS / Vivado Tcl;
-    ``cosim`` > 0 adds a C/RTL co-simulation on that many images to the HLS script."""
+    ``cosim`` > 0 adds a C/RTL co-simulation on that many images to the HLS script. For the
+    RTL backend only the Vivado Tcl, which reads the build's ``rtl/``."""
     if cosim < 0:
         raise InputError(f"--cosim takes a number of images (0 for none), not {cosim}")
     manifest = check_finished(build_dir)
     cfg = manifest["config"]
     board = get_board(cfg["board"])
+    if backend == RtlBackend.name:
+        if cosim:
+            raise InputError(
+                "--cosim co-simulates the HLS C++ in Vitis HLS, which --backend rtl does not "
+                f"run; simulate the RTL with `bitfab rtlsim {build_dir}`"
+            )
+        return render_rtl_project(board, build_dir, float(cfg["clock_mhz"]), rtl_sources(build_dir))
     lib = build_dir / "hls" / "include" / "bitfab"
     if lib.exists():
         shutil.rmtree(lib)
@@ -173,26 +238,40 @@ def done_message(build_dir: Path) -> str:
     )
 
 
+def _ready_text(d: Path, backend: str, written: list[Path]) -> str:
+    """What a run without the tools leaves ready in the build directory, and for which tools."""
+    ready = ", ".join(str(p.relative_to(d)) for p in written)
+    if backend == RtlBackend.name:
+        return (
+            f"{ready}, rtl/ (the Verilog top, its kernels and memory files) and deploy/ "
+            "(driver + accel.json). On a machine with Vivado run"
+        )
+    return (
+        f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
+        "(driver + accel.json). On a machine with Vitis HLS and Vivado run"
+    )
+
+
 def run_bitstream(build_dir: str | Path, backend: str = "hls", cosim: int = 0) -> Path:
     d = Path(build_dir)
     if backend not in BACKENDS:
         raise InputError(f"unknown backend '{backend}'; backends: {', '.join(sorted(BACKENDS))}")
-    written = prepare(d, cosim=cosim)
+    written = prepare(d, cosim=cosim, backend=backend)
     board = get_board(check_finished(d)["config"]["board"])
     required = BACKENDS[backend].REQUIRED_TOOLS
     missing = [_tool_name(t) for t in required if _present(t) is None]
     if missing:
-        ready = ", ".join(str(p.relative_to(d)) for p in written)
         raise ToolMissingError(
             f"{' and '.join(missing)} not on PATH, so no bitstream was made. Ready in {d}: "
-            f"{ready}, hls/top.cpp, hls/params/, hls/include/ (the kernel library) and deploy/ "
-            f"(driver + accel.json). On a machine with Vitis HLS and Vivado run:\n  "
-            f"{finish_command(d)}\nthen {board_run_text(board, f'{d}/deploy')}"
+            f"{_ready_text(d, backend, written)}:\n  {finish_command(d, backend)}\n"
+            f"then {board_run_text(board, f'{d}/deploy')}"
         )
     check_board_files(board)
-    hls_log = d / HLS_LOG
-    hls_log.unlink(missing_ok=True)  # the II check must not read an earlier run's log
-    for cmd in (HLS_COMMANDS[_present("vitis_hls")], VIVADO_COMMAND):
+    commands = [VIVADO_COMMAND]
+    if "vitis_hls" in required:
+        (d / HLS_LOG).unlink(missing_ok=True)  # the II check must not read an earlier run's log
+        commands.insert(0, HLS_COMMANDS[_present("vitis_hls")])
+    for cmd in commands:
         log.info("running %s", " ".join(cmd))
         proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:

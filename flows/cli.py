@@ -296,7 +296,8 @@ def run(build_dir, backend, input_, batch):
     "--backend",
     default="hls",
     show_default=True,
-    help="which rendering of the design the vendor flow builds",
+    help="which rendering of the design the vendor flow builds: hls (Vitis HLS, then Vivado) "
+    "or rtl (the Verilog of rtl/, Vivado only)",
 )
 @click.option(
     "--cosim",
@@ -306,7 +307,8 @@ def run(build_dir, backend, input_, batch):
     help="also co-simulate the synthesized RTL (cosim_design) on this many images",
 )
 def bitstream(build_dir, backend, cosim):
-    """Vendor-tool steps (Vitis HLS, Vivado); exit 2 with instructions when they are absent."""
+    """Vendor-tool steps (Vitis HLS and Vivado; Vivado alone for --backend rtl); exit 2 with
+    instructions when they are absent."""
     from flows.bitstream import done_message, run_bitstream
 
     run_bitstream(build_dir, backend, cosim=cosim)

@@ -125,7 +125,7 @@ def test_parse_utilization_and_timing():
 
 def test_bitstream_names_the_backends_it_knows(tmp_path):
     r = run_cli(["bitstream", tmp_path, "--backend", "vhdl"])
-    assert r.exit_code == 1 and "unknown backend 'vhdl'; backends: hls" in r.stderr
+    assert r.exit_code == 1 and "unknown backend 'vhdl'; backends: hls, rtl" in r.stderr
 
 
 # --- the board-files check before any tool runs

@@ -25,6 +25,7 @@ get_param set_param get_board_parts
 get_ipdefs create_bd_design create_bd_cell get_bd_cells get_bd_pins get_bd_intf_pins
 connect_bd_intf_net connect_bd_net apply_bd_automation assign_bd_address validate_bd_design
 save_bd_design make_wrapper get_files launch_runs wait_on_run get_runs open_run
+get_filesets update_compile_order
 report_utilization report_timing_summary bitfab_copy
 """.split()
 
