@@ -21,14 +21,17 @@ from flows.layers.base import DataflowOp, DataflowSpec
 from flows.layers.common import DOMAIN
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
+from flows.layers.dwc import rtl as dwc_rtl
 from flows.layers.dwc.node import StreamingDWC
 from flows.layers.inference import InferLayer
 from flows.layers.maxpool import cost as maxpool_cost
 from flows.layers.maxpool import hls as maxpool_hls
+from flows.layers.maxpool import rtl as maxpool_rtl
 from flows.layers.maxpool.infer import InferMaxPool
 from flows.layers.maxpool.node import StreamingMaxPool
 from flows.layers.mvau import cost as mvau_cost
 from flows.layers.mvau import hls as mvau_hls
+from flows.layers.mvau import rtl as mvau_rtl
 from flows.layers.mvau.choose_requant import ChooseRequantization
 from flows.layers.mvau.infer import InferMVAU
 from flows.layers.mvau.node import MVAU
@@ -36,10 +39,12 @@ from flows.layers.reshape.infer import InferStreamReshape
 from flows.layers.reshape.node import StreamReshape
 from flows.layers.sliding_window import cost as sliding_window_cost
 from flows.layers.sliding_window import hls as sliding_window_hls
+from flows.layers.sliding_window import rtl as sliding_window_rtl
 from flows.layers.sliding_window.infer import InferSlidingWindow
 from flows.layers.sliding_window.node import SlidingWindow
 from flows.layers.thresholding import cost as thresholding_cost
 from flows.layers.thresholding import hls as thresholding_hls
+from flows.layers.thresholding import rtl as thresholding_rtl
 from flows.layers.thresholding.infer import InferThresholding
 from flows.layers.thresholding.node import Thresholding
 
@@ -49,7 +54,7 @@ class LayerKind:
     """One registry row.
 
     ``cost`` is a module with ``cycles(spec)`` and ``resources(spec)``; ``backends`` maps a
-    backend name ("hls") to the kind's module for it. A row without backends is a pass-through
+    backend name ("hls", "rtl") to the kind's module for it. A row without backends is a pass-through
     (a stream reshape): it moves no data, so the stream flows through it unchanged.
     """
 
@@ -91,11 +96,25 @@ def unregister(kind: LayerKind) -> None:
 
 
 for _kind in (
-    LayerKind(MVAU, InferMVAU, mvau_cost, {"hls": mvau_hls}, (ChooseRequantization,)),
-    LayerKind(Thresholding, InferThresholding, thresholding_cost, {"hls": thresholding_hls}),
-    LayerKind(StreamingDWC, None, dwc_cost, {"hls": dwc_hls}),
-    LayerKind(SlidingWindow, InferSlidingWindow, sliding_window_cost, {"hls": sliding_window_hls}),
-    LayerKind(StreamingMaxPool, InferMaxPool, maxpool_cost, {"hls": maxpool_hls}),
+    LayerKind(
+        MVAU, InferMVAU, mvau_cost, {"hls": mvau_hls, "rtl": mvau_rtl}, (ChooseRequantization,)
+    ),
+    LayerKind(
+        Thresholding,
+        InferThresholding,
+        thresholding_cost,
+        {"hls": thresholding_hls, "rtl": thresholding_rtl},
+    ),
+    LayerKind(StreamingDWC, None, dwc_cost, {"hls": dwc_hls, "rtl": dwc_rtl}),
+    LayerKind(
+        SlidingWindow,
+        InferSlidingWindow,
+        sliding_window_cost,
+        {"hls": sliding_window_hls, "rtl": sliding_window_rtl},
+    ),
+    LayerKind(
+        StreamingMaxPool, InferMaxPool, maxpool_cost, {"hls": maxpool_hls, "rtl": maxpool_rtl}
+    ),
     LayerKind(StreamReshape, InferStreamReshape),
 ):
     register(_kind)
