@@ -157,7 +157,7 @@ module bitfab_maxpool #(
 
   always @(*) begin
     m = bv;
-    for (i = 0; i < K_W; i = i + 1) if (i != bslot) m = wmax(m, cd[i*W+:W]);
+    for (i = 0; i < K_W; i = i + 1) if (i != {{(32 - SW) {1'b0}}, bslot}) m = wmax(m, cd[i*W+:W]);
     o = m;
     emit = 1'b0;
     for (i = 0; i < R; i = i + 1) begin
@@ -214,7 +214,7 @@ module bitfab_maxpool #(
         f <= pix_end ? {FW{1'b0}} : f + 1'b1;
         if (pix_end) begin
           if (colclose) x_end <= x_end + STRIDE_W;
-          xslot <= (xslot == K_W - 1) ? {SW{1'b0}} : xslot + 1'b1;
+          xslot <= ({{(32 - SW) {1'b0}}, xslot} == K_W - 1) ? {SW{1'b0}} : xslot + 1'b1;
           x <= x + 1'b1;
           if (row_end) begin
             x <= 0;

@@ -35,8 +35,15 @@ def run_case(name: str, images: int, gaps=(100, 100), seed=0):
     store = (x > 0).astype(np.int64) if dt == BIPOLAR else x
     words = [pack(row, b) for row in store.reshape(-1, i)]
     expect = ref.dwc(store).reshape(-1, o)
-    run = run_kernel(inst.module, inst.params, words, len(expect), seed=seed,
-                     valid_pct=gaps[0], ready_pct=gaps[1])
+    run = run_kernel(
+        inst.module,
+        inst.params,
+        words,
+        len(expect),
+        seed=seed,
+        valid_pct=gaps[0],
+        ready_pct=gaps[1],
+    )
     assert run.returncode == 0, run.stderr
     signed = dt.signed() and dt != BIPOLAR
     got = np.array([unpack(w, b, o, signed) for w in run.words])

@@ -44,8 +44,15 @@ def run_case(name: str, images: int, gaps=(100, 100), seed=0):
     store = (lambda v: (v > 0).astype(np.int64)) if dt == BIPOLAR else (lambda v: v)
     words = [pack(row, b) for row in store(x).reshape(-1, s.pe)]
     expect = store(y).reshape(-1, s.pe)
-    run = run_kernel(inst.module, inst.params, words, len(expect), seed=seed,
-                     valid_pct=gaps[0], ready_pct=gaps[1])
+    run = run_kernel(
+        inst.module,
+        inst.params,
+        words,
+        len(expect),
+        seed=seed,
+        valid_pct=gaps[0],
+        ready_pct=gaps[1],
+    )
     assert run.returncode == 0, run.stderr
     signed = dt.signed() and dt != BIPOLAR
     got = np.array([unpack(w, b, s.pe, signed) for w in run.words])

@@ -33,8 +33,17 @@ def stored(values: np.ndarray, dt) -> np.ndarray:
     return (values > 0).astype(np.int64) if dt == BIPOLAR else values
 
 
-def make_case(seed: int, channels: int, idt, odt, n_thres: int, out_bias: int, shared: bool,
-              pixels: int, pe: int | None = None):
+def make_case(
+    seed: int,
+    channels: int,
+    idt,
+    odt,
+    n_thres: int,
+    out_bias: int,
+    shared: bool,
+    pixels: int,
+    pe: int | None = None,
+):
     rng = np.random.default_rng(seed)
     if pe is None:
         pe = int(rng.choice([d for d in range(1, channels + 1) if channels % d == 0]))
@@ -70,8 +79,15 @@ def run_case(name: str, images: int, gaps=(100, 100), seed=0):
     xin = stored(x, s.idt).reshape(-1, s.pe)
     words = [pack(row, ib) for row in xin]
     expect = y.reshape(-1, s.pe)
-    run = run_kernel(inst.module, memory_params(inst), words, len(expect), seed=seed,
-                     valid_pct=gaps[0], ready_pct=gaps[1])
+    run = run_kernel(
+        inst.module,
+        memory_params(inst),
+        words,
+        len(expect),
+        seed=seed,
+        valid_pct=gaps[0],
+        ready_pct=gaps[1],
+    )
     assert run.returncode == 0, run.stderr
     signed = s.odt.signed() and s.odt != BIPOLAR
     got = np.array([unpack(w, ob, s.pe, signed) for w in run.words])
