@@ -18,12 +18,15 @@
 //    as soon as its word has been written (or is padding: no read), into a two-word output
 //    buffer that keeps one word a cycle flowing across the read latency and back-pressure. At
 //    the end of every output row it releases (F) the rows no later window needs.
-// The writer may run one image ahead of the emitter (d = writer image - emitter image is -1,
-// 0 or 1), so the next image's first rows load while this image's last windows are emitted.
-// R = max(K_H + STRIDE_H, rows of the last window + rows of the first window, ...): the rows
-// of the next output row (or of the next image's first) load while the current one is
-// emitted, so in steady state the kernel moves max(output words, input words) per image,
-// one word a cycle on the busier side.
+// The writer may run one image ahead of the emitter (d = writer image - emitter image, in
+// {-1, 0, 1}), so the next image's first rows load while this image's last windows are emitted;
+// the emitter starts an image only once the writer has taken a word of it. The ring holds
+// R = max(K_H + STRIDE_H, rows of the last windows + rows of the first windows) rows: the rows
+// of the next output row (or the next image's first) load while the current row is emitted,
+// so in steady state the kernel takes max(output words, input words) cycles per image, one
+// word a cycle on the busier side (flows/layers/sliding_window/cost.py). Rows are released
+// whole at the end of each output row, so the input stalls while a row of windows is emitted
+// once the ring is full, up to about STRIDE_H rows ahead of the windows.
 //
 // in_tready depends only on the kernel's state (never on out_tready); out_tvalid is a register.
 module bitfab_sliding_window #(
@@ -168,7 +171,7 @@ module bitfab_sliding_window #(
   assign out_tvalid = bcount != 0;
   assign out_tdata = b0;
 
-  wire [AW:0] rsum = erow + ecol[AW:0];
+  wire [AW:0] rsum = erow + ecol;  // ecol >= 0 when read (not padding): zero-extended
   wire [AW-1:0] raddr = (rsum >= DEPTH) ? rsum - DEPTH : rsum;
   always @(posedge clk) begin
     if (issue && !e_pad) rdata <= mem[raddr];
