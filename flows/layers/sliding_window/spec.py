@@ -44,9 +44,11 @@ class SlidingWindowSpec:
         return [{"SIMD": si} for si in lane_options(self.ifm_ch, self.dtype.bitwidth(), max_bits)]
 
     def input_burst(self) -> int:
-        """The line buffer keeps K_H rows; the input stalls while a row of windows is emitted,
-        so about one input row (IFM_W pixels of IFM_CH/SIMD words) waits in front of it."""
-        return self.ifm_w * (self.ifm_ch // self.simd)
+        """Rows are freed whole, at the end of each output row: the input takes STRIDE_H rows
+        at full rate, then stalls while that row of windows is emitted; at an image boundary
+        it takes up to K_H rows at once (hls/rtl/bitfab_sliding_window.v), so that many input
+        rows (IFM_W pixels of IFM_CH/SIMD words each) may wait in front of it."""
+        return max(self.stride_h, self.k_h) * self.ifm_w * (self.ifm_ch // self.simd)
 
     def report(self) -> dict[str, Any]:
         return {
