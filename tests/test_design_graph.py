@@ -8,23 +8,17 @@ import ctypes
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper
-from qonnx.core.datatype import DataType
-from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from qonnx.util.basic import qonnx_make_model
 
 from boards.driver.packing import from_beats, pack, to_beats, unpack
 from flows.codegen.design import build_design
 from flows.codegen.hls import HlsBackend
 from flows.errors import LayerError
-from flows.layers.common import DOMAIN
 from flows.layers.dwc.insert import InsertDWC
 from flows.layers.registry import register, unregister
 from flows.sim.csim import compile_csim
-from tests.kinds.branches import ADD, FORK
+from tests.kinds.branches import ADD, FORK, PIXELS, C, fork_join_model
 
-PIXELS, C = 4, 16
 BEAT = 64
 
 
@@ -35,62 +29,6 @@ def branch_kinds():
     yield
     for k in (FORK, ADD):
         unregister(k)
-
-
-def _thresholding(name: str, src: str, dst: str, t_name: str, pe: int):
-    return helper.make_node(
-        "Thresholding",
-        [src, t_name],
-        [dst],
-        domain=DOMAIN,
-        name=name,
-        C=C,
-        PE=pe,
-        idt="UINT4",
-        odt="UINT2",
-        n_thres=3,
-        pixels=PIXELS,
-    )
-
-
-def fork_join_model(pe_a: int = 4, pe_b: int = 8) -> ModelWrapper:
-    """x (UINT4) -> fork -> Thresholding A (PE pe_a) / Thresholding B (PE pe_b) -> add."""
-    rng = np.random.default_rng(0)
-    lanes = dict(domain=DOMAIN, C=C, pixels=PIXELS, PE=4)
-    nodes = [
-        helper.make_node(
-            "TestFork", ["x"], ["xa", "xb"], name="Fork_0", idt="UINT4", odt="UINT4", **lanes
-        ),
-        _thresholding("Thr_a", "xa", "ya", "Ta", pe_a),
-        _thresholding("Thr_b", "xb", "yb", "Tb", pe_b),
-        helper.make_node(
-            "TestAdd", ["ya", "yb"], ["y"], name="Add_0", idt="UINT2", odt="UINT3", **lanes
-        ),
-    ]
-    shape = [1, PIXELS, C]
-    vi = [
-        helper.make_tensor_value_info(t, TensorProto.FLOAT, shape) for t in ("xa", "xb", "ya", "yb")
-    ]
-    g = helper.make_graph(
-        nodes,
-        "fork_join",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
-        value_info=vi,
-    )
-    m = ModelWrapper(qonnx_make_model(g))
-    for name in ("Ta", "Tb"):
-        m.set_initializer(name, np.sort(rng.integers(0, 16, (C, 3)), axis=1).astype(np.int64))
-    for t, dt in (
-        ("x", "UINT4"),
-        ("xa", "UINT4"),
-        ("xb", "UINT4"),
-        ("ya", "UINT2"),
-        ("yb", "UINT2"),
-        ("y", "UINT3"),
-    ):
-        m.set_tensor_datatype(t, DataType[dt])
-    return m
 
 
 def test_fork_join_design_is_a_graph(branch_kinds):

@@ -11,12 +11,15 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
-from onnx import helper
+from onnx import TensorProto, helper
 from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.util.basic import qonnx_make_model
 
 from flows.codegen.rtl_types import RtlInstance
 from flows.errors import LayerError
 from flows.layers.base import DataflowOp, lane_options
+from flows.layers.common import DOMAIN
 from flows.layers.registry import LayerKind
 
 
@@ -146,3 +149,65 @@ _COST = SimpleNamespace(
 )
 FORK = LayerKind(TestFork, None, _COST, {"hls": _hls_role("test_fork.h.j2"), "rtl": _FORK_RTL})
 ADD = LayerKind(TestAdd, None, _COST, {"hls": _hls_role("test_add.h.j2"), "rtl": _ADD_RTL})
+
+
+# --- a fork -> two branches -> add design built from them ------------------------------
+
+PIXELS, C = 4, 16
+
+
+def _thresholding(name: str, src: str, dst: str, t_name: str, pe: int, c: int, pixels: int):
+    return helper.make_node(
+        "Thresholding",
+        [src, t_name],
+        [dst],
+        domain=DOMAIN,
+        name=name,
+        C=c,
+        PE=pe,
+        idt="UINT4",
+        odt="UINT2",
+        n_thres=3,
+        pixels=pixels,
+    )
+
+
+def fork_join_model(pe_a: int = 4, pe_b: int = 8, c: int = C, pixels: int = PIXELS) -> ModelWrapper:
+    """x (UINT4) -> fork -> Thresholding A (PE pe_a) / Thresholding B (PE pe_b) -> add; the
+    fork and the add move 4 lanes a word, so a branch of another PE gets width converters."""
+    rng = np.random.default_rng(0)
+    lanes = dict(domain=DOMAIN, C=c, pixels=pixels, PE=4)
+    nodes = [
+        helper.make_node(
+            "TestFork", ["x"], ["xa", "xb"], name="Fork_0", idt="UINT4", odt="UINT4", **lanes
+        ),
+        _thresholding("Thr_a", "xa", "ya", "Ta", pe_a, c, pixels),
+        _thresholding("Thr_b", "xb", "yb", "Tb", pe_b, c, pixels),
+        helper.make_node(
+            "TestAdd", ["ya", "yb"], ["y"], name="Add_0", idt="UINT2", odt="UINT3", **lanes
+        ),
+    ]
+    shape = [1, pixels, c]
+    vi = [
+        helper.make_tensor_value_info(t, TensorProto.FLOAT, shape) for t in ("xa", "xb", "ya", "yb")
+    ]
+    g = helper.make_graph(
+        nodes,
+        "fork_join",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        value_info=vi,
+    )
+    m = ModelWrapper(qonnx_make_model(g))
+    for name in ("Ta", "Tb"):
+        m.set_initializer(name, np.sort(rng.integers(0, 16, (c, 3)), axis=1).astype(np.int64))
+    for t, dt in (
+        ("x", "UINT4"),
+        ("xa", "UINT4"),
+        ("xb", "UINT4"),
+        ("ya", "UINT2"),
+        ("yb", "UINT2"),
+        ("y", "UINT3"),
+    ):
+        m.set_tensor_datatype(t, DataType[dt])
+    return m
