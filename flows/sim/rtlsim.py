@@ -48,6 +48,11 @@ class RtlDesign:
     def depths(self) -> dict[int, int]:
         return {f["index"]: f["depth"] for f in self.fifos}
 
+    def estimated_cycles(self) -> int:
+        """The cost model's cycles an image for this RTL: its slowest layer or edge adapter."""
+        edges = self.info.get("edge_cycles", {}).values()
+        return max([layer["cycles"] for layer in self.layers] + list(edges))
+
     def max_idle(self) -> int:
         worst = max((layer["cycles"] for layer in self.layers), default=0)
         return max(MIN_IDLE, 4 * worst)
@@ -162,6 +167,8 @@ def sim_section(design: RtlDesign, run: SimRun, status: str, clock_mhz: float, n
         "status": status,
         "clock_mhz": clock_mhz,
         "cycles_per_image": round(cpi, 2),
+        "estimated_cycles_per_image": design.estimated_cycles(),
+        "measured_vs_estimate": round(cpi / design.estimated_cycles() - 1, 4),
         "latency_cycles": run.latency_cycles,
         "fps": round(clock_mhz * 1e6 / cpi, 2) if cpi else 0.0,
         "latency_us": round(run.latency_cycles / clock_mhz, 3),
