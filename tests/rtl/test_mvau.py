@@ -185,15 +185,15 @@ CASES = [
     LUT_U2,
     Case("lut-s8xbip", 24, 6, 4, 3, "INT8", "BIPOLAR", n_thres=7, out_bias=-4),
     DSP_T,
-    Case("shift-floor", 32, 8, 8, 4, "UINT4", "INT4", "shift", 15, -8, shift=3),
+    Case("shift-floor", 32, 8, 8, 4, "UINT4", "INT4", "shift", 15, -8, shift=5),
     # 72-bit input words: 8-bit fields straddling 64-bit limbs
-    Case("shift-rne", 18, 6, 9, 3, "INT8", "INT8", "shift", 255, -128, shift=7, rne=True),
+    Case("shift-rne", 18, 12, 9, 3, "INT8", "INT4", "shift", 255, -128, shift=4, rne=True),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_mvau_matches_the_reference(case):
-    simulate(case)
+    simulate(case, n_vec=MAX_VECTORS)
 
 
 GAPS = [(60, 50), (100, 35), (45, 100)]
