@@ -22,8 +22,9 @@
 // Timing: one (nf, sf) tile per clock, so NF*SF cycles per vector with no gap between vectors.
 // The vector is read once (nf == 0: in_tready high) into a buffer and reused for nf > 0
 // (in_tready low). Pipeline: issue (ROM read, input register) -> products -> SIMD sum ->
-// accumulate (threshold ROM read) -> activation into the output register: the first output
-// word leaves 4 cycles after the vector's last input word is taken. The whole pipeline stalls
+// accumulate (threshold ROM read) -> activation into the output register: five register
+// stages, so with no stall the vector's first output word is valid 5 cycles after the cycle
+// its last input word is taken (cycle t -> t + 5). The whole pipeline stalls
 // while the output register is full and not taken, so in_tready depends combinationally on
 // out_tready (allowed: the next FIFO ends the path); out_tvalid is a register.
 module bitfab_mvau #(

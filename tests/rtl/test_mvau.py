@@ -22,7 +22,6 @@ from flows.layers.mvau.requant import shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 from tests.rtl_tb import CACHE, pack, run_kernel, unpack
 
-
 MAX_VECTORS = 8
 
 
