@@ -22,8 +22,9 @@
 // Timing: one (nf, sf) tile per clock, so NF*SF cycles per vector with no gap between vectors.
 // The vector is read once (nf == 0: in_tready high) into a buffer and reused for nf > 0
 // (in_tready low). Pipeline: issue (ROM read, input register) -> products -> SIMD sum ->
-// accumulate (threshold ROM read) -> activation into the output register: the first output
-// word leaves 4 cycles after the vector's last input word is taken. The whole pipeline stalls
+// accumulate (threshold ROM read) -> activation into the output register: five register
+// stages, so with no stall the vector's first output word is valid 5 cycles after the cycle
+// its last input word is taken (cycle t -> t + 5). The whole pipeline stalls
 // while the output register is full and not taken, so in_tready depends combinationally on
 // out_tready (allowed: the next FIFO ends the path); out_tvalid is a register.
 module bitfab_mvau #(
@@ -81,6 +82,12 @@ module bitfab_mvau #(
   localparam IVB = (IN_KIND == 1) ? IN_BITS : IN_BITS + 1;
   localparam WVB = (W_KIND == 1) ? W_BITS : W_BITS + 1;
   localparam PB = IVB + WVB;  // product width
+  // activation constants: output range, shift, its remainder mask and half
+  localparam signed [63:0] LO = OUT_BIAS;
+  localparam signed [63:0] HI = OUT_BIAS + N_THRES;
+  localparam SH = SHIFT_MODE ? REQUANT_SHIFT : 0;
+  localparam [63:0] MASK = (64'd1 << SH) - 64'd1;
+  localparam [63:0] HALF = (64'd1 << SH) >> 1;
 
   // ---- issue: one tile per clock while the pipeline advances -------------------------------
   reg out_valid;
@@ -259,15 +266,10 @@ module bitfab_mvau #(
       initial $readmemh(THRESH_FILE, trom);
       reg [TW-1:0] t_d;
       always @(posedge clk) if (adv) t_d <= trom[nf_c];
-      localparam signed [63:0] LO = OUT_BIAS;
-      localparam signed [63:0] HI = OUT_BIAS + N_THRES;
       for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
         wire signed [ACC_BITS-1:0] a = acc[gp*ACC_BITS +: ACC_BITS];
         reg signed [63:0] v;
         if (SHIFT_MODE) begin : g_shift
-          localparam SH = REQUANT_SHIFT;
-          localparam [63:0] MASK = (64'd1 << SH) - 64'd1;
-          localparam [63:0] HALF = (64'd1 << SH) >> 1;
           wire signed [ACC_BITS-1:0] off = t_d[gp*ACC_BITS +: ACC_BITS];
           wire signed [63:0] a64 = a;
           wire signed [63:0] o64 = off;

@@ -22,6 +22,8 @@ from flows.layers.mvau.requant import shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 from tests.rtl_tb import CACHE, pack, run_kernel, unpack
 
+MAX_VECTORS = 8
+
 
 @dataclass(frozen=True)
 class Case:
@@ -76,7 +78,9 @@ def build(case: Case, n_vec: int):
     rng = np.random.default_rng(case.seed)
     idt, wdt = DataType[case.idt], DataType[case.wdt]
     w = _random_values(wdt, rng, (case.mw, case.mh))
-    x = _random_values(idt, rng, (n_vec, case.mw))
+    # the same memories whatever n_vec, so every run of a case shares one compiled model
+    assert n_vec <= MAX_VECTORS
+    x = _random_values(idt, rng, (MAX_VECTORS, case.mw))
     lo, hi = accumulator_bounds(w, int(idt.min()), int(idt.max()))
     acc_dt = signed_type_holding(int(lo.min()), int(hi.max()))
     dots = x @ w
@@ -115,6 +119,7 @@ def build(case: Case, n_vec: int):
     )
     spec.validate()
     params = {"weights": w} if t is None else {"weights": w, "thresholds": t}
+    x = x[:n_vec]
     y = ref.mvau(x, w, t, out_bias, out_step)
     return spec, params, x, to_storage(y, odt == BIPOLAR)
 
@@ -169,34 +174,37 @@ def simulate(case: Case, n_vec: int = 4, seed: int = 0, valid_pct=100, ready_pct
 
 XNOR_T = Case("xnor-thres", 64, 16, 16, 4, "BIPOLAR", "BIPOLAR", n_thres=1, out_bias=-1)
 LUT_U2 = Case("lut-u2xs2", 27, 10, 9, 2, "UINT2", "INT2", n_thres=3)
-DSP_WIDE = Case("dsp-s8-wide", 48, 40, 12, 20, "INT8", "INT8", n_thres=15, out_bias=-8)
+DSP_T = Case("dsp-s8-thres", 32, 8, 8, 2, "INT8", "INT8", n_thres=15, out_bias=-8)
+# wide ports: 144-bit input words, 648-bit weight words, 81-bit output words
+XNOR_WIDE = Case("xnor-none-wide", 144, 18, 72, 9, "BIPOLAR", "BIPOLAR", act="none")
 
 CASES = [
     XNOR_T,
-    Case("xnor-none", 27, 10, 9, 5, "BIPOLAR", "BIPOLAR", act="none"),
+    XNOR_WIDE,
     LUT_U2,
     Case("lut-s8xbip", 24, 6, 4, 3, "INT8", "BIPOLAR", n_thres=7, out_bias=-4),
-    DSP_WIDE,
-    Case("shift-floor", 32, 8, 8, 4, "UINT4", "INT4", "shift", 15, -8, shift=3),
-    Case("shift-rne", 16, 6, 4, 3, "INT8", "INT8", "shift", 255, -128, shift=7, rne=True),
+    DSP_T,
+    Case("shift-floor", 32, 8, 8, 4, "UINT4", "INT4", "shift", 15, -8, shift=5),
+    # 72-bit input words: 8-bit fields straddling 64-bit limbs
+    Case("shift-rne", 18, 12, 9, 3, "INT8", "INT4", "shift", 255, -128, shift=4, rne=True),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_mvau_matches_the_reference(case):
-    simulate(case)
+    simulate(case, n_vec=MAX_VECTORS)
 
 
 GAPS = [(60, 50), (100, 35), (45, 100)]
 
 
-@pytest.mark.parametrize("case", [XNOR_T, LUT_U2, DSP_WIDE], ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [XNOR_T, LUT_U2, DSP_T], ids=lambda c: c.name)
 @pytest.mark.parametrize("gaps", GAPS, ids=lambda g: f"v{g[0]}r{g[1]}")
 def test_mvau_under_valid_and_ready_gaps(case, gaps):
     simulate(case, n_vec=6, seed=sum(gaps), valid_pct=gaps[0], ready_pct=gaps[1])
 
 
-@pytest.mark.parametrize("case", [XNOR_T, LUT_U2, DSP_WIDE], ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [XNOR_T, LUT_U2, DSP_T], ids=lambda c: c.name)
 def test_mvau_full_rate_is_one_tile_per_clock(case):
     spec, inst, run = simulate(case, n_vec=6)
     per_vec = spec.nf * spec.sf
@@ -208,9 +216,9 @@ def test_mvau_full_rate_is_one_tile_per_clock(case):
 
 
 def test_mvau_wide_ports():
-    p = rtl.context(*build(DSP_WIDE, 1)[:2]).params
-    assert p["SIMD"] * p["W_BITS"] > 64 and p["SIMD"] * p["IN_BITS"] > 64
-    assert p["PE"] * p["OUT_BITS"] > 64 and p["MAC"] == 1
+    spec, inst, run = simulate(XNOR_WIDE, n_vec=3, seed=5, valid_pct=60, ready_pct=50)
+    p = inst.params
+    assert p["SIMD"] * p["W_BITS"] > 64 and inst.in_width > 64 and inst.out_width > 64
 
 
 def _random_cases(n: int) -> list[Case]:
@@ -229,6 +237,27 @@ def _random_cases(n: int) -> list[Case]:
     return out
 
 
-@pytest.mark.parametrize("case", _random_cases(3), ids=lambda c: c.name)
+@pytest.mark.parametrize("case", _random_cases(2), ids=lambda c: c.name)
 def test_mvau_random_folding(case):
     simulate(case, n_vec=5, seed=case.seed, valid_pct=70, ready_pct=60)
+
+
+def test_rtl_role_parameters_and_memories():
+    """No simulation: MAC resource, kind codes, ROM depths and widths of the instance."""
+    expect = {
+        XNOR_T: (0, 2, 2, 0, 1),
+        LUT_U2: (0, 0, 1, 0, 3),
+        DSP_T: (1, 1, 1, 1, 15),
+        CASES[-1]: (1, 1, 1, 1, 1),  # shift: one offset per channel
+    }
+    for case, (mac, ik, wk, ok, n_t) in expect.items():
+        spec, params, _, _ = build(case, 1)
+        inst = rtl.context(spec, params)
+        p = inst.params
+        assert (p["MAC"], p["IN_KIND"], p["W_KIND"], p["OUT_KIND"]) == (mac, ik, wk, ok)
+        weights, thresh = inst.memories["WEIGHT_FILE"], inst.memories["THRESH_FILE"]
+        assert len(weights) == spec.nf * spec.sf and len(thresh) == spec.nf
+        assert all(len(w) == (spec.pe * spec.simd * p["W_BITS"] + 3) // 4 for w in weights)
+        assert all(len(t) == (spec.pe * n_t * p["ACC_BITS"] + 3) // 4 for t in thresh)
+    spec, params, _, _ = build(XNOR_WIDE, 1)
+    assert "THRESH_FILE" not in rtl.context(spec, params).memories
