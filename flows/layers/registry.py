@@ -55,8 +55,8 @@ class LayerKind:
 
     ``cost`` is a module with ``cycles(spec)`` and ``resources(spec)``; ``backends`` maps a
     backend name ("hls", "rtl") to the kind's module for it. A row without backends is a
-    pass-through
-    (a stream reshape): it moves no data, so the stream flows through it unchanged.
+    pass-through (a stream reshape): it moves no data, so the stream flows through it
+    unchanged.
     """
 
     node: type[DataflowOp]
