@@ -87,3 +87,29 @@ def test_an_rtl_mismatch_names_the_image_and_output(tfc, tmp_path):
     assert r.exit_code == 3, r.output
     assert "rtlsim mismatch at image" in r.output and "output element" in r.output
     assert json.loads((d / "report.json").read_text())["rtlsim"]["status"] == "mismatch"
+
+
+def test_size_fifos_rebuilds_with_the_sized_depths(tfc, tmp_path):
+    d = tmp_path / "sized"
+    shutil.copytree(tfc, d)
+    r = run_cli(["rtlsim", d, "--n", 6, "--size-fifos"])
+    assert r.exit_code == 0, r.output
+    assert "FIFO sizing" in r.stdout
+    s = json.loads((d / "report.json").read_text())["rtlsim"]
+    fs = s["fifo_sizing"]
+    assert fs["throughput_loss"] <= 0.02 and s["status"] == "pass"
+    sized = [e["sized_depth"] for e in fs["edges"]]
+    assert all(e["verdict"] for e in fs["edges"])
+    # the depths are the design's now: folding.json, the RTL top, the HLS top, the report
+    assert list(s["fifo_depths"].values()) == sized
+    top_v = (d / "rtl" / "bitfab_top.v").read_text()
+    for i, depth in enumerate(sized):
+        assert f"parameter FIFO_DEPTH_{i} = {depth}" in top_v
+    hls = (d / "hls" / "top.cpp").read_text()
+    assert hls.count("#pragma HLS STREAM") == len(sized)
+    folding = json.loads((d / "folding.json").read_text())["layers"]
+    assert sorted(d for e in folding.values() for d in e.get("inFIFODepths", [])) == sorted(
+        sized[:-1]
+    )
+    assert json.loads((d / "manifest.json").read_text())["status"] == "done"
+    assert not (d.parent / "sized.sizing").exists() and not (d.parent / "sized.old").exists()
