@@ -59,7 +59,6 @@ module bitfab_ctrl #(
   reg [1:0] ier, isr;
   reg [31:0] n_images_r;
 
-  wire aw_hs = AWVALID && AWREADY;
   wire w_hs = WVALID && WREADY;
   wire ar_hs = ARVALID && ARREADY;
   wire [31:0] wmask = {{8{WSTRB[3]}}, {8{WSTRB[2]}}, {8{WSTRB[1]}}, {8{WSTRB[0]}}};

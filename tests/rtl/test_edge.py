@@ -258,3 +258,112 @@ def test_fewer_input_beats_than_the_batch_needs_is_a_deadlock(tmp_path):
     run = run_top(edge, beats[:-1], 2, tmp_path, max_idle=200)
     assert run.returncode == 3
     assert run.stat("cycles")["last_in"] >= 0
+
+
+# bitfab_ctrl on its own: the register map beyond what the driver uses (ap_ready, interrupts,
+# auto_restart, byte strobes). A small harness of its own, kept here with the test.
+CTRL_TB = r"""
+#include <cstdio>
+#include <memory>
+#include "Vdut.h"
+#include "verilated.h"
+static std::unique_ptr<Vdut> d;
+static int starts = 0;
+static void tick() {
+  d->clk = 0; d->eval();
+  starts += d->start;
+  d->clk = 1; d->eval();
+}
+static unsigned rd(unsigned a) {
+  d->ARADDR = a; d->ARVALID = 1; d->RREADY = 1;
+  for (int i = 0; i < 20; i++) {
+    d->clk = 0; d->eval();
+    bool arf = d->ARVALID && d->ARREADY, rf = d->RVALID;
+    unsigned v = d->RDATA;
+    starts += d->start;
+    d->clk = 1; d->eval();
+    if (arf) d->ARVALID = 0;
+    if (rf) { d->RREADY = 0; return v; }
+  }
+  std::printf("read timeout\n"); std::exit(9);
+}
+static void wr(unsigned a, unsigned v, unsigned strb = 0xF) {
+  d->AWADDR = a; d->AWVALID = 1; d->WDATA = v; d->WSTRB = strb; d->WVALID = 1; d->BREADY = 1;
+  for (int i = 0; i < 20; i++) {
+    d->clk = 0; d->eval();
+    bool awf = d->AWVALID && d->AWREADY, wf = d->WVALID && d->WREADY, bf = d->BVALID;
+    starts += d->start;
+    d->clk = 1; d->eval();
+    if (awf) d->AWVALID = 0;
+    if (wf) d->WVALID = 0;
+    if (bf) { d->BREADY = 0; return; }
+  }
+  std::printf("write timeout\n"); std::exit(9);
+}
+static void done() { d->done = 1; tick(); d->done = 0; tick(); }
+int main() {
+  auto ctx = std::make_unique<VerilatedContext>();
+  d = std::make_unique<Vdut>(ctx.get());
+  d->rst_n = 0; for (int i = 0; i < 4; i++) tick(); d->rst_n = 1; tick();
+  std::printf("ctrl0 %x\n", rd(0x00));
+  wr(0x10, 0x12345678, 0x5);
+  std::printf("n %x\n", rd(0x10));
+  wr(0x10, 7);
+  wr(0x04, 1); wr(0x08, 3);
+  std::printf("int0 %d\n", d->__SYM__interrupt);
+  wr(0x00, 1); tick(); tick();
+  std::printf("starts %d n_images %u\n", starts, d->n_images);
+  unsigned a = rd(0x00), b = rd(0x00), c;  // (each read in order: the first clears bits)
+  std::printf("ctrl1 %x ctrl2 %x\n", a, b);
+  std::printf("isr %x int %d\n", rd(0x0C), d->__SYM__interrupt);
+  wr(0x0C, 2);
+  std::printf("isr %x int %d\n", rd(0x0C), d->__SYM__interrupt);
+  for (int i = 0; i < 10; i++) tick();
+  std::printf("starts %d ctrl3 %x\n", starts, rd(0x00));
+  done();
+  c = rd(0x0C);
+  a = rd(0x00);
+  b = rd(0x00);
+  std::printf("isr %x int %d ctrl4 %x ctrl5 %x\n", c, d->__SYM__interrupt, a, b);
+  wr(0x0C, 3);
+  wr(0x00, 0x81); tick(); tick();
+  std::printf("starts %d ctrl6 %x\n", starts, rd(0x00));
+  done(); tick();
+  std::printf("starts %d ctrl7 %x\n", starts, rd(0x00));
+  wr(0x00, 0x00);
+  done(); tick();
+  std::printf("starts %d ctrl8 %x\n", starts, rd(0x00));
+  done(); tick(); tick();
+  a = rd(0x00);
+  b = rd(0x00);
+  std::printf("starts %d ctrl9 %x ctrl10 %x\n", starts, a, b);
+  d->final();
+  d.reset();  // before its context
+  return 0;
+}
+"""
+
+
+def test_ctrl_register_map(tmp_path):
+    tb = tmp_path / "ctrl_tb.cpp"
+    tb.write_text(CTRL_TB)
+    binary = compile_model(ModelSpec((RTL_DIR / "bitfab_ctrl.v",), "bitfab_ctrl", tb), CACHE)
+    out = subprocess.run(
+        [str(binary)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.splitlines() == [
+        "ctrl0 4",  # idle after reset
+        "n 340078",  # byte strobes 0 and 2
+        "int0 0",
+        "starts 1 n_images 7",  # one start pulse, n_images stable
+        "ctrl1 8 ctrl2 0",  # running: ap_start taken, ap_ready (clear on read), not idle
+        "isr 2 int 1",  # ap_ready interrupt
+        "isr 0 int 0",  # a write of 1 toggles ISR
+        "starts 1 ctrl3 0",
+        "isr 1 int 1 ctrl4 6 ctrl5 4",  # done: ap_done (clear on read) and idle
+        "starts 2 ctrl6 89",  # auto_restart keeps ap_start
+        "starts 3 ctrl7 8b",  # done (kept until read): started again at once
+        # auto_restart cleared, ap_start still set: done restarts once more, clearing ap_start
+        "starts 4 ctrl8 a",
+        "starts 4 ctrl9 6 ctrl10 4",  # the last done: idle, no further start
+    ]
