@@ -41,7 +41,7 @@ def main() -> None:
     design = sim.load_rtl(d)
     shutil.rmtree(design.dir / sim.OBJ_DIR, ignore_errors=True)
     t0 = time.perf_counter()
-    sim.compile_top(design)
+    sim.compile_top(design, n=a.n)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     s = run_rtlsim(d, a.n)

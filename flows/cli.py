@@ -279,7 +279,7 @@ def run(build_dir, backend, input_, batch):
         from flows.sim.rtlsim import compile_top, load_rtl, record_model
 
         design = load_rtl(build_dir)
-        record_model(design, compile_top(design))
+        record_model(design, compile_top(design, n=batch))
     acc = Accelerator.from_build(build_dir, backend=backend)
     ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
     x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)

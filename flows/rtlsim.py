@@ -85,7 +85,7 @@ def run_rtlsim(
     sizing = None
     if fifo_sizing:
         note("compiling the RTL model with Verilator (deep FIFOs)")
-        binary = compile_top(design)
+        binary = compile_top(design, n=len(x))
         record_model(design, binary)
         acc = make_accelerator(d, progress)
         sizing = size_fifos(acc, design, acc.run_head(x), note)
@@ -93,7 +93,7 @@ def run_rtlsim(
         rebuild_with_depths(d, manifest, sizing, design)
         design = load_rtl(d)
     note("compiling the RTL model with Verilator")
-    record_model(design, compile_top(design))
+    record_model(design, compile_top(design, n=len(x)))
     acc = make_accelerator(d, progress)
     from flows.verify import verify_build
 

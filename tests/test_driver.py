@@ -294,7 +294,7 @@ def test_execute_rejects_wrong_shape_and_dtype(build):
 
 
 def test_unknown_backend(build):
-    with pytest.raises(DriverError, match="unknown backend 'fpga'; available: csim, pynq"):
+    with pytest.raises(DriverError, match="unknown backend 'fpga'; available: csim, rtlsim, pynq"):
         Accelerator.from_build(build, backend="fpga")
 
 

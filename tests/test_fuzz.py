@@ -15,6 +15,7 @@ from tests.fuzz.shrink import REGRESSIONS, candidates, cost, shrink, valid
 from tests.fuzz.spec import NetSpec, draw_spec
 
 N_FIXED = 40  # ~3 min on 2 cores with -n 2
+N_RTLSIM = 8  # of which this many also run through rtlsim (Verilator) on the same inputs
 N_INPUTS = 64
 
 
@@ -39,7 +40,8 @@ def test_regressions(tmp_path, onnx_path: Path, meta: dict):
 @pytest.mark.csim
 @pytest.mark.parametrize("seed", range(N_FIXED))
 def test_fixed_seed_nets(tmp_path, seed: int):
-    out = run_spec(draw_spec(seed), tmp_path, N_INPUTS)
+    """Every net is C-simulated; the first N_RTLSIM also go through the RTL simulation."""
+    out = run_spec(draw_spec(seed), tmp_path, N_INPUTS, rtlsim=seed < N_RTLSIM)
     assert out.status == "pass", out
 
 
@@ -144,13 +146,3 @@ def test_candidates_differ_from_the_spec():
     for seed in range(40):
         s = draw_spec(seed)
         assert all(c != s for c in candidates(s))
-
-
-N_RTLSIM = 6  # the fixed-seed nets that also run through the RTL simulation in CI
-
-
-@pytest.mark.csim
-@pytest.mark.parametrize("seed", range(N_RTLSIM))
-def test_fixed_seed_nets_rtlsim(tmp_path, seed: int):
-    out = run_spec(draw_spec(seed), tmp_path, 16, rtlsim=True)
-    assert out.status == "pass", out

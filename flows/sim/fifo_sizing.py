@@ -60,7 +60,7 @@ class Sizing:
 def _simulate(
     acc: Accelerator, design: RtlDesign, depths: dict[int, int], ints: np.ndarray
 ) -> SimRun:
-    binary = compile_top(design, depths)
+    binary = compile_top(design, depths, n=len(ints))
     acc.backend.binary = binary
     try:
         acc.run_design(ints)
