@@ -1,4 +1,5 @@
-"""How a stream field's integer encoding is spelled in the HLS library (``bitfab::Kind``).
+"""How a stream field's integer encoding is spelled in the HLS library (``bitfab::Kind``) and
+as the RTL kernels' integer ``*KIND`` parameters.
 
 One source for the Python side of ``hls/include/bitfab/types.hpp``'s enum: the codegen, the
 kernel contexts and the kernel tests all take the spelling from here.
@@ -23,6 +24,16 @@ class FieldKind(Enum):
     @property
     def cxx(self) -> str:
         return f"bitfab::Kind::{self.value}"
+
+    @property
+    def rtl(self) -> int:
+        """The RTL kernels' integer parameter for the kind (hls/rtl/README.md)."""
+        return {"Unsigned": 0, "Signed": 1, "Bipolar": 2}[self.value]
+
+    @classmethod
+    def from_cxx(cls, cxx: str) -> FieldKind:
+        """The kind an HLS context spelled as ``bitfab::Kind::X``."""
+        return cls(cxx.rsplit("::", 1)[-1])
 
     @classmethod
     def from_dtype(cls, dt: DataType) -> FieldKind:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from flows.codegen.hls_types import FieldKind
 from flows.codegen.rtl_types import RtlInstance
 from flows.layers.maxpool import hls
 from flows.layers.maxpool.spec import MaxPoolSpec
-
-KINDS = {"bitfab::Kind::Unsigned": 0, "bitfab::Kind::Signed": 1, "bitfab::Kind::Bipolar": 2}
 
 
 def context(s: MaxPoolSpec, params: dict[str, np.ndarray]) -> RtlInstance:
@@ -25,7 +24,7 @@ def context(s: MaxPoolSpec, params: dict[str, np.ndarray]) -> RtlInstance:
             "STRIDE_W": s.stride_w,
             "PE": s.pe,
             "BITS": h.bits,
-            "KIND": KINDS[h.kind],
+            "KIND": FieldKind.from_cxx(h.kind).rtl,
         },
         in_width=h.in_width,
         out_width=h.out_width,

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from flows.codegen.hls_types import FieldKind
 from flows.codegen.rtl_types import RtlInstance, concat, hex_word
 from flows.layers.mvau import hls
 from flows.layers.mvau.spec import MvauSpec
 
-# bitfab::Kind spelled as the RTL kernels' integer parameter (hls/rtl/README.md)
-KIND_CODES = {"Unsigned": 0, "Signed": 1, "Bipolar": 2}
-
 
 def kind_code(cxx: str) -> int:
     """``bitfab::Kind::Signed`` (hls_types.FieldKind.cxx) -> 1."""
-    return KIND_CODES[cxx.rsplit("::", 1)[-1]]
+    return FieldKind.from_cxx(cxx).rtl
 
 
 def context(s: MvauSpec, params: dict[str, np.ndarray]) -> RtlInstance:

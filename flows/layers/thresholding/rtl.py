@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from flows.codegen.hls_types import FieldKind
 from flows.codegen.rtl_types import RtlInstance, concat, hex_word
 from flows.datatypes import BIPOLAR
 from flows.layers.thresholding import hls
 from flows.layers.thresholding.spec import ThresholdingSpec
-
-KINDS = {"bitfab::Kind::Unsigned": 0, "bitfab::Kind::Signed": 1, "bitfab::Kind::Bipolar": 2}
 
 
 def thresh_rom(h: hls.ThresholdingHls) -> list[str]:
@@ -33,7 +32,7 @@ def context(s: ThresholdingSpec, params: dict[str, np.ndarray]) -> RtlInstance:
             "C": h.channels,
             "PE": h.pe,
             "IN_BITS": h.in_bits,
-            "IN_KIND": KINDS[h.in_kind],
+            "IN_KIND": FieldKind.from_cxx(h.in_kind).rtl,
             "T_BITS": h.t_bits,
             "N_THRES": h.n_thres,
             "OUT_BITS": h.out_bits,
