@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import time
 
 import numpy as np
 import pytest
 
 from boards.driver.accelerator import Accelerator
-from tests.helpers import run_cli
+from flows.build import check_finished
+from tests.helpers import BITFAB, run_cli
 
 pytestmark = pytest.mark.csim
 
@@ -113,3 +117,48 @@ def test_size_fifos_rebuilds_with_the_sized_depths(tfc, tmp_path):
     )
     assert json.loads((d / "manifest.json").read_text())["status"] == "done"
     assert not (d.parent / "sized.sizing").exists() and not (d.parent / "sized.old").exists()
+
+
+def test_a_verilog_error_exits_2_with_verilators_first_error(tfc, tmp_path):
+    d = tmp_path / "broken"
+    shutil.copytree(tfc, d, ignore=shutil.ignore_patterns("obj"))
+    report = (d / "report.json").read_text()
+    top = d / "rtl" / "bitfab_top.v"
+    top.write_text(top.read_text().replace("endmodule", "endmodul", 1))
+    r = run_cli(["rtlsim", d, "--n", 2])
+    assert r.exit_code == 2, r.output
+    assert "Verilator failed to compile" in r.output and "%Error" in r.output
+    assert (d / "report.json").read_text() == report  # nothing half-written
+    assert not list((d / "rtl" / "obj").glob(".build-*"))  # no half-built model either
+
+
+def test_without_verilator_exit_2(tfc, monkeypatch):
+    from flows.errors import ToolMissingError
+    from flows.sim import verilator as vl
+
+    def missing():
+        raise ToolMissingError("Verilator is not installed: it comes with `make install`")
+
+    monkeypatch.setattr(vl, "verilator", missing)
+    r = run_cli(["rtlsim", tfc, "--n", 2])
+    assert r.exit_code == 2 and "make install" in r.output
+
+
+def test_an_interrupted_rtlsim_leaves_the_build_valid(tfc, tmp_path):
+    d = tmp_path / "term"
+    shutil.copytree(tfc, d, ignore=shutil.ignore_patterns("obj"))
+    report = (d / "report.json").read_text()
+    proc = subprocess.Popen(
+        [*BITFAB, "rtlsim", str(d), "--n", 4], stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not list((d / "rtl" / "obj").glob(".build-*")):  # Verilator is at work
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err
+    check_finished(d)  # still a finished build
+    assert (d / "report.json").read_text() == report
+    assert not list((d / "rtl" / "obj").glob(".build-*"))
+    assert run_cli(["rtlsim", d, "--n", 4]).exit_code == 0  # and rtlsim works on it next time

@@ -137,6 +137,18 @@ class RtlsimBackend:
         run.image_done = done
         return obuf
 
+    def _follow(self, proc: subprocess.Popen) -> list[str]:
+        """The simulation's stderr: progress lines to the callback, the rest kept."""
+        lines = []
+        for line in proc.stderr:
+            if line.startswith("progress ") and self.progress:
+                _, cyc, beats = line.split()
+                got, total = beats.split("/")
+                self.progress(int(cyc), int(got), int(total))
+            else:
+                lines.append(line)
+        return lines
+
     def transfer(self, ibuf: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         n = ibuf.shape[0]
         run = SimRun(n)
@@ -152,14 +164,12 @@ class RtlsimBackend:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            lines = []
-            for line in proc.stderr:
-                if line.startswith("progress ") and self.progress:
-                    _, cyc, beats = line.split()
-                    got, total = beats.split("/")
-                    self.progress(int(cyc), int(got), int(total))
-                else:
-                    lines.append(line)
+            try:
+                lines = self._follow(proc)
+            except BaseException:  # interrupted: the simulation goes too
+                proc.kill()
+                proc.wait()
+                raise
             rc = proc.wait()
             wall = time.perf_counter() - t0
             run.stderr = "".join(lines)

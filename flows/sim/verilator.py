@@ -13,9 +13,11 @@ source, the top's parameters and the flags, so a second run of the same RTL comp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -97,6 +99,27 @@ def first_error(text: str) -> str:
     return lines[-1].strip() if lines else "(no output)"
 
 
+def _run(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``cmd`` in a process group of its own; if we are interrupted (SIGTERM, Ctrl-C) the
+    whole group goes (make's compilers too), so nothing writes into the build afterwards."""
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc.returncode, out
+
+
 def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
     """The simulation binary for ``spec``, compiled once into ``cache_dir/<key>/``.
 
@@ -139,14 +162,12 @@ def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
     ]
     make = ["make", "-s", "-C", str(work), "-f", f"{PREFIX}.mk", PREFIX, f"-j{jobs}", PCH_FIX]
     try:
-        proc = subprocess.run(cmd, env=tool.env(), capture_output=True, text=True)
-        if proc.returncode == 0:  # Verilog -> C++ worked: compile it, reusing the runtime
+        rc, log = _run(cmd, tool.env())
+        if rc == 0:  # Verilog -> C++ worked: compile it, reusing the runtime
             _reuse_runtime(runtime, work)
-            proc = subprocess.run(make, env=tool.env(), capture_output=True, text=True)
-        if proc.returncode != 0 or not (work / PREFIX).is_file():
-            raise ToolError(
-                f"Verilator failed to compile {spec.top}: {first_error(proc.stderr + proc.stdout)}"
-            )
+            rc, log = _run(make, tool.env())
+        if rc != 0 or not (work / PREFIX).is_file():
+            raise ToolError(f"Verilator failed to compile {spec.top}: {first_error(log)}")
         final.mkdir(parents=True, exist_ok=True)
         os.replace(work / PREFIX, binary)
         _keep_runtime(work, runtime)
