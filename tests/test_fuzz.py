@@ -15,7 +15,7 @@ from tests.fuzz.shrink import REGRESSIONS, candidates, cost, shrink, valid
 from tests.fuzz.spec import NetSpec, draw_spec
 
 N_FIXED = 40  # ~3 min on 2 cores with -n 2
-N_RTLSIM = 8  # of which this many also run through rtlsim (Verilator) on the same inputs
+N_RTLSIM = 4  # of which this many also run through rtlsim (Verilator) on the same inputs
 N_INPUTS = 64
 
 

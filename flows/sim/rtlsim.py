@@ -79,9 +79,14 @@ def load_rtl(build_dir: Path) -> RtlDesign:
     return RtlDesign(rtl, info)
 
 
-# Above this many simulated cycles the model is compiled with -O3 (slower to compile, about
-# twice as fast to simulate); below it compiling dominates and -O1 is quicker overall.
+# How hard g++ optimises the model, by the cycles a run simulates: compiling dominates a short
+# run (-O0 compiles fastest), a long one is worth -O3 (slower to compile, faster to simulate).
+O1_CYCLES = 2_000_000
 O3_CYCLES = 20_000_000
+
+
+def _opt(cycles: int) -> str:
+    return "-O0" if cycles < O1_CYCLES else "-O1" if cycles < O3_CYCLES else "-O3"
 
 
 def compile_top(design: RtlDesign, depths: dict[int, int] | None = None, n: int = 1) -> Path:
@@ -95,7 +100,7 @@ def compile_top(design: RtlDesign, depths: dict[int, int] | None = None, n: int 
         HARNESS,
         {f"FIFO_DEPTH_{i}": d for i, d in sorted(depths.items())},
         defines=("BITFAB_PROBES",),
-        opt="-O3" if design.estimated_cycles() * (n + 1) > O3_CYCLES else "-O1",
+        opt=_opt(design.estimated_cycles() * (n + 1)),
     )
     return compile_model(spec, design.dir / OBJ_DIR, jobs=os.cpu_count() or 2)
 
