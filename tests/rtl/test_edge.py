@@ -146,8 +146,11 @@ def case(edge: Edge, n: int, seed: int = 0):
     mask = (1 << edge.ow) - 1
     out_fields = np.array(
         [
-            [((((w & mask) + 1) & mask) >> (j * edge.obits)) & ((1 << edge.obits) - 1)
-             for w in img for j in range(edge.oelems)]
+            [
+                ((((w & mask) + 1) & mask) >> (j * edge.obits)) & ((1 << edge.obits) - 1)
+                for w in img
+                for j in range(edge.oelems)
+            ]
             for img in words
         ],
         dtype=np.int64,
@@ -184,8 +187,9 @@ def test_edge_matches_the_driver_packing(name, tmp_path):
         got = buffer_of(run.beats, edge.dw, n)
         np.testing.assert_array_equal(got, obuf)
         words = packing.from_beats(got, edge.words, edge.out_bytes)
-        np.testing.assert_array_equal(packing.unpack(words, edge.obits, edge.oelems, False),
-                                      out_fields)
+        np.testing.assert_array_equal(
+            packing.unpack(words, edge.obits, edge.oelems, False), out_fields
+        )
         assert run.tlast == [0] * (n * out_beats - 1) + [1]  # TLAST only on the batch's end
         # full rate: one beat and one word per cycle, so the batch takes about
         # n * max(beats in, words, beats out) cycles after the first beat goes in

@@ -254,8 +254,8 @@ int main(int argc, char** argv) {
     if (deadlock) {
       for (int i = 0; i < n_probes; i++) {
         const unsigned b = probes[i].bits;
-        std::fprintf(s, "now %d in_tvalid %u in_tready %u out_tvalid %u out_tready %u\n", i,
-                     b & 1, (b >> 1) & 1, (b >> 2) & 1, (b >> 3) & 1);
+        std::fprintf(s, "now %d in_tvalid %u in_tready %u out_tvalid %u out_tready %u\n", i, b & 1,
+                     (b >> 1) & 1, (b >> 2) & 1, (b >> 3) & 1);
       }
     }
     std::fclose(s);
@@ -361,8 +361,8 @@ int main(int argc, char** argv) {
             issue(true, AP_CTRL, AP_START);
             phase = WRITE_START;
           } else if (idle > max_idle) {
-            std::fprintf(stderr, "control: ap_idle never came before start %d (0x00 = 0x%x)\n",
-                         run, op.rdata);
+            std::fprintf(stderr, "control: ap_idle never came before start %d (0x00 = 0x%x)\n", run,
+                         op.rdata);
             return finish(6, false);
           } else {
             issue(false, AP_CTRL, 0);
