@@ -7,7 +7,7 @@ BOARD   ?= pynq-z2
 OUT     ?= build/$(MODEL)-$(BOARD)
 VERIFY  ?= 100
 
-.PHONY: install test test-all build verify run bitstream bench lint format clean
+.PHONY: install test test-all build verify rtlsim run bitstream bench lint format clean
 
 $(BIN)/bitfab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,9 @@ build: install
 
 verify: install
 	$(BIN)/bitfab verify $(OUT) --n $(VERIFY)
+
+rtlsim: install
+	$(BIN)/bitfab rtlsim $(OUT) --n 20
 
 run: install
 	$(BIN)/bitfab run $(OUT) --backend csim --batch 256
