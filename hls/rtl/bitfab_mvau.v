@@ -44,8 +44,8 @@ module bitfab_mvau #(
     parameter REQUANT_SHIFT = -1,
     parameter REQUANT_RNE = 0,
     parameter MAC = 0,
-    parameter WEIGHT_FILE = "weights.mem",
-    parameter THRESH_FILE = "thresholds.mem"
+    parameter WEIGHT_FILE = "",
+    parameter THRESH_FILE = ""
 ) (
     input  wire                     clk,
     input  wire                     rst_n,
@@ -118,7 +118,10 @@ module bitfab_mvau #(
 
   // weight ROM, registered read
   reg [PE*WW-1:0] wrom[0:TILES-1];
-  initial $readmemh(WEIGHT_FILE, wrom);
+  // no file: the module elaborated with its defaults (a synthesizer reading the library)
+  initial begin
+    if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wrom);
+  end
   reg [PE*WW-1:0] w_a;
   always @(posedge clk) if (adv) w_a <= wrom[tile];
 
@@ -263,7 +266,9 @@ module bitfab_mvau #(
     end else begin : g_act
       // threshold ROM (or offsets), registered read as the tile enters stage d
       reg [TW-1:0] trom[0:NF-1];
-      initial $readmemh(THRESH_FILE, trom);
+      initial begin
+        if (THRESH_FILE != "") $readmemh(THRESH_FILE, trom);
+      end
       reg [TW-1:0] t_d;
       always @(posedge clk) if (adv) t_d <= trom[nf_c];
       for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe

@@ -171,7 +171,9 @@ module bitfab_sliding_window #(
   assign out_tvalid = bcount != 0;
   assign out_tdata = b0;
 
-  wire [AW:0] rsum = erow + ecol;  // ecol >= 0 when read (not padding): zero-extended
+  // ecol >= 0 when read (not padding): its bits, unsigned, so the sum zero-extends them
+  wire [EW-1:0] ecol_bits = ecol;
+  wire [AW:0] rsum = erow + ecol_bits;
   wire [AW-1:0] raddr = (rsum >= DEPTH) ? rsum - DEPTH : rsum;
   always @(posedge clk) begin
     if (issue && !e_pad) rdata <= mem[raddr];
