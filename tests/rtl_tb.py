@@ -25,6 +25,10 @@ CACHE = Path(os.environ.get("BITFAB_VERILATOR_CACHE", tempfile.gettempdir())) / 
 )
 
 
+# Kernel runs are short: compiling dominates, and g++ -O0 compiles the model fastest
+OPT = "-O0"
+
+
 @dataclass(frozen=True)
 class KernelRun:
     words: list[int]
@@ -55,7 +59,8 @@ def run_kernel(
     workdir: Path | None = None,
 ) -> KernelRun:
     """Simulate ``module`` on ``words``; expects ``n_out`` output words."""
-    binary = compile_model(ModelSpec(kernel_sources(), module, STREAM_TB, dict(params)), CACHE)
+    spec = ModelSpec(kernel_sources(), module, STREAM_TB, dict(params), opt=OPT)
+    binary = compile_model(spec, CACHE)
     d = Path(workdir or tempfile.mkdtemp(prefix="rtl-"))
     d.mkdir(parents=True, exist_ok=True)
     (d / "in.hex").write_text("".join(f"{int(w):x}\n" for w in words))

@@ -14,7 +14,7 @@ import pytest
 
 from boards.driver import packing
 from flows.sim.verilator import ModelSpec, compile_model
-from tests.rtl_tb import CACHE, RTL_DIR, kernel_sources
+from tests.rtl_tb import CACHE, OPT, RTL_DIR, kernel_sources
 
 TOP_TB = RTL_DIR / "tb" / "top_tb.cpp"
 EDGE_TOP = Path(__file__).with_name("edge_top.v")
@@ -100,6 +100,7 @@ def run_top(
         TOP_TB,
         edge.params(),
         defines=("BITFAB_PROBES",),
+        opt=OPT,
     )
     binary = compile_model(spec, CACHE)
     (tmp / "in.hex").write_text("".join(f"{b:x}\n" for b in beats))
@@ -347,7 +348,9 @@ int main() {
 def test_ctrl_register_map(tmp_path):
     tb = tmp_path / "ctrl_tb.cpp"
     tb.write_text(CTRL_TB)
-    binary = compile_model(ModelSpec((RTL_DIR / "bitfab_ctrl.v",), "bitfab_ctrl", tb), CACHE)
+    binary = compile_model(
+        ModelSpec((RTL_DIR / "bitfab_ctrl.v",), "bitfab_ctrl", tb, opt=OPT), CACHE
+    )
     out = subprocess.run(
         [str(binary)], capture_output=True, text=True, check=True, timeout=60
     ).stdout
