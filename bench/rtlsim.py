@@ -51,7 +51,8 @@ def main() -> None:
     sim_wall = acc.last_timing["simulate"]
     cycles = acc.backend.last_run.cycles
     print(f"verilator:        {s['simulator']}")
-    print(f"compile:          {compile_s:.1f} s (Verilator + g++ -O3, cold cache)")
+    opt = sim._opt(design.estimated_cycles() * (a.n + 1))
+    print(f"compile:          {compile_s:.1f} s (Verilator + g++ {opt}, cold cache)")
     print(
         f"simulation:       {cycles:,} cycles for {a.n} images in {sim_wall:.2f} s = "
         f"{cycles / sim_wall:,.0f} cycles/s"
