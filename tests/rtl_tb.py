@@ -36,6 +36,12 @@ class KernelRun:
     returncode: int
     stderr: str
 
+    def image_periods(self, images: int) -> set[int]:
+        """Cycles between each output word and the same word of the next image (steady state:
+        one value, the kernel's cycles per image)."""
+        per = len(self.words) // images
+        return {self.cycles[k + per] - self.cycles[k] for k in range((images - 1) * per)}
+
     @property
     def steady_cycles(self) -> int:
         """Cycles from the first output word to the last."""
