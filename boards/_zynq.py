@@ -50,6 +50,34 @@ class PynqImages:
 
 
 @dataclass(frozen=True)
+class Shell:
+    """What the block design around the accelerator takes: PS glue, the two AXI DMAs, the
+    AXI interconnects and resets. The folding step keeps it free; ``source`` says where
+    each figure comes from, since nobody here can run Vivado to measure it."""
+
+    luts: int
+    bram18: int
+    dsps: int
+    source: str
+
+    def resources(self) -> dict[str, int]:
+        return {"LUT": self.luts, "BRAM18": self.bram18, "DSP": self.dsps}
+
+
+# LUT: BNN-PYNQ's cnv-w1a1 with its shell takes 26,072 LUT post-implementation; FINN's build of
+# the same network without a shell 21,135 LUT post-synthesis (Xilinx/finn PR #209, Pynq-Z1):
+# the difference, 4,937, is the shell's. BRAM18: an assumption, not a measurement — each of the
+# two single-channel AXI DMAs (simple mode) buffers bursts in at most one BRAM36. No DSPs.
+AXI_DMA_SHELL = Shell(
+    luts=4937,
+    bram18=4,
+    dsps=0,
+    source="LUT: BNN-PYNQ cnv-w1a1 with shell (26,072) minus FINN's cnv-w1a1 without (21,135); "
+    "BRAM18: assumed 1 BRAM36 per AXI DMA",
+)
+
+
+@dataclass(frozen=True)
 class Board:
     """A board: FPGA part, processing system, AXI width, PL clock and resource counts, the
     board files its Vivado project needs and the PYNQ images it runs."""
@@ -67,6 +95,7 @@ class Board:
     board_files: BoardFiles
     pynq: PynqImages
     urams: int = 0
+    shell: Shell = AXI_DMA_SHELL
 
     def budget(self) -> dict[str, int]:
         return {"LUT": self.luts, "BRAM18": self.bram18, "DSP": self.dsps}

@@ -30,6 +30,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from boards._zynq import Board
 from boards.deploy import deploy_readme
 from boards.driver.accelerator import ACCEL_FORMAT
+from boards.driver.packing import image_bytes
 from boards.registry import get_board
 from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_cell
 from flows import report as report_mod
@@ -37,6 +38,7 @@ from flows.codegen.backends import BACKENDS
 from flows.codegen.design import Design, build_design
 from flows.config import BuildConfig
 from flows.errors import BitfabError, InputError, Interrupted
+from flows.estimate import Budget
 from flows.fold import apply_fifo_depths, apply_folding, fold, folding_config, read_folding_file
 from flows.frontend import import_model, load_model
 from flows.layers.dwc.insert import InsertDWC
@@ -115,6 +117,17 @@ def step_partition(ctx: BuildContext) -> None:
     ctx.partition.dataflow.save(str(ctx.out / "dataflow.onnx"))
 
 
+def edge_floor(df: ModelWrapper, board: Board) -> int:
+    """Cycles per image the DMA edge needs whatever the folding: one beat a cycle, each side's
+    tensor packed into the fewest beats (one word of every field)."""
+    beats = []
+    for tensor in (df.graph.input[0], df.graph.output[0]):
+        bits = df.get_tensor_datatype(tensor.name).bitwidth()
+        nbytes = -(-int(np.prod(df.get_tensor_shape(tensor.name))) * bits // 8)
+        beats.append(image_bytes(1, nbytes, board.hp_port_bits) * 8 // board.hp_port_bits)
+    return max(beats)
+
+
 def step_fold(ctx: BuildContext) -> None:
     """Folding, width converters, FIFO depths; folding.json records all of it."""
     df = ctx.partition.dataflow
@@ -122,7 +135,8 @@ def step_fold(ctx: BuildContext) -> None:
     if layers is not None:
         apply_folding(df, layers, ctx.cfg.folding)
     else:
-        fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, ctx.board.budget())
+        budget = Budget(ctx.board.budget(), ctx.cfg.budget, ctx.board.shell.resources())
+        fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, budget, edge_floor(df, ctx.board))
     df = df.transform(InsertDWC())
     if layers is not None:
         apply_fifo_depths(df, layers, ctx.cfg.folding)

@@ -105,6 +105,13 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None)
 @click.option("--clock-mhz", type=float, default=100.0, show_default=True)
 @click.option("--target-fps", type=float, default=None)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.85,
+    show_default=True,
+    help="share of the board's LUT/BRAM18/DSP the default folding may take, shell included",
+)
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
 @click.option(
     "--folding",
@@ -126,6 +133,7 @@ def build(
     out,
     clock_mhz,
     target_fps,
+    budget,
     checkpoint,
     folding,
     verify_n,
@@ -143,6 +151,7 @@ def build(
         out=out,
         clock_mhz=clock_mhz,
         target_fps=target_fps,
+        budget=budget,
         checkpoint=checkpoint,
         folding=folding,
         verify_n=verify_n,

@@ -13,6 +13,7 @@ class BuildConfig:
     out: Path | None = None
     clock_mhz: float = 100.0
     target_fps: float | None = None
+    budget: float = 0.85  # share of the board a default folding may take, shell included
     checkpoint: Path | None = None
     folding: Path | None = None
     verify_n: int = 0

@@ -2,8 +2,11 @@
 
 Either from an editable JSON folding file, or balanced for a target FPS: each layer gets the
 least parallelism whose cycles meet the target cycle budget. Without a target the fastest
-design whose estimated resources fit the board's budget is chosen. Every option a kind offers
-(``spec.fold_options``) divides its dimensions, so the folding can be built.
+design whose estimated resources (width converters, FIFOs and the board's shell included) fit
+the budget is chosen. Either way no layer is folded faster than the slowest stage the folding
+cannot change (the DMA edge, a layer at its fastest option): the speed would be wasted
+hardware. Every option a kind offers (``spec.fold_options``) divides its dimensions, so the
+folding can be built.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 from flows.errors import FoldingError, LayerError
+from flows.estimate import Budget, folded_resources
 from flows.layers.base import FIFO_ATTRS, MAX_STREAM_BITS, MIN_FIFO_DEPTH
 from flows.layers.registry import hardware_layers, layer_spec, op_of
 
-BUDGET_FRACTION = 0.7  # share of the board's LUTs/BRAM a default folding may take
+# share of the board a default folding may take, shell included: place and route needs the
+# rest (routing congestion and timing closure degrade past ~85% LUT on 7-series)
+BUDGET_FRACTION = 0.85
 FOLD_KEYS = ("SIMD", "PE")
 
 
@@ -41,32 +47,67 @@ def fold_for_cycles(model: ModelWrapper, target_cycles: int) -> None:
         op.set_folding(chosen)
 
 
-def total_resources(model: ModelWrapper) -> dict[str, int]:
-    tot = {"LUT": 0, "BRAM18": 0, "DSP": 0}
+def fastest_cycles(model: ModelWrapper) -> int:
+    """The slowest layer at its fastest option: no folding makes the design faster."""
+    worst = 1
     for node, kind in hardware_layers(model):
-        for k, v in kind.cost.resources(layer_spec(node)).items():
-            tot[k] += v
-    return tot
+        op = op_of(node)
+        opts = op.spec().fold_options(MAX_STREAM_BITS)
+        if opts:
+            before = op.folding()
+            op.set_folding(opts[-1])
+            worst = max(worst, _cycles(node, kind))
+            op.set_folding(before)
+        else:
+            worst = max(worst, _cycles(node, kind))
+    return worst
 
 
-def fold(model: ModelWrapper, clock_mhz: float, target_fps: float | None, budget: dict) -> dict:
-    """Fold for ``target_fps``, or the fastest that fits ``budget`` (LUT/BRAM18/DSP counts)."""
+def _candidate_cycles(model: ModelWrapper, floor: int) -> list[int]:
+    """Every cycle count some layer reaches with some option, at least ``floor``: the
+    targets at which the folding changes."""
+    seen = {floor}
+    for node, kind in hardware_layers(model):
+        op = op_of(node)
+        before = op.folding()
+        for option in op.spec().fold_options(MAX_STREAM_BITS):
+            op.set_folding(option)
+            seen.add(_cycles(node, kind))
+        op.set_folding(before)
+    return sorted(c for c in seen if c >= floor)
+
+
+def fold(
+    model: ModelWrapper,
+    clock_mhz: float,
+    target_fps: float | None,
+    budget: Budget,
+    floor_cycles: int = 1,
+) -> dict:
+    """Fold for ``target_fps``, or the fastest that fits ``budget``.
+
+    ``floor_cycles`` is the slowest stage outside the folding (the DMA edge's cycles per
+    image); no target below it, or below the slowest layer's fastest option, is tried.
+    """
+    floor = max(floor_cycles, fastest_cycles(model))
     if target_fps is not None:
         if target_fps <= 0:
             raise FoldingError(f"--target-fps must be positive, got {target_fps}")
-        fold_for_cycles(model, max(1, int(clock_mhz * 1e6 / target_fps)))
+        fold_for_cycles(model, max(floor, int(clock_mhz * 1e6 / target_fps)))
         return folding_config(model)
-    # Fastest that fits: try cycle budgets from fully parallel upwards (powers of two).
-    worst = max((_cycles(n, k) for n, k in hardware_layers(model)), default=1)
-    target = 1
-    while True:
-        fold_for_cycles(model, target)
-        res = total_resources(model)
-        if all(res[k] <= BUDGET_FRACTION * budget.get(k, float("inf")) for k in res):
-            break
-        if target >= worst:
-            break
-        target *= 2
+    # Fastest that fits: the least target cycle count whose folding fits. Resources fall as
+    # the target rises, so a bisection over the targets at which the folding changes finds
+    # it in a dozen estimates.
+    targets = _candidate_cycles(model, floor)
+    lo, hi = 0, len(targets) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        fold_for_cycles(model, targets[mid])
+        if budget.fits(folded_resources(model)):
+            hi = mid
+        else:
+            lo = mid + 1
+    fold_for_cycles(model, targets[lo])
     return folding_config(model)
 
 

@@ -1,0 +1,108 @@
+"""The default folding: the fastest that fits the budget (shell included), and never faster
+than the stage it cannot change (the DMA edge)."""
+
+from __future__ import annotations
+
+import pytest
+from qonnx.core.modelwrapper import ModelWrapper
+
+from boards.registry import get_board
+from flows.build import edge_floor
+from flows.estimate import Budget, folded_resources
+from flows.fold import fastest_cycles, fold
+from flows.layers.base import MAX_STREAM_BITS
+from flows.layers.registry import hardware_layers, layer_spec, op_of
+from tests.helpers import run_cli
+
+BOARD = get_board("pynq-z2")
+ROOMY = Budget({"LUT": 10**9, "BRAM18": 10**9, "DSP": 10**9}, 1.0, {})
+
+
+@pytest.fixture(scope="module")
+def dataflow(built):
+    """A fresh copy of a model's unfolded dataflow partition, per call."""
+
+    def get(model: str) -> ModelWrapper:
+        d = built(model, to_step="partition")
+        return ModelWrapper(str(d / "dataflow.onnx"))
+
+    return get
+
+
+def _cycles(df: ModelWrapper) -> dict[str, int]:
+    return {n.name: k.cost.cycles(layer_spec(n)) for n, k in hardware_layers(df)}
+
+
+def _lanes(df: ModelWrapper) -> int:
+    return sum(
+        op_of(n).get_nodeattr("PE") * op_of(n).get_nodeattr("SIMD")
+        for n, _ in hardware_layers(df)
+        if n.op_type == "MVAU"
+    )
+
+
+@pytest.mark.parametrize("model", ["tfc-w1a1", "digits-w2a2"])
+def test_no_layer_is_folded_faster_than_the_dma_edge(dataflow, model):
+    df = dataflow(model)
+    floor = edge_floor(df, BOARD)
+    assert floor > 1  # tfc: 98 bytes in 13 beats; digits: 64 bytes in 8
+    fold(df, 100.0, None, ROOMY, floor)
+    cycles = _cycles(df)
+    assert max(cycles.values()) <= max(floor, fastest_cycles(df))
+    # each layer takes the least parallel option that still keeps up with the edge
+    for node, kind in hardware_layers(df):
+        op = op_of(node)
+        chosen = op.folding()
+        for option in op.spec().fold_options(MAX_STREAM_BITS):
+            op.set_folding(option)
+            if kind.cost.cycles(layer_spec(node)) <= floor:
+                assert option == chosen, node.name
+                break
+        op.set_folding(chosen)
+    unbounded = dataflow(model)
+    fold(unbounded, 100.0, None, ROOMY, 1)
+    assert _lanes(df) < _lanes(unbounded)
+
+
+def test_the_fastest_folding_that_fits_and_no_faster_one(dataflow):
+    roomy = dataflow("tfc-w1a1")
+    fold(roomy, 100.0, None, ROOMY, 1)
+    need = folded_resources(roomy)
+    tight = Budget({"LUT": need["LUT"] // 3, "BRAM18": 10**6, "DSP": 10**6}, 1.0, {})
+    df = dataflow("tfc-w1a1")
+    fold(df, 100.0, None, tight, 1)
+    assert tight.fits(folded_resources(df))
+    assert max(_cycles(df).values()) > max(_cycles(roomy).values())
+    # one step faster (the next smaller target) would not fit
+    slower = max(_cycles(df).values())
+    faster = max(c for c in _all_targets(df) if c < slower)
+    from flows.fold import fold_for_cycles
+
+    fold_for_cycles(df, faster)
+    assert not tight.fits(folded_resources(df))
+
+
+def _all_targets(df: ModelWrapper) -> set[int]:
+    out = set()
+    for node, kind in hardware_layers(df):
+        op = op_of(node)
+        before = op.folding()
+        for option in op.spec().fold_options(MAX_STREAM_BITS):
+            op.set_folding(option)
+            out.add(kind.cost.cycles(layer_spec(node)))
+        op.set_folding(before)
+    return out
+
+
+def test_the_shell_is_kept_free():
+    design = {"LUT": 900, "BRAM18": 10, "DSP": 0}
+    board = {"LUT": 1000, "BRAM18": 100, "DSP": 10}
+    assert Budget(board, 1.0, {}).fits(design)
+    assert not Budget(board, 1.0, {"LUT": 200}).fits(design)
+    assert not Budget(board, 0.85, {}).fits(design)
+    assert BOARD.shell.resources()["LUT"] > 0 and "BNN-PYNQ" in BOARD.shell.source
+
+
+def test_budget_must_be_a_fraction(tmp_path):
+    r = run_cli(["build", "tfc-w1a1", "--budget", "1.5", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "--budget" in r.output
