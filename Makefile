@@ -20,7 +20,7 @@ $(BIN)/bitfab: pyproject.toml
 install: $(BIN)/bitfab
 
 test: install
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --durations=25
 
 test-all: install
 	$(BIN)/pytest -q -n 2 -m ''
