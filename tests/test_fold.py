@@ -23,7 +23,7 @@ def dataflow(built):
     """A fresh copy of a model's unfolded dataflow partition, per call."""
 
     def get(model: str) -> ModelWrapper:
-        d = built(model, to_step="partition")
+        d = built(model)  # dataflow.onnx is saved before the fold step changes it
         return ModelWrapper(str(d / "dataflow.onnx"))
 
     return get
@@ -41,11 +41,11 @@ def _lanes(df: ModelWrapper) -> int:
     )
 
 
-@pytest.mark.parametrize("model", ["tfc-w1a1", "digits-w2a2"])
+@pytest.mark.parametrize("model", ["tfc-w1a1", "tfc-w2a2"])
 def test_no_layer_is_folded_faster_than_the_dma_edge(dataflow, model):
     df = dataflow(model)
     floor = edge_floor(df, BOARD)
-    assert floor > 1  # tfc: 98 bytes in 13 beats; digits: 64 bytes in 8
+    assert floor > 1  # 784 binary or 2-bit pixels: 98 or 196 bytes, 13 or 25 beats
     fold(df, 100.0, None, ROOMY, floor)
     cycles = _cycles(df)
     assert max(cycles.values()) <= max(floor, fastest_cycles(df))
