@@ -30,7 +30,7 @@ class Run:
     top: str
     sources: list[Path]
     params: dict[str, int | str] = field(default_factory=dict)
-    blackboxes: list[Path] = field(default_factory=list)
+    blackboxes: dict[str, Path] = field(default_factory=dict)  # module -> its file
     kind: str = ""
 
 
@@ -80,7 +80,7 @@ def runs(design: RtlDesign) -> list[Run]:
         GLUE,
         top,
         closure(top, modules, stop=layer_modules),
-        blackboxes=[modules[m] for m in sorted(layer_modules)],
+        blackboxes={m: modules[m] for m in sorted(layer_modules)},
     )
     layers = [
         Run(

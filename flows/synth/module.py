@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.synth.cells import Cells, cell_types
-from flows.synth.wrapper import WRAPPER_FILE, WRAPPER_TOP, parse_header, render_wrapper
+from flows.synth.wrapper import (
+    WRAPPER_FILE,
+    WRAPPER_TOP,
+    parse_header,
+    render_blackbox,
+    render_wrapper,
+)
 from flows.synth.yosys import run_script, yosys_version
 
 STAT_JSON = "stat.json"
@@ -75,10 +81,7 @@ def _memories(params: dict[str, int | str], workdir: Path) -> list[Path]:
 
 
 def _script(sources: list[str], blackboxes: list[str], top: str, family: str) -> str:
-    lines = []
-    if blackboxes:
-        lines.append("read_verilog -lib " + " ".join(blackboxes))
-    lines.append("read_verilog " + " ".join(sources))
+    lines = ["read_verilog " + " ".join([*blackboxes, *sources])]
     lines.append(synth_command(family, top))
     lines.append(f"tee -q -o {STAT_JSON} stat -json")
     return "\n".join(lines) + "\n"
@@ -102,20 +105,25 @@ def synth_module(
     family: str,
     workdir: Path,
     *,
-    blackboxes: Sequence[Path] = (),
+    blackboxes: dict[str, Path] | None = None,
     cache: Path | None = None,
 ) -> SynthResult:
     """Synthesize ``top`` (defined in ``sources``) with ``params`` for ``family``.
 
-    ``workdir`` holds the memory files that string parameters name (a build's rtl/); modules
-    in ``blackboxes`` are read as black boxes (``read_verilog -lib``): instantiated, not
-    counted. With ``params`` a generated wrapper sets them (see flows/synth/wrapper.py).
+    ``workdir`` holds the memory files that string parameters name (a build's rtl/);
+    ``blackboxes`` ({module: its file}) are read as ``(* blackbox *)`` stubs of their headers:
+    instantiated, not counted. With ``params`` a generated wrapper sets them
+    (flows/synth/wrapper.py).
     Raises SynthError (exit 2) with Yosys's first error line.
     """
     sources = [Path(s) for s in sources]
     names = [s.name for s in sources]
-    bb_names = [Path(b).name for b in blackboxes]
-    files = {s.name: s.read_bytes() for s in [*sources, *map(Path, blackboxes)]}
+    files = {s.name: s.read_bytes() for s in sources}
+    bb_names = []
+    for module, path in sorted((blackboxes or {}).items()):
+        name = f"{module}_blackbox.v"
+        files[name] = render_blackbox(parse_header(Path(path), module), module).encode()
+        bb_names.append(name)
     for mem in _memories(params, Path(workdir)):
         files[mem.name] = mem.read_bytes()
     synth_top = top

@@ -76,6 +76,16 @@ def parse_header(source: Path, module: str) -> Header:
     return Header(params, ports)
 
 
+def render_blackbox(header: Header, module: str) -> str:
+    """A ``(* blackbox *)`` stub of ``module``: its header alone, so the top can instantiate it
+    and Yosys counts nothing inside (``read_verilog -lib`` would still run its ``initial``
+    blocks, whose ``$readmemh`` wants the memory files)."""
+    params = ",\n".join(f"    parameter {k} = {v}" for k, v in header.params.items())
+    ports = ",\n".join(f"    {d} wire {r}{n}" for d, r, n in header.ports)
+    head = f"module {module} #(\n{params}\n) (\n" if params else f"module {module} (\n"
+    return f"(* blackbox *)\n{head}{ports}\n);\nendmodule\n"
+
+
 def vparam(value: int | str) -> str:
     return f'"{value}"' if isinstance(value, str) else str(int(value))
 

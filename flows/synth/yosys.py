@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,10 +99,14 @@ def yosys_version() -> str:
     return f"{line} [{PACKAGE} {metadata.version(PACKAGE)}]"
 
 
+# "ERROR: ..." or, from the Verilog frontend, "file.v:12: ERROR: ..."
+_ERROR = re.compile(r"^(\S+:\d+:\s*)?ERROR:")
+
+
 def first_error(log: str) -> str:
     """Yosys's first ``ERROR:`` line (later ones are usually consequences of it)."""
     for line in log.splitlines():
-        if line.startswith("ERROR:"):
+        if _ERROR.match(line):
             return line.strip()
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
     return lines[-1] if lines else "(no output)"
