@@ -38,7 +38,7 @@ from flows.synth.wrapper import (
     render_blackbox,
     render_wrapper,
 )
-from flows.synth.yosys import run_script, yosys_version
+from flows.synth.yosys import Runs, run_script, yosys_version
 
 STAT_JSON = "stat.json"
 
@@ -107,6 +107,7 @@ def synth_module(
     *,
     blackboxes: dict[str, Path] | None = None,
     cache: Path | None = None,
+    runs: Runs | None = None,
 ) -> SynthResult:
     """Synthesize ``top`` (defined in ``sources``) with ``params`` for ``family``.
 
@@ -114,7 +115,8 @@ def synth_module(
     ``blackboxes`` ({module: its file}) are read as ``(* blackbox *)`` stubs of their headers:
     instantiated, not counted. With ``params`` a generated wrapper sets them
     (flows/synth/wrapper.py).
-    Raises SynthError (exit 2) with Yosys's first error line.
+    Raises SynthError (exit 2) with Yosys's first error line. ``runs`` lets a parallel caller
+    stop this run (flows/synth/yosys.py).
     """
     sources = [Path(s) for s in sources]
     names = [s.name for s in sources]
@@ -145,7 +147,7 @@ def synth_module(
     for name, data in files.items():
         (run / name).write_bytes(data)
     start = time.monotonic()
-    run_script(script, run, f"{top} ({', '.join(names)})")  # raises SynthError, keeps `run`
+    run_script(script, run, f"{top} ({', '.join(names)})", runs)  # raises, keeps `run`
     seconds = time.monotonic() - start
     types = cell_types(json.loads((run / STAT_JSON).read_text()))
     result = SynthResult(Cells.from_types(types), types, seconds)

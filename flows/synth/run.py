@@ -26,7 +26,7 @@ from flows.synth.cells import Cells
 from flows.synth.design import GLUE, Run, runs
 from flows.synth.family import family_of
 from flows.synth.module import SynthResult, synth_command, synth_module
-from flows.synth.yosys import PACKAGE, kill_all, yosys_version
+from flows.synth.yosys import PACKAGE, Runs, yosys_version
 
 LABEL = "Yosys synth_xilinx post-synthesis cell counts (not Vivado, not place-and-route)"
 # progress(name, finished runs, all runs, result or None when the run starts)
@@ -55,11 +55,20 @@ def _fits(total: Cells, board) -> dict[str, dict]:
 def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress) -> dict:
     """Run every synthesis, ``jobs`` at a time; the first failure stops the others."""
     results: dict[str, SynthResult] = {}
+    group = Runs()
 
     def one(run: Run) -> SynthResult:
+        if group.stopped:
+            raise _Cancelled
         progress(run.name, len(results), len(todo), None)
         res = synth_module(
-            run.sources, run.top, run.params, family, design_dir, blackboxes=run.blackboxes
+            run.sources,
+            run.top,
+            run.params,
+            family,
+            design_dir,
+            blackboxes=run.blackboxes,
+            runs=group,
         )
         results[run.name] = res
         progress(run.name, len(results), len(todo), res)
@@ -69,14 +78,19 @@ def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress
     try:
         futures = [pool.submit(one, run) for run in todo]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in done:
-            f.result()  # re-raises the first failure (SynthError: exit 2)
+        for f in futures:
+            if f in done and f.exception() is not None:
+                raise f.exception()  # the first failure (SynthError: exit 2)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        kill_all()  # the Yosys processes of runs still going
+        group.stop()  # kills the Yosys of runs still going, and any about to start
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
     return {run.name: results[run.name] for run in todo}
+
+
+class _Cancelled(Exception):
+    """A queued run that found the synthesis stopped (never seen outside ``_execute``)."""
 
 
 def run_synth(

@@ -33,25 +33,46 @@ SCRIPT = "synth.ys"
 LOG = "yosys.log"
 
 
-# Every Yosys process running now, so an interrupted or failed parallel run can stop the others
-_LIVE: set[subprocess.Popen] = set()
-_LIVE_LOCK = threading.Lock()
+class Runs:
+    """The Yosys processes of one parallel synthesis, stoppable together.
+
+    ``stop`` kills every process running and any started afterwards (a worker thread may be
+    between deciding to start and starting): without it a failed or interrupted ``bitfab
+    synth`` would wait, at interpreter exit, for the other layers' Yosys to finish.
+    """
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def add(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.add(proc)
+            if self.stopped:
+                _kill(proc)
+
+    def discard(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            for proc in self._procs:
+                _kill(proc)
 
 
-def kill_all() -> None:
-    """Kill every Yosys started by this process that is still running (and its group)."""
-    with _LIVE_LOCK:
-        procs = list(_LIVE)
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+def _kill(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _command(args: list[str]) -> list[str]:
     return [sys.executable, "-c", _LAUNCH, *args]
 
 
-def _run(args: list[str], cwd: Path) -> tuple[int, str]:
+def _run(args: list[str], cwd: Path, runs: Runs | None = None) -> tuple[int, str]:
     """Run Yosys in a process group of its own; if we are interrupted (SIGTERM, Ctrl-C) the
     group is killed, so no Yosys keeps running (and writing) after bitfab has stopped."""
     proc = subprocess.Popen(
@@ -62,18 +83,17 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str]:
         text=True,
         start_new_session=True,
     )
-    with _LIVE_LOCK:
-        _LIVE.add(proc)
+    if runs is not None:
+        runs.add(proc)
     try:
         out, _ = proc.communicate()
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.wait()
         raise
     finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
+        if runs is not None:
+            runs.discard(proc)
     return proc.returncode, out
 
 
@@ -112,15 +132,16 @@ def first_error(log: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run_script(script: str, workdir: Path, what: str) -> str:
+def run_script(script: str, workdir: Path, what: str, runs: Runs | None = None) -> str:
     """Run ``script`` with ``workdir`` as Yosys's working directory; returns the log.
 
     The script and the log stay in ``workdir`` (yosys.ys, yosys.log) for a failed run to be
-    read; raises SynthError naming ``what`` and carrying Yosys's first error line.
+    read; raises SynthError naming ``what`` and carrying Yosys's first error line. ``runs``
+    registers the process so a parallel caller can stop it.
     """
     _check_installed()
     (workdir / SCRIPT).write_text(script)
-    code, log = _run(["-q", "-l", LOG, "-s", SCRIPT], workdir)
+    code, log = _run(["-q", "-l", LOG, "-s", SCRIPT], workdir, runs)
     full = (workdir / LOG).read_text() if (workdir / LOG).exists() else log
     if code != 0:
         err = first_error(log + "\n" + full)
