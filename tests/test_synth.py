@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,6 +150,21 @@ def test_synth_yosys_error_exits_2_with_its_first_error_and_keeps_the_report(tfc
     assert "Yosys failed on bitfab_top" in r.output
     assert "bitfab_top.v:" in r.output and "ERROR:" in r.output
     assert (d / "report.json").read_bytes() == before
+    # the layer runs queued behind the failure were stopped, not left running
+    assert not _processes_under(cache)
+
+
+def _processes_under(root: Path) -> list[int]:
+    """Processes whose working directory is under ``root`` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cwd = (proc / "cwd").resolve()
+        except OSError:
+            continue
+        if proc.name.isdigit() and cwd.is_relative_to(root.resolve()):
+            found.append(int(proc.name))
+    return found
 
 
 @pytest.mark.slow
