@@ -113,6 +113,46 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+def test_synth_section_sums_glue_and_layers_against_the_board(tfc, tmp_path, monkeypatch):
+    """run_synth's bookkeeping, with Yosys replaced by fixed counts per run."""
+    import flows.synth.run as run_mod
+    from flows.synth.module import SynthResult
+
+    d = tmp_path / "b"
+    shutil.copytree(tfc, d)
+    seen = []
+
+    def fake(sources, top, params, family, workdir, *, blackboxes=None, runs=None):
+        seen.append((top, family, sorted(blackboxes or {})))
+        n = 1000 if top == "bitfab_top" else 10
+        return SynthResult(Cells(LUT=n, FF=2 * n, LUTRAM=n, SRL=1, BRAM18=1), {}, 1.5)
+
+    monkeypatch.setattr(run_mod, "synth_module", fake)
+    monkeypatch.setattr(run_mod, "yosys_version", lambda: "Yosys 0.70 (test)")
+    s = run_mod.run_synth(d, jobs=2)
+    assert seen[0] == ("bitfab_top", "xc7", ["bitfab_dwc", "bitfab_mvau"])
+    assert len(s["layers"]) == 7 and s["layers"]["MatMul_0"]["module"] == "bitfab_mvau"
+    assert s["total"] == {
+        "LUT": 1070,
+        "FF": 2140,
+        "LUTRAM": 1070,
+        "SRL": 8,
+        "BRAM18": 8,
+        "DSP": 0,
+        "CARRY": 0,
+    }
+    assert s["fits"]["LUT"] == {
+        "used": 1070 + 1070 + 8,
+        "available": 53200,
+        "percent": 4.04,
+        "fits": True,
+    }
+    rep = json.loads((d / "report.json").read_text())
+    assert rep["synth"] == s
+    assert "not Vivado, not place-and-route" in s["label"]
+    assert "post-synthesis cell counts" in (d / "report.html").read_text()
+
+
 def test_synth_refuses_a_build_without_rtl(tfc, tmp_path, cache):
     d = tmp_path / "old"
     shutil.copytree(tfc, d)
