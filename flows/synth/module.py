@@ -10,7 +10,8 @@ The flags, and why:
 - ``-noiopad -noclkbuf``: a layer is synthesized out of context, inside a larger design:
   its ports are not device pins, so no IBUF/OBUF/BUFG is inferred or counted;
 - no ``-nobram``/``-nolutram``: weights and thresholds should map to real BRAM/LUTRAM;
-- no ``-abc9``: the default ABC flow is faster, and our figures are cell counts, not timing.
+- LUT mapping is ABC9 (the only mapper of synth_xilinx in Yosys 0.70); no ``-dff``, so
+  flip-flops are not retimed and the FF count is the RTL's registers.
 
 Each run happens in a private directory holding copies of the sources and of the memory files
 the parameters name, so runs in parallel never see each other's files, and the cache key (the
