@@ -77,7 +77,7 @@ def test_wrapper_passes_negative_and_string_parameters_verbatim():
 
 
 def test_synth_module_maps_a_small_thresholding_and_caches_it(tmp_path):
-    from flows.synth.module import synth_module
+    from flows.synth.module import synth_module, synthesize
 
     rng = np.random.default_rng(0)
     # C=8, PE=2: NF = 4 words of PE*N_THRES*T_BITS = 2*3*9 = 54 bits
@@ -86,16 +86,17 @@ def test_synth_module_maps_a_small_thresholding_and_caches_it(tmp_path):
     params = dict(C=8, PE=2, IN_BITS=8, T_BITS=9, N_THRES=3, OUT_BITS=2, THRESH_FILE="t.mem")
     src = [KERNELS / "bitfab_thresholding.v"]
     cache = tmp_path / "cache"
-    first = synth_module(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
+    first = synthesize(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
     assert not first.cached and first.seconds > 0
     c = first.cells
     assert c.LUT > 0 and c.FF >= 2 * 8  # at least the registered input word
     assert c.DSP == 0 and c.BRAM18 == 0
-    again = synth_module(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
+    again = synthesize(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
     assert again.cached and again.cells == c
+    assert synth_module(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache) == c
     # the memory's content is part of the key
     (tmp_path / "t.mem").write_text("".join(f"{w ^ 1:014x}\n" for w in words))
-    other = synth_module(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
+    other = synthesize(src, "bitfab_thresholding", params, "xc7", tmp_path, cache=cache)
     assert not other.cached
 
 
@@ -127,7 +128,7 @@ def test_synth_section_sums_glue_and_layers_against_the_board(tfc, tmp_path, mon
         n = 1000 if top == "bitfab_top" else 10
         return SynthResult(Cells(LUT=n, FF=2 * n, LUTRAM=n, SRL=1, BRAM18=1), {}, 1.5)
 
-    monkeypatch.setattr(run_mod, "synth_module", fake)
+    monkeypatch.setattr(run_mod, "synthesize", fake)
     monkeypatch.setattr(run_mod, "yosys_version", lambda: "Yosys 0.70 (test)")
     s = run_mod.run_synth(d, jobs=2)
     assert seen[0] == ("bitfab_top", "xc7", ["bitfab_dwc", "bitfab_mvau"])

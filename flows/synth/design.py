@@ -24,7 +24,7 @@ _MODULE = re.compile(r"^\s*module\s+(\w+)", re.M)
 
 @dataclass(frozen=True)
 class Run:
-    """One synth_module call: what to read, what to black-box, the top and its parameters."""
+    """One ``synthesize`` call: what to read, what to black-box, the top and its parameters."""
 
     name: str  # a layer's name, or GLUE
     top: str

@@ -1,7 +1,8 @@
 """Synthesize one Verilog module with ``synth_xilinx``, cached by content.
 
-``synth_module`` is the one entry point: the per-layer runs of ``bitfab synth``, the glue of the
-stitched top and calibration scripts (one kernel over a grid of parameters) all call it.
+``synthesize`` is the one way in: the per-layer runs of ``bitfab synth`` and the glue of the
+stitched top call it; ``synth_module`` (counts only) is its face for calibration scripts that
+synthesize one kernel over a grid of parameters.
 
 The flags, and why:
 - ``-family xc7|xcup``: the board's device family (flows/synth/family.py);
@@ -100,6 +101,20 @@ def _key(script: str, files: dict[str, bytes], params: dict, family: str) -> str
 
 
 def synth_module(
+    sources: Sequence[Path],
+    top: str,
+    params: dict[str, int | str],
+    family: str,
+    workdir: Path,
+    *,
+    cache: Path | None = None,
+) -> Cells:
+    """The cell counts of ``top`` with ``params`` (for calibration scripts: one kernel over a
+    grid of parameters); cached like every run. See ``synthesize`` for the arguments."""
+    return synthesize(sources, top, params, family, workdir, cache=cache).cells
+
+
+def synthesize(
     sources: Sequence[Path],
     top: str,
     params: dict[str, int | str],

@@ -25,7 +25,7 @@ from flows.sim.rtlsim import load_rtl
 from flows.synth.cells import Cells
 from flows.synth.design import GLUE, Run, runs
 from flows.synth.family import family_of
-from flows.synth.module import SynthResult, synth_command, synth_module
+from flows.synth.module import SynthResult, synth_command, synthesize
 from flows.synth.yosys import PACKAGE, Runs, yosys_version
 
 LABEL = "Yosys synth_xilinx post-synthesis cell counts (not Vivado, not place-and-route)"
@@ -61,7 +61,7 @@ def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress
         if group.stopped:
             raise _Cancelled
         progress(run.name, len(results), len(todo), None)
-        res = synth_module(
+        res = synthesize(
             run.sources,
             run.top,
             run.params,
