@@ -120,7 +120,7 @@ def yosys_version() -> str:
 
 
 # "ERROR: ..." or, from the Verilog frontend, "file.v:12: ERROR: ..."
-_ERROR = re.compile(r"^(\S+:\d+:\s*)?ERROR:")
+_ERROR = re.compile(r"^(\S+:\d+:\s*)?ERROR:", re.M)
 
 
 def first_error(log: str) -> str:
@@ -143,6 +143,9 @@ def run_script(script: str, workdir: Path, what: str, runs: Runs | None = None) 
     (workdir / SCRIPT).write_text(script)
     code, log = _run(["-q", "-l", LOG, "-s", SCRIPT], workdir, runs)
     full = (workdir / LOG).read_text() if (workdir / LOG).exists() else log
+    if code < 0 and not _ERROR.search(log + "\n" + full):
+        err = f"Yosys was killed by signal {-code} before it finished"
+        raise SynthError(f"{err} on {what} (log: {workdir / LOG})", err)
     if code != 0:
         err = first_error(log + "\n" + full)
         raise SynthError(f"Yosys failed on {what}: {err} (log: {workdir / LOG})", err)
