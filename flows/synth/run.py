@@ -183,8 +183,9 @@ def summary_line(section: dict) -> str:
     """Totals against the board, saying what the figures are."""
     if "fits" not in section:
         return f"synth: {section['label']}; family {section['family']}; report.json not changed"
+    names = {"LUT": "LUT+LUTRAM+SRL"}  # the board's LUTs hold all three
     parts = [
-        f"{k} {v['used']}/{v['available']} ({v['percent']:.1f}%)"
+        f"{names.get(k, k)} {v['used']}/{v['available']} ({v['percent']:.1f}%)"
         for k, v in section["fits"].items()
     ]
     verdict = "fits" if all(v["fits"] for v in section["fits"].values()) else "does NOT fit"
