@@ -7,7 +7,7 @@ BOARD   ?= pynq-z2
 OUT     ?= build/$(MODEL)-$(BOARD)
 VERIFY  ?= 100
 
-.PHONY: install test test-all build verify rtlsim run bitstream bench lint format clean
+.PHONY: install test test-all build verify rtlsim synth run bitstream bench lint format clean
 
 $(BIN)/bitfab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,9 @@ verify: install
 
 rtlsim: install
 	$(BIN)/bitfab rtlsim $(OUT) --n 20
+
+synth: install
+	$(BIN)/bitfab synth $(OUT)
 
 run: install
 	$(BIN)/bitfab run $(OUT) --backend csim --batch 256

@@ -272,6 +272,48 @@ def rtlsim(build_dir, n, seed, inputs, size_fifos):
 
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Yosys runs at once [default: the number of CPUs]",
+)
+@click.option("--layer", default=None, help="synthesize and print only this layer")
+def synth(build_dir, jobs, layer):
+    """Yosys synthesis (synth_xilinx) of the RTL, layer by layer out of context: LUT, FF,
+    LUTRAM, SRL, BRAM18, DSP per layer and in total, against the board (report.json `synth`)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from flows.synth.run import run_synth, summary_line, table
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[what]}"),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+        console=_err_console(),
+    ) as bar:
+        task = bar.add_task("synth", total=None, what="")
+
+        def progress(name: str, done: int, total: int, res) -> None:
+            what = f"{name} started" if res is None else f"{name} done"
+            bar.update(task, total=total, completed=done, what=what)
+            if not sys.stderr.isatty():
+                if res is None:
+                    click.echo(f"synth: {name} ...", err=True)
+                else:
+                    how = "cached" if res.cached else f"{res.seconds:.1f} s"
+                    click.echo(f"synth: {name} done ({how}) [{done}/{total}]", err=True)
+
+        s = run_synth(build_dir, jobs, layer, progress)
+    click.echo(table(s))
+    click.echo(summary_line(s))
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
 @click.option("--backend", type=click.Choice(["csim", "rtlsim", "pynq"]), default="csim")
 @click.option("--input", "input_", type=click.Path(path_type=Path), default=None)
 @click.option("--batch", type=int, default=256, show_default=True)

@@ -48,6 +48,15 @@ class ToolMissingError(ToolError):
     """A needed tool (g++, vitis_hls, vivado) is not on PATH (exit 2)."""
 
 
+class SynthError(ToolError):
+    """Yosys failed on our Verilog (exit 2). ``first_error`` is its first ``ERROR:`` line, the
+    one a user needs; the message adds which run failed and where its log is."""
+
+    def __init__(self, message: str, first_error: str = ""):
+        super().__init__(message)
+        self.first_error = first_error
+
+
 class VerificationError(BitfabError):
     """Two executions that must agree bit for bit do not (exit 3)."""
 

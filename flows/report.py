@@ -162,6 +162,7 @@ def to_html(rep: dict) -> str:
         f"(bottleneck {worst} cycles). Resources* {t['resources']} of {t['board_budget']}.</p>"
         f"<p>Verification: {html.escape(json.dumps(v))}</p>"
         f"{_rtlsim_html(rep.get('rtlsim'))}"
+        f"{_synth_html(rep.get('synth'))}"
         f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
         f"<p>* {ESTIMATE_NOTE}</p>"
     )
@@ -179,6 +180,15 @@ def _rtlsim_html(r: dict | None) -> str:
     )
     if "deadlock" in r:
         text += f"; {r['deadlock']}"
+    return f"<p>{html.escape(text)}</p>"
+
+
+def _synth_html(s: dict | None) -> str:
+    """The totals of ``bitfab synth`` against the board, labelled as Yosys's counts."""
+    if not s or "fits" not in s:
+        return ""
+    used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["fits"].items())
+    text = f"{s['label']}, {s['family']}: {used} on {s['board']}"
     return f"<p>{html.escape(text)}</p>"
 
 
