@@ -14,6 +14,7 @@ source, the top's parameters and the flags, so a second run of the same RTL comp
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -132,6 +133,18 @@ def compile_model(spec: ModelSpec, cache_dir: Path, jobs: int = 2) -> Path:
     if binary.is_file():
         return binary
     cache_dir.mkdir(parents=True, exist_ok=True)
+    # one compile per model: a second process asking for the same model (parallel tests, two
+    # commands on one build) waits for the first and takes its binary
+    with open(cache_dir / f"{spec.key()}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binary.is_file():
+            return binary
+        return _compile(spec, tool, final, binary, cache_dir, jobs)
+
+
+def _compile(
+    spec: ModelSpec, tool: VerilatorTool, final: Path, binary: Path, cache_dir: Path, jobs: int
+) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     runtime = cache_dir / f"runtime-{_runtime_key(spec.opt)}"
     cmd = [
