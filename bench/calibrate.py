@@ -138,27 +138,23 @@ def mvau_grid() -> list[Point]:
     for mw, mh, simd, pe in [
         (32, 32, 4, 2),
         (64, 64, 8, 4),
-        (128, 64, 16, 8),
         (256, 128, 32, 16),
         (576, 64, 32, 16),
         (512, 256, 16, 8),
-        (64, 16, 64, 16),
-        (800, 64, 32, 8),
     ]:
         g.append(mvau_point(mw, mh, simd, pe, "BIPOLAR", "BIPOLAR", 1))
     for mw, mh, simd, pe in [
         (32, 32, 4, 2),
         (64, 64, 8, 4),
         (128, 64, 16, 8),
-        (256, 64, 16, 16),
         (144, 32, 8, 4),
     ]:
         g.append(mvau_point(mw, mh, simd, pe, "UINT2", "INT2", 3))
     g.append(mvau_point(64, 32, 8, 4, "UINT2", "INT4", 3))
     g.append(mvau_point(128, 64, 16, 4, "BIPOLAR", "INT2", 15))
-    for mw, mh, simd, pe in [(32, 32, 2, 2), (64, 32, 4, 4), (128, 64, 8, 4), (64, 64, 8, 8)]:
+    for mw, mh, simd, pe in [(32, 32, 2, 2), (64, 32, 4, 4), (64, 64, 8, 8)]:
         g.append(mvau_point(mw, mh, simd, pe, "UINT4", "INT4", 15))
-    for mw, mh, simd, pe in [(32, 16, 2, 2), (64, 32, 4, 2), (128, 32, 8, 4)]:
+    for mw, mh, simd, pe in [(32, 16, 2, 2), (128, 32, 8, 4)]:
         g.append(mvau_point(mw, mh, simd, pe, "INT8", "INT8", 0))
     return g
 

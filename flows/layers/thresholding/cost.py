@@ -42,7 +42,6 @@ def resources(s: ThresholdingSpec) -> dict[str, int]:
     f = lut_features(s)
     return {
         "LUT": calibration.estimate("thresholding", "LUT", f),
-        "FF": calibration.estimate("thresholding", "FF", f),
         "BRAM18": memory(s).bram18,
         "DSP": 0,
     }
