@@ -35,7 +35,7 @@ def test_memory_rule_matches_every_synthesized_memory():
 def test_fifo_resources_are_the_calibrated_fit():
     shallow, deep = fifo_resources(32, 32), fifo_resources(32, 4096)
     assert shallow["BRAM18"] == 0 and shallow["LUT"] > 0
-    assert deep["BRAM18"] == 4  # 4094 x 32 bits: two RAMB36 (4096 x 9 each... by width)
+    assert deep["BRAM18"] == 8  # 4094 x 32 bits: four RAMB36 (4096 x 9 each)
     assert deep["LUT"] > 0
 
 
