@@ -5,7 +5,8 @@ depths, width-converter ratios) is turned into the exact kernel instance the RTL
 instantiates (the kind's ``rtl`` role: module, parameters, memory files), synthesized with
 ``flows.synth.module.synth_module`` (``synth_xilinx``, cached by content), and the
 coefficients of the kind's LUT/FF formula (``flows/layers/<kind>/cost.py`` ``lut_features``)
-are fitted by non-negative least squares on ~75% of the points. The rest (a deterministic
+are fitted by non-negative least squares on ~75% of the points (features named ``ff_*``
+count registers and enter the FF fit only). The rest (a deterministic
 hash of the point's label) are held back: their error is what the data file and the report
 state. BRAM18 and DSP are not fitted: they come from the memory-mapping rule
 (``flows.layers.base.memory_map``) and the MAC kind, and are checked on every point.
@@ -187,6 +188,9 @@ def thr_grid() -> list[Point]:
             (256, 16, "INT16", 15),
             (64, 8, "INT4", 3),
             (1024, 2, "INT10", 7),
+            (128, 1, "INT8", 1),
+            (32, 2, "UINT4", 3),
+            (256, 4, "INT4", 7),
         ]
     ]
 
@@ -395,12 +399,14 @@ def fit_kind(kind: str, pts: list[Point]) -> dict:
     out: dict = {"points": len(pts), "fitted_on": len(train), "held_back": len(test)}
     coeffs: dict[str, dict[str, float]] = {}
     for res, target in (("LUT", "slice_luts"), ("FF", "FF")):
-        a = np.array([[p.features.get(n, 0.0) for n in names] for p in train], float)
+        # features named ff_* describe registers only: they take no part in the LUT fit
+        used = [n for n in names if res == "FF" or not n.startswith("ff_")]
+        a = np.array([[p.features.get(n, 0.0) for n in used] for p in train], float)
         y = np.array([p.cells[target] for p in train], float)
         # weight by 1/max(y, floor): minimise the relative error the target is stated in
         wts = 1.0 / np.maximum(y, FLOORS[res])
         x, _ = nnls(a * wts[:, None], y * wts)
-        coeffs[res] = {n: round(float(v), 5) for n, v in zip(names, x) if v > 0}
+        coeffs[res] = {n: round(float(v), 5) for n, v in zip(used, x) if v > 0}
     out["coefficients"] = coeffs
     errs: dict[str, dict] = {}
     for res, target in (("LUT", "slice_luts"), ("FF", "FF"), ("BRAM18", "BRAM18"), ("DSP", "DSP")):

@@ -3,8 +3,6 @@ Yosys synthesis (bench/calibrate.py)."""
 
 from __future__ import annotations
 
-import math
-
 from flows.layers import calibration
 from flows.layers.base import MemoryMap, memory_map
 from flows.layers.maxpool.spec import MaxPoolSpec
@@ -29,17 +27,32 @@ def memories(s: MaxPoolSpec) -> list[MemoryMap]:
 
 
 def lut_features(s: MaxPoolSpec) -> dict[str, float]:
-    """Field-wise max over K_W columns and R rows, their forwarding muxes, the RAMs."""
+    """The field-wise max of bitfab_maxpool.v over K_W column words and R partial-maximum
+    rows: per way a W-bit select (``mux_bits``; a 1-bit max is an OR) and a PE-field
+    comparator whose cost grows with BITS-1 (``cmp_bits``); the position counters and the
+    per-row window compares (``ctrl_bits``); the RAMs as ``memory_map`` maps them; the
+    stage registers and forwarding words (``ff_*``: FF fit only)."""
     w = s.pe * s.dtype.bitwidth()
-    ways = s.k_w + open_rows(s)
+    r = open_rows(s)
+    ways = s.k_w + r
     mems = memories(s)
+    cf = s.channels // s.pe
+    xw = _clog2(s.ifm_w + s.k_w + s.stride_w + 1) + 1
+    yw = _clog2(s.ifm_h + s.k_h + (r + 1) * s.stride_h + 1) + 1
     return {
         "base": 1.0,
-        "max_bits": float(w * ways),
+        "mux_bits": float(w * ways),
+        "cmp_bits": float(s.pe * ways * (s.dtype.bitwidth() - 1)),
+        "ctrl_bits": float(xw + yw + _clog2(s.ofm_w * cf) + _clog2(cf) + r * yw),
         "mem_luts": float(sum(m.luts + m.lutram for m in mems)),
-        "mem_ffs": float(sum(m.ffs for m in mems)),
-        "ctrl_bits": float(math.ceil(math.log2(max(s.ifm_h, s.ifm_w) + 4)) * open_rows(s)),
+        "ff_mem_bits": float(sum(m.ffs for m in mems)),
+        "ff_reg_bits": float(w * (3 + r)),
     }
+
+
+def _clog2(v: int) -> int:
+    """clog2 of bitfab_maxpool.v: at least 1."""
+    return max(1, (v - 1).bit_length())
 
 
 def resources(s: MaxPoolSpec) -> dict[str, int]:

@@ -25,16 +25,32 @@ def memory(s: ThresholdingSpec) -> MemoryMap:
 
 
 def lut_features(s: ThresholdingSpec) -> dict[str, float]:
-    """Comparators (PE*N of the compare width), the count adders, the ROM as mapped."""
-    cw = max(s.idt.bitwidth() + 1, _t_bits(s)) + 1
+    """PE*N comparators and the threshold ROM (bitfab_thresholding.v).
+
+    A logic ROM feeds the comparators through a register, and ABC folds the two: threshold
+    l of PE p is a function of the channel-group address, so each comparator is a function
+    of the input field and the address bits (``cmp_inputs``; the threshold bits when the ROM
+    is in block RAM), over a compare of CW bits (``cmp_bits``). The ROM as logic costs in
+    proportion to its bits (``rom_bits``: NF words of PE*N*T_BITS). The 1..N count folds
+    into the comparators (its coefficient fits to zero). ``ff_*``: registers (FF fit only)."""
+    n = s.pe * s.n_thres
+    t_bits = _t_bits(s)
+    cw = max(s.idt.bitwidth() + 1, t_bits) + 1
     m = memory(s)
+    rows = 1 if s.shared else s.channels // s.pe
+    logic = m.kind == "logic"
+    addr_bits = (rows - 1).bit_length() if logic else t_bits
     return {
-        "base": 1.0,
-        "cmp_bits": float(s.pe * s.n_thres * cw),
-        "count": float(s.pe * s.n_thres),
-        "mem_luts": float(m.luts + m.lutram),
-        "io_bits": float(s.pe * (s.idt.bitwidth() + s.odt.bitwidth())),
-        "rom_out_bits": float(s.pe * s.n_thres * _t_bits(s) if m.kind == "logic" else 0),
+        "cmp_inputs": float(n * (s.idt.bitwidth() + addr_bits)),
+        "cmp_bits": float(n * cw),
+        "rom_bits": float(n * t_bits * rows if logic else 0),
+        "mem_luts": float(m.luts + m.lutram if not logic else 0),
+        "ff_in_bits": float(s.pe * s.idt.bitwidth()),
+        # the threshold register: kept above 8 channel groups, partly folded into the
+        # ROM's address register at 5..8, wholly at <= 4
+        "ff_thr_bits": float(n * t_bits if logic and rows > 8 else 0),
+        "ff_thr_part_bits": float(n * t_bits if logic and 4 < rows <= 8 else 0),
+        "ff_addr_bits": float(addr_bits if logic else 0),
     }
 
 
