@@ -45,7 +45,8 @@ def test_cycles_and_resources():
     r = cost.resources(SPEC)
     # the fitted coefficients (flows/layers/calibration.json) times the kernel's features
     f = cost.lut_features(SPEC)
-    assert f["cmp_bits"] == 2 * 3 * 11  # PE x N comparators of max(8 + 1, T_BITS) + 1 bits
+    assert f["cmp_inputs"] == 2 * 3 * (8 + 2)  # PE x N, each of the field and 2 address bits
+    assert f["rom_bits"] == 3 * 2 * 3 * 10  # NF words of PE x N x T_BITS
     assert r["DSP"] == 0 and r["BRAM18"] == 0  # 3 words of 2 x 3 x 10 bits: a ROM in LUTs
     assert r["LUT"] == calibration.estimate("thresholding", "LUT", f) > 0
 

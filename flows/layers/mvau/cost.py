@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from flows.datatypes import signed_type_holding
+from flows.datatypes import BIPOLAR, signed_type_holding
 from flows.layers import calibration
 from flows.layers.base import MemoryMap, memory_map
 from flows.layers.mvau.spec import MvauSpec
@@ -43,36 +43,67 @@ def memories(s: MvauSpec) -> list[MemoryMap]:
     return mems
 
 
-def lut_features(s: MvauSpec) -> dict[str, float]:
-    """What the kernel's LUTs and FFs scale with, one entry per structure of the RTL.
+GROUP = 3  # XNOR lanes counted together into a 2-bit leaf (bitfab_mvau.v GRP)
 
-    Lanes by MAC kind (an XNOR, a LUT multiplier of W_BITS x IN_BITS, a DSP's product
-    register), the SIMD adder tree over product bits, the accumulators, the threshold
-    comparators, the memories as mapped (``memories``) and the control counters.
+
+def tree_adder_bits(leaves: int, leaf_bits: int, cap: int) -> int:
+    """Output bits of every adder of bitfab_mvau.v's balanced SIMD tree: level l holds
+    ceil(leaves / 2^l) values of min(leaf_bits + l, cap) bits; an odd one out passes, so a
+    level adds floor(n / 2) pairs."""
+    bits, n, level = 0, leaves, 0
+    while n > 1:
+        level += 1
+        bits += (n // 2) * min(leaf_bits + level, cap)
+        n = (n + 1) // 2
+    return bits
+
+
+def lut_features(s: MvauSpec) -> dict[str, float]:
+    """What the kernel's LUTs and FFs scale with, one entry per structure of bitfab_mvau.v.
+
+    Lanes by MAC kind: XNOR lanes counted by 3 into 2-bit leaves (one LUT6 a bit,
+    ``xnor_leaf_bits``), a LUT multiplier of W_BITS x IN_BITS (``lut_mac_bits``), a +-1
+    negate-or-pass (``sign_mux_bits``), a DSP's product (``dsp_lanes``); the growing-width
+    adder tree over the leaves (``tree_bits``), the accumulators (``acc_bits``), the
+    threshold comparators (``cmp_bits``) and their ROM (``thr_rom_bits`` as logic, as in
+    thresholding: it folds into the comparators), the weight ROM and input buffer as
+    mapped (``mem_luts``), the control counters. ``ff_*``: registers, FF fit only.
     """
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
     lanes = s.pe * s.simd
     acc = _acc_bits(s)
-    prod = 1 if s.xnor else ib + wb + 2
     mems = memories(s)
+    n_t = _thresholds_per_pe(s)
+    if s.xnor:
+        leaves, leaf_bits = -(-s.simd // GROUP), 2
+    else:
+        ivb = ib if s.idt.signed() and s.idt != BIPOLAR else ib + 1
+        wvb = wb if s.wdt.signed() and s.wdt != BIPOLAR else wb + 1
+        leaves, leaf_bits = s.simd, min(ivb + wvb, acc)
+    wrom, thr_rom = mems[0], (mems[1] if n_t else None)
+    thr_logic = thr_rom is not None and thr_rom.kind == "logic"
     f = {
         "base": 1.0,
+        "tree_bits": float(s.pe * tree_adder_bits(leaves, leaf_bits, acc)),
         "acc_bits": float(s.pe * acc),
-        "sum_bits": float(lanes * min(prod, acc)),
-        "thr_bits": float(s.pe * _thresholds_per_pe(s) * acc),
-        "mem_luts": float(sum(m.luts + m.lutram for m in mems)),
-        "mem_ffs": float(sum(m.ffs for m in mems)),
+        "cmp_bits": float(s.pe * n_t * acc),
+        "thr_rom_bits": float(s.pe * n_t * acc * s.nf if thr_logic else 0),
+        "mem_luts": float(sum(m.luts + m.lutram for m in mems if m is not thr_rom or not thr_logic)),
         "ctrl_bits": float(math.ceil(math.log2(max(s.nf * s.sf, 2)))),
-        "io_bits": float(s.simd * ib + s.pe * max(s.odt.bitwidth(), 1)),
+        "in_bits": float(s.simd * ib),
+        "ff_leaf_bits": float(s.pe * leaves * leaf_bits),
+        "ff_mem_bits": float(sum(m.ffs for m in mems)),
+        "ff_rom_out_bits": float(lanes * wb if wrom.kind == "logic" else 0),
+        "ff_out_bits": float(s.pe * max(s.odt.bitwidth(), 1)),
     }
     if s.mac == "XNOR":
-        f["xnor_lanes"] = float(lanes)
+        f["xnor_leaf_bits"] = float(s.pe * leaves * leaf_bits)
+    elif s.idt == BIPOLAR or s.wdt == BIPOLAR:
+        f["sign_mux_bits"] = float(lanes * leaf_bits)
     elif s.mac == "LUT":
         f["lut_mac_bits"] = float(lanes * wb * ib)
     else:
         f["dsp_lanes"] = float(lanes)
-    # the ROM's registered output when it is logic (a BRAM holds its own output register)
-    f["rom_out_bits"] = float(lanes * wb if mems[0].kind == "logic" else 0)
     return f
 
 

@@ -25,32 +25,34 @@ def memory(s: ThresholdingSpec) -> MemoryMap:
 
 
 def lut_features(s: ThresholdingSpec) -> dict[str, float]:
-    """PE*N comparators and the threshold ROM (bitfab_thresholding.v).
+    """PE*N comparators, the threshold ROM and the channel-group counter of
+    bitfab_thresholding.v.
 
     A logic ROM feeds the comparators through a register, and ABC folds the two: threshold
     l of PE p is a function of the channel-group address, so each comparator is a function
-    of the input field and the address bits (``cmp_inputs``; the threshold bits when the ROM
-    is in block RAM), over a compare of CW bits (``cmp_bits``). The ROM as logic costs in
-    proportion to its bits (``rom_bits``: NF words of PE*N*T_BITS). The 1..N count folds
-    into the comparators (its coefficient fits to zero). ``ff_*``: registers (FF fit only)."""
+    of the input field and the address bits (``cmp_inputs``; of the field and a threshold
+    word when the ROM is in block RAM), and a wide one costs more than its inputs say
+    (``cmp_sq_bits``: IN_BITS squared). The ROM in logic costs in proportion to its bits
+    (``rom_bits``: NF words of PE*N*T_BITS); ``ctrl_bits``: the address counter. The 1..N
+    count folds into the comparators (a feature for it fitted to zero). ``ff_*``: registers
+    (FF fit only)."""
     n = s.pe * s.n_thres
     t_bits = _t_bits(s)
-    cw = max(s.idt.bitwidth() + 1, t_bits) + 1
+    ib = s.idt.bitwidth()
     m = memory(s)
     rows = 1 if s.shared else s.channels // s.pe
     logic = m.kind == "logic"
-    addr_bits = (rows - 1).bit_length() if logic else t_bits
+    addr_bits = (rows - 1).bit_length()
     return {
-        "cmp_inputs": float(n * (s.idt.bitwidth() + addr_bits)),
-        "cmp_bits": float(n * cw),
+        "cmp_inputs": float(n * (ib + (addr_bits if logic else t_bits))),
+        "cmp_sq_bits": float(n * ib * ib),
         "rom_bits": float(n * t_bits * rows if logic else 0),
-        "mem_luts": float(m.luts + m.lutram if not logic else 0),
-        "ff_in_bits": float(s.pe * s.idt.bitwidth()),
+        "ctrl_bits": float(addr_bits + 1),
+        "ff_in_bits": float(s.pe * ib),
         # the threshold register: kept above 8 channel groups, partly folded into the
         # ROM's address register at 5..8, wholly at <= 4
         "ff_thr_bits": float(n * t_bits if logic and rows > 8 else 0),
         "ff_thr_part_bits": float(n * t_bits if logic and 4 < rows <= 8 else 0),
-        "ff_addr_bits": float(addr_bits if logic else 0),
     }
 
 
