@@ -38,7 +38,8 @@ def memory(s: SlidingWindowSpec) -> MemoryMap:
 
 def lut_features(s: SlidingWindowSpec) -> dict[str, float]:
     """The word path (padding mux, output register), the RAM as mapped, the address and
-    coordinate arithmetic (log of the ring depth and of the image)."""
+    coordinate arithmetic (log of the ring depth and of the image), the constant multiply
+    of the ring-row release (``row_mul_bits``)."""
     m = memory(s)
     depth = ring_rows(s) * s.ifm_w * (s.ifm_ch // s.simd)
     return {
@@ -48,6 +49,11 @@ def lut_features(s: SlidingWindowSpec) -> dict[str, float]:
         "mem_ffs": float(m.ffs),
         "addr_bits": float(math.ceil(math.log2(depth + 1))),
         "coord_bits": float(math.ceil(math.log2(max(s.ifm_h, s.ifm_w) + 4)) * 4),
+        # rel * ROW as shifts and adds: one adder of the ring address width per further set
+        # bit of ROW = IFM_W * CH/SIMD
+        "row_mul_bits": float(
+            (bin(s.ifm_w * (s.ifm_ch // s.simd)).count("1") - 1) * math.ceil(math.log2(depth + 1))
+        ),
     }
 
 
