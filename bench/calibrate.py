@@ -142,6 +142,9 @@ def mvau_grid() -> list[Point]:
         (256, 128, 32, 16),
         (576, 64, 32, 16),
         (512, 256, 16, 8),
+        (256, 64, 16, 4),
+        (128, 128, 64, 2),
+        (288, 64, 8, 8),
     ]:
         g.append(mvau_point(mw, mh, simd, pe, "BIPOLAR", "BIPOLAR", 1))
     for mw, mh, simd, pe in [

@@ -88,7 +88,10 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
         "acc_bits": float(s.pe * acc),
         "cmp_bits": float(s.pe * n_t * acc),
         "thr_rom_bits": float(s.pe * n_t * acc * s.nf if thr_logic else 0),
-        "mem_luts": float(sum(m.luts + m.lutram for m in mems if m is not thr_rom or not thr_logic)),
+        # a logic weight ROM, like the thresholds', costs by its bits (ABC folds it into
+        # the lanes): NF*SF words of PE*SIMD*W_BITS
+        "wrom_bits": float(lanes * wb * s.nf * s.sf if wrom.kind == "logic" else 0),
+        "mem_luts": float(sum(m.luts + m.lutram for m in mems[1:] if m is not thr_rom)),
         "ctrl_bits": float(math.ceil(math.log2(max(s.nf * s.sf, 2)))),
         "in_bits": float(s.simd * ib),
         "ff_leaf_bits": float(s.pe * leaves * leaf_bits),
