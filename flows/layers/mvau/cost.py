@@ -62,12 +62,18 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
     """What the kernel's LUTs and FFs scale with, one entry per structure of bitfab_mvau.v.
 
     Lanes by MAC kind: XNOR lanes counted by 3 into 2-bit leaves (one LUT6 a bit,
-    ``xnor_leaf_bits``), a LUT multiplier of W_BITS x IN_BITS (``lut_mac_bits``), a +-1
+    ``leaf_bits``), a LUT multiplier of W_BITS x IN_BITS (``lut_mac_bits``), a +-1
     negate-or-pass (``sign_mux_bits``), a DSP's product (``dsp_lanes``); the growing-width
     adder tree over the leaves (``tree_bits``), the accumulators (``acc_bits``), the
-    threshold comparators (``cmp_bits``) and their ROM (``thr_rom_bits`` as logic, as in
-    thresholding: it folds into the comparators), the weight ROM and input buffer as
-    mapped (``mem_luts``), the control counters. ``ff_*``: registers, FF fit only.
+    threshold comparators, each a function of the accumulator and the neuron-fold address
+    once ABC folds the threshold ROM into it (``cmp_inputs``, as in thresholding), that
+    ROM and the weight ROM in logic by their bits (``thr_rom_bits``, ``wrom_bits``), the
+    input buffer as mapped (``mem_luts``), the input word and its buffer mux (``in_bits``),
+    the control counters.
+
+    XNOR and MAC kernels are two models under one kind: an XNOR kernel's features are
+    named ``xnor_*`` (a popcount tree of 2-bit leaves into a narrow accumulator shares no
+    fitted cost with a tree of products). ``ff_*``: registers, FF fit only.
     """
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
     lanes = s.pe * s.simd
@@ -82,11 +88,12 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
         leaves, leaf_bits = s.simd, min(ivb + wvb, acc)
     wrom, thr_rom = mems[0], (mems[1] if n_t else None)
     thr_logic = thr_rom is not None and thr_rom.kind == "logic"
+    addr_bits = (s.nf - 1).bit_length() if thr_logic else acc
     f = {
         "base": 1.0,
         "tree_bits": float(s.pe * tree_adder_bits(leaves, leaf_bits, acc)),
         "acc_bits": float(s.pe * acc),
-        "cmp_bits": float(s.pe * n_t * acc),
+        "cmp_inputs": float(s.pe * n_t * (acc + addr_bits)),
         "thr_rom_bits": float(s.pe * n_t * acc * s.nf if thr_logic else 0),
         # a logic weight ROM, like the thresholds', costs by its bits (ABC folds it into
         # the lanes): NF*SF words of PE*SIMD*W_BITS
@@ -94,19 +101,25 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
         "mem_luts": float(sum(m.luts + m.lutram for m in mems[1:] if m is not thr_rom)),
         "ctrl_bits": float(math.ceil(math.log2(max(s.nf * s.sf, 2)))),
         "in_bits": float(s.simd * ib),
-        "ff_leaf_bits": float(s.pe * leaves * leaf_bits),
-        "ff_mem_bits": float(sum(m.ffs for m in mems)),
-        "ff_rom_out_bits": float(lanes * wb if wrom.kind == "logic" else 0),
-        "ff_out_bits": float(s.pe * max(s.odt.bitwidth(), 1)),
     }
     if s.mac == "XNOR":
-        f["xnor_leaf_bits"] = float(s.pe * leaves * leaf_bits)
+        f["leaf_bits"] = float(s.pe * leaves * leaf_bits)
+        f = {f"xnor_{k}": v for k, v in f.items()}
     elif s.idt == BIPOLAR or s.wdt == BIPOLAR:
         f["sign_mux_bits"] = float(lanes * leaf_bits)
     elif s.mac == "LUT":
         f["lut_mac_bits"] = float(lanes * wb * ib)
     else:
         f["dsp_lanes"] = float(lanes)
+    f.update(
+        {
+            "ff_leaf_bits": float(s.pe * leaves * leaf_bits),
+            "ff_mem_bits": float(sum(m.ffs for m in mems)),
+            "ff_rom_out_bits": float(lanes * wb if wrom.kind == "logic" else 0),
+            "ff_acc_bits": float(2 * s.pe * acc),
+            "ff_out_bits": float(s.pe * max(s.odt.bitwidth(), 1)),
+        }
+    )
     return f
 
 
