@@ -21,7 +21,8 @@
 //    R = floor, or round half to even when REQUANT_RNE (bitfab::ShiftRequant).
 // Timing: one (nf, sf) tile per clock, so NF*SF cycles per vector with no gap between vectors.
 // The vector is read once (nf == 0: in_tready high) into a buffer and reused for nf > 0
-// (in_tready low). Pipeline: issue (ROM read, input register) -> products -> SIMD sum ->
+// (in_tready low). Pipeline: issue (ROM read, input register) -> products (XNOR: 3-lane agree
+// counts) -> SIMD sum (balanced adder tree) ->
 // accumulate (threshold ROM read) -> activation into the output register: five register
 // stages, so with no stall the vector's first output word is valid 5 cycles after the cycle
 // its last input word is taken (cycle t -> t + 5). The whole pipeline stalls
