@@ -9,7 +9,7 @@ from pathlib import Path
 
 from boards.driver.packing import image_bytes
 from flows.codegen.design import Design
-from flows.layers.base import memory_cost
+from flows.layers.fifo_cost import fifo_resources
 from flows.layers.registry import hardware_layers, layer_spec
 from flows.passes.set_fifo_depths import DEPTH_RULE
 
@@ -60,7 +60,6 @@ def fifo_rows(design: Design) -> list[dict]:
     rows = []
     for t, s in design.streams.items():
         writer = design.producers.get(t)
-        luts, bram = memory_cost(s.width, s.depth)
         rows.append(
             {
                 "stream": t,
@@ -68,7 +67,7 @@ def fifo_rows(design: Design) -> list[dict]:
                 "reader": readers.get(t, "DMA output"),
                 "width": s.width,
                 "depth": s.depth,
-                "resources": {"LUT": luts, "BRAM18": bram, "DSP": 0},
+                "resources": fifo_resources(s.width, s.depth),
             }
         )
     return rows
@@ -111,7 +110,8 @@ def build_report(ctx) -> dict:
             "bits": sum(f["width"] * f["depth"] for f in fifos),
             "depth_rule": DEPTH_RULE,
             "depths_from": "folding file, then the rule" if ctx.cfg.folding else "the rule",
-            "note": "FIFO memories are in the totals (LUTRAM or BRAM18 by base.memory_cost)",
+            "note": "FIFOs are in the totals (estimated: fifo_cost.fifo_resources, fitted to "
+            "Yosys synthesis of bitfab_fifo)",
         },
         "dma_edge": edge,
         "host": {

@@ -44,8 +44,13 @@ def test_no_function_in_flows_is_longer_than_80_lines():
     assert long == []
 
 
-def test_memory_cost_is_lutram_when_small_else_bram18():
-    assert memory_cost(32, 128) == (64, 0)  # 4096 bits: 64 LUTRAMs of 64 bits
-    assert memory_cost(32, 129)[0] == 0
+def test_memory_cost_follows_yosys_memory_mapping():
+    # RAMs (Yosys synth_xilinx, bench/calibrate.py): 144 x 64 is 48 RAM64M of 4 LUTs each,
+    # 8 x 1024 one RAMB18, 8 x 4096 one RAMB36 (two BRAM18)
+    assert memory_cost(144, 64) == (192, 0)
+    assert memory_cost(8, 1024) == (0, 1)
+    assert memory_cost(8, 4096) == (0, 2)
     assert memory_cost(36, 512) == (0, 1)  # one BRAM18 in its 512 x 36 shape
-    assert memory_cost(64, 1024) == (0, 4)  # 4 x (18 x 1024) or 2 x 2 x (36 x 512)
+    # ROMs are logic (one LUT6 per 64 bits) until that costs more than a block RAM
+    assert memory_cost(8, 1024, rom=True) == (128, 0)
+    assert memory_cost(36, 512, rom=True) == (0, 1)

@@ -7,6 +7,7 @@ codegen and report never branch on ``op_type``: they ask the spec through this p
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -58,23 +59,108 @@ def lane_options(n: int, bits: int, max_bits: int) -> list[int]:
     return [d for d in divisors(n) if d * bits <= max_bits]
 
 
-# BRAM18 aspect ratios (data width, depth) of the 7-series/UltraScale block RAM
-BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
-# Memories up to this many bits go to LUTRAM (64 bits per LUT), larger ones to BRAM18.
-LUTRAM_MAX_BITS = 4096
+# How Yosys ``synth_xilinx`` maps a memory (``memory_libmap`` with the xc7 libraries
+# lutrams_xc5v.txt and brams_xc4v.txt, as synth_xilinx calls it: ``-logic-cost-rom 1/64``,
+# ``-D HAS_SIZE_36 -D HAS_CASCADE -D HAS_MIXWIDTH_SDP``). Every candidate gets a cost and the
+# cheapest wins: soft logic costs 1 per bit for a RAM and 1/64 per bit for a ROM (one LUT6 per
+# 64 bits); LUTRAM (RAM32M/RAM64M, never for ROMs: the library prunes them) 8 per primitive,
+# 7/8 of it scaled by the width used; block RAM 129 per RAMB18, 257 per RAMB36, 513 per
+# cascaded pair, in the geometry (width, depth) that costs least; address bits a primitive does
+# not decode cost 0.5 per output bit (read mux) and 0.5 per replica (write demux); a port
+# feature the primitive lacks (the ROM's enable-less registered read) costs 2.
+# The rule was read off Yosys 0.70's memory_libmap and checked against synthesized memories
+# (bench/calibrate.py records them in flows/layers/calibration.json; tests/test_calibration.py).
+LOGIC_COST_ROM = 1 / 64
+LOGIC_COST_RAM = 1.0
+_MUX, _DEMUX, _EMU = 0.5, 0.5, 2.0
+# (BRAM18 halves, cost, address bits, widths) of each block-RAM mode, true and simple dual port
+_BRAM_TDP = (
+    (1, 129, 14, (1, 2, 4, 9, 18)),
+    (2, 257, 15, (1, 2, 4, 9, 18, 36)),
+    (4, 513, 16, (1, 2, 4, 9)),
+)
+_BRAM_SDP = ((1, 129, 14, (1, 2, 4, 9, 18, 36)), (2, 257, 15, (1, 2, 4, 9, 18, 36, 72)))
+# (LUTs a primitive occupies, address bits, data bits) of the simple-dual-port LUTRAMs
+_LUTRAM_SDP = ((4, 5, 6), (4, 6, 3))  # RAM32M, RAM64M
+_LUTRAM_COST, _LUTRAM_WIDTHSCALE = 8, 7
+
+
+@dataclass(frozen=True)
+class MemoryMap:
+    """Where synthesis puts one ``width`` x ``depth`` memory, and what it takes.
+
+    ``kind`` is "logic" (a ROM as LUTs, a RAM as flip-flops), "lutram" or "bram";
+    ``luts`` are logic LUTs (ROM contents, read muxes), ``lutram`` LUTs used as distributed
+    RAM, ``bram18`` block RAM in 18 Kib halves (a RAMB36E1 counts 2).
+    """
+
+    kind: str
+    cost: float
+    luts: int = 0
+    lutram: int = 0
+    ffs: int = 0
+    bram18: int = 0
+
+
+def _bram_options(width: int, depth: int, rom: bool) -> list[MemoryMap]:
+    out = []
+    for modes in (_BRAM_TDP, _BRAM_SDP):
+        for halves, cost, abits, widths in modes:
+            for i, w in enumerate(widths):
+                mult_a = math.ceil(depth / (1 << (abits - i)))
+                repl = mult_a * math.ceil(width / w)
+                c = cost * repl + _MUX * (mult_a - 1) * width + _EMU
+                if not rom and mult_a > 1:
+                    c += _DEMUX * mult_a
+                mux = math.ceil((mult_a - 1) * width / 2)  # 4:1 per LUT6 and MUXF7
+                out.append(MemoryMap("bram", c, luts=mux, bram18=halves * repl))
+    return out
+
+
+def _lutram_options(width: int, depth: int) -> list[MemoryMap]:
+    out = []
+    for luts, abits, w in _LUTRAM_SDP:
+        mult_a = math.ceil(depth / (1 << abits))
+        prims = mult_a * math.ceil(width / w)
+        c = (_LUTRAM_COST - _LUTRAM_WIDTHSCALE) * prims
+        c += _LUTRAM_WIDTHSCALE * mult_a * width / w + _MUX * (mult_a - 1) * width
+        if mult_a > 1:
+            c += _DEMUX * mult_a
+        mux = math.ceil((mult_a - 1) * width / 2)
+        out.append(MemoryMap("lutram", c, luts=mux, lutram=luts * prims))
+    return out
+
+
+def memory_map(width: int, depth: int, rom: bool, async_read: bool = False) -> MemoryMap:
+    """The mapping Yosys chooses for a ``width`` x ``depth`` memory: a ROM (``rom``, one
+    registered read port, contents from $readmemh) or a RAM (one write port, one read port,
+    registered, or combinational with ``async_read``: block RAM cannot do that).
+
+    Logic LUTs of a ROM are one LUT6 per 64 bits of each column (random contents: structured
+    ones fold smaller); a RAM in logic is one flip-flop per bit and a read mux.
+    """
+    bits = width * depth
+    if rom:
+        logic = MemoryMap("logic", bits * LOGIC_COST_ROM, luts=width * math.ceil(depth / 64))
+        cands = [logic, *_bram_options(width, depth, rom)]
+    else:
+        logic = MemoryMap("logic", bits * LOGIC_COST_RAM, luts=math.ceil(bits / 4), ffs=bits)
+        cands = [logic, *_lutram_options(width, depth)]
+        if not async_read:
+            cands += _bram_options(width, depth, rom)
+    return min(cands, key=lambda m: m.cost)
 
 
 def bram18_for(width: int, depth: int) -> int:
-    """Fewest BRAM18s holding a ``width`` x ``depth`` memory in one aspect ratio."""
-    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in BRAM18_SHAPES)
+    """BRAM18s of a ``width`` x ``depth`` RAM when synthesis puts it in block RAM."""
+    return min(m.bram18 for m in _bram_options(width, depth, rom=False))
 
 
-def memory_cost(width: int, depth: int) -> tuple[int, int]:
-    """(LUTs, BRAM18s) of one ``width`` x ``depth`` memory: LUTRAM when small, else BRAM18."""
-    bits = width * depth
-    if bits <= LUTRAM_MAX_BITS:
-        return math.ceil(bits / 64), 0
-    return 0, bram18_for(width, depth)
+def memory_cost(width: int, depth: int, rom: bool = False) -> tuple[int, int]:
+    """(LUTs, BRAM18s) of one ``width`` x ``depth`` memory as ``memory_map`` maps it
+    (LUTs: distributed RAM plus logic)."""
+    m = memory_map(width, depth, rom)
+    return m.luts + m.lutram, m.bram18
 
 
 class DataflowOp(CustomOp):

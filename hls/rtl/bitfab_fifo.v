@@ -37,15 +37,16 @@ module bitfab_fifo #(
   generate
     if (DEPTH <= SRL_MAX) begin : g_srl
       localparam AW = clog2(DEPTH);
+      localparam UW = clog2(DEPTH + 1);  // holds 0 .. DEPTH
       reg [WIDTH-1:0] mem[0:DEPTH-1];
       reg [AW-1:0] wptr, rptr;
-      reg [31:0] used;
-      wire push = in_tvalid && (used < DEPTH);
+      reg [UW-1:0] used;
+      wire push = in_tvalid && (used != DEPTH[UW-1:0]);
       wire pop = out_tvalid && out_tready;
-      assign in_tready = used < DEPTH;
+      assign in_tready = used != DEPTH[UW-1:0];
       assign out_tvalid = used != 0;
       assign out_tdata = mem[rptr];
-      assign count = used;
+      assign count = {{(32-UW){1'b0}}, used};
       always @(posedge clk) begin
         if (push) mem[wptr] <= in_tdata;
       end
@@ -63,22 +64,26 @@ module bitfab_fifo #(
     end else begin : g_ram
       localparam RD = DEPTH - 2;
       localparam AW = clog2(RD);
+      localparam UW = clog2(RD + 1);  // holds 0 .. RD
+      localparam CW = clog2(DEPTH + 1);
       reg [WIDTH-1:0] mem[0:RD-1];
       reg [WIDTH-1:0] rdata;
       reg [AW-1:0] wptr, rptr;
-      reg [31:0] ram_used;
+      reg [UW-1:0] ram_used;
       reg inflight;
       // the output buffer: two words, b0 is the head
       reg [WIDTH-1:0] b0, b1;
       reg [1:0] bcount;
-      wire push = in_tvalid && (ram_used < RD);
+      wire full = (ram_used == RD[UW-1:0]);
+      wire push = in_tvalid && !full;
       wire pop = out_tvalid && out_tready;
-      wire [1:0] after_pop = bcount - pop;
-      wire rd = (ram_used != 0) && (after_pop + inflight < 2);
-      assign in_tready = ram_used < RD;
+      wire [1:0] after_pop = bcount - {1'b0, pop};
+      wire rd = (ram_used != 0) && (after_pop + {1'b0, inflight} < 2'd2);
+      wire [CW-1:0] held = ram_used + inflight + bcount;  // at most DEPTH
+      assign in_tready = !full;
       assign out_tvalid = bcount != 0;
       assign out_tdata = b0;
-      assign count = ram_used + inflight + bcount;
+      assign count = {{(32-CW){1'b0}}, held};
       always @(posedge clk) begin
         if (push) mem[wptr] <= in_tdata;
         if (rd) rdata <= mem[rptr];

@@ -21,7 +21,8 @@
 //    R = floor, or round half to even when REQUANT_RNE (bitfab::ShiftRequant).
 // Timing: one (nf, sf) tile per clock, so NF*SF cycles per vector with no gap between vectors.
 // The vector is read once (nf == 0: in_tready high) into a buffer and reused for nf > 0
-// (in_tready low). Pipeline: issue (ROM read, input register) -> products -> SIMD sum ->
+// (in_tready low). Pipeline: issue (ROM read, input register) -> products (XNOR: 3-lane agree
+// counts) -> SIMD sum (balanced adder tree) ->
 // accumulate (threshold ROM read) -> activation into the output register: five register
 // stages, so with no stall the vector's first output word is valid 5 cycles after the cycle
 // its last input word is taken (cycle t -> t + 5). The whole pipeline stalls
@@ -169,26 +170,72 @@ module bitfab_mvau #(
   end
 
   // ---- products (stage b) and their SIMD sum (stage c), per PE ----------------------------
+  // The SIMD sum is a balanced adder tree over NL leaves of LW bits: level l holds
+  // tnodes(NL, l) values of twidth(l) = min(LW + l, ACC_BITS) bits (an odd one out passes),
+  // all levels of one PE in one flat vector at toff(l). A sum capped at ACC_BITS is the exact
+  // sum modulo 2^ACC_BITS, which is what the accumulator keeps.
+  //  - XNOR: a leaf is the 2-bit count of agreeing lanes in a group of 3 (one LUT6 a bit from
+  //    the 6 operand bits), registered as stage b; the last group is padded with 0-lanes.
+  //  - MAC: a leaf is a registered product (stage b), sign-extended.
+  localparam GRP = 3;
+  localparam NL = XNOR ? (SIMD + GRP - 1) / GRP : SIMD;
+  localparam LW = XNOR ? 2 : ((PB < ACC_BITS) ? PB : ACC_BITS);
+  localparam SGN = XNOR ? 0 : 1;
+  localparam TL = tlevels(NL);
+  localparam TT = toff(NL, LW, ACC_BITS, TL + 1);  // the flat tree vector of one PE
+  localparam TOW = twidth(LW, ACC_BITS, TL);  // the root's width
+
+  function integer tnodes;  // values at level l
+    input integer n, l;
+    tnodes = (n + (1 << l) - 1) >> l;
+  endfunction
+  function integer tlevels;  // levels above the leaves
+    input integer n;
+    integer r;
+    begin
+      r = 0;
+      while ((1 << r) < n) r = r + 1;
+      tlevels = r;
+    end
+  endfunction
+  function integer twidth;  // bits of a value at level l
+    input integer lw, cap, l;
+    twidth = (lw + l < cap) ? lw + l : cap;
+  endfunction
+  function integer toff;  // offset of level l in the flat vector
+    input integer n, lw, cap, l;
+    integer k, o;
+    begin
+      o = 0;
+      for (k = 0; k < l; k = k + 1) o = o + tnodes(n, k) * twidth(lw, cap, k);
+      toff = o;
+    end
+  endfunction
+
+  wire [PE*NL*LW-1:0] leaves;  // stage b, registered
   wire [PE*ACC_BITS-1:0] part_sum;  // combinational from stage b
   reg  [PE*ACC_BITS-1:0] part_c;
   always @(posedge clk) if (adv) part_c <= part_sum;
 
-  genvar gp, gs;
+  genvar gp, gs, gl, gj;
   generate
     if (XNOR) begin : g_xnor
-      reg [PE*SIMD-1:0] agree_b;
-      always @(posedge clk) if (adv) agree_b <= ~({PE{x_a}} ^ w_a);
+      reg [PE*NL*2-1:0] cnt_b;
       for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
-        reg [ACC_BITS-1:0] cnt;
-        integer i;
-        always @* begin
-          cnt = {ACC_BITS{1'b0}};
-          for (i = 0; i < SIMD; i = i + 1) cnt = cnt + agree_b[gp*SIMD+i];
+        wire [SIMD-1:0] ag = ~(x_a ^ w_a[gp*SIMD +: SIMD]);
+        wire [NL*GRP-1:0] agree = ag;  // padded with lanes that never agree
+        for (gs = 0; gs < NL; gs = gs + 1) begin : g_grp
+          wire a0 = agree[gs*GRP], a1 = agree[gs*GRP+1], a2 = agree[gs*GRP+2];
+          always @(posedge clk) begin
+            if (adv) begin
+              cnt_b[(gp*NL+gs)*2] <= a0 ^ a1 ^ a2;
+              cnt_b[(gp*NL+gs)*2+1] <= (a0 & a1) | (a0 & a2) | (a1 & a2);
+            end
+          end
         end
-        assign part_sum[gp*ACC_BITS +: ACC_BITS] = cnt;
       end
+      assign leaves = cnt_b;
     end else begin : g_mac
-      wire [PE*SIMD*PB-1:0] prod;
       for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
         for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_lane
           wire [IN_BITS-1:0] xf = x_a[gs*IN_BITS +: IN_BITS];
@@ -207,34 +254,62 @@ module bitfab_mvau #(
           end
           wire signed [PB-1:0] xe = xv;  // sign-extended to the product width
           wire signed [PB-1:0] we = wv;
+          wire [PB-1:0] p_b;
           if (IN_KIND == 2) begin : g_sign_x  // +-1 input: negate or pass the weight
-            reg signed [PB-1:0] p_b;
-            always @(posedge clk) if (adv) p_b <= xf[0] ? we : -we;
-            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+            reg signed [PB-1:0] q;
+            always @(posedge clk) if (adv) q <= xf[0] ? we : -we;
+            assign p_b = q;
           end else if (W_KIND == 2) begin : g_sign_w  // +-1 weight: negate or pass the input
-            reg signed [PB-1:0] p_b;
-            always @(posedge clk) if (adv) p_b <= wf[0] ? xe : -xe;
-            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+            reg signed [PB-1:0] q;
+            always @(posedge clk) if (adv) q <= wf[0] ? xe : -xe;
+            assign p_b = q;
           end else if (MAC == 1) begin : g_dsp
-            (* use_dsp = "yes" *) reg signed [PB-1:0] p_b;
-            always @(posedge clk) if (adv) p_b <= xv * wv;
-            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+            (* use_dsp = "yes" *) reg signed [PB-1:0] q;
+            always @(posedge clk) if (adv) q <= xv * wv;
+            assign p_b = q;
           end else begin : g_lut
-            (* use_dsp = "no" *) reg signed [PB-1:0] p_b;
-            always @(posedge clk) if (adv) p_b <= xv * wv;
-            assign prod[(gp*SIMD+gs)*PB +: PB] = p_b;
+            (* use_dsp = "no" *) reg signed [PB-1:0] q;
+            always @(posedge clk) if (adv) q <= xv * wv;
+            assign p_b = q;
+          end
+          assign leaves[(gp*NL+gs)*LW +: LW] = p_b[LW-1:0];  // wraps to ACC_BITS if wider
+        end
+      end
+    end
+
+    // the adder tree of each PE, stage b -> c
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_tree
+      // keep: without it alumacc merges the adders into one $macc, which maccmap turns into
+      // full-adder rows in LUTs without carry chains (measured: 527 vs 499 LUT at PE 4, SIMD 32)
+      (* keep *) wire [TT-1:0] t;
+      assign t[0 +: NL*LW] = leaves[gp*NL*LW +: NL*LW];
+      for (gl = 1; gl <= TL; gl = gl + 1) begin : g_lvl
+        localparam NI = tnodes(NL, gl - 1);  // inputs of this level
+        localparam WI = twidth(LW, ACC_BITS, gl - 1);
+        localparam WO = twidth(LW, ACC_BITS, gl);
+        localparam OI = toff(NL, LW, ACC_BITS, gl - 1);
+        localparam OO = toff(NL, LW, ACC_BITS, gl);
+        for (gj = 0; gj < tnodes(NL, gl); gj = gj + 1) begin : g_node
+          wire [WI-1:0] u = t[OI + 2*gj*WI +: WI];
+          wire [WI-1:0] v;  // 0 for the odd one out
+          if (2*gj + 1 < NI) begin : g_pair
+            assign v = t[OI + (2*gj+1)*WI +: WI];
+          end else begin : g_odd
+            assign v = {WI{1'b0}};
+          end
+          // extended to WO bits by the assignment: sign (MAC) or zero (XNOR)
+          if (SGN) begin : g_s
+            assign t[OO + gj*WO +: WO] = $signed(u) + $signed(v);
+          end else begin : g_u
+            assign t[OO + gj*WO +: WO] = u + v;
           end
         end
-        reg signed [ACC_BITS-1:0] sum, term;
-        integer i;
-        always @* begin
-          sum = {ACC_BITS{1'b0}};
-          for (i = 0; i < SIMD; i = i + 1) begin
-            term = $signed(prod[(gp*SIMD+i)*PB +: PB]);  // sign-extend or wrap to ACC_BITS
-            sum = sum + term;
-          end
-        end
-        assign part_sum[gp*ACC_BITS +: ACC_BITS] = sum;
+      end
+      wire [TOW-1:0] root = t[toff(NL, LW, ACC_BITS, TL) +: TOW];
+      if (SGN) begin : g_s
+        assign part_sum[gp*ACC_BITS +: ACC_BITS] = $signed(root);
+      end else begin : g_u
+        assign part_sum[gp*ACC_BITS +: ACC_BITS] = root;
       end
     end
   endgenerate

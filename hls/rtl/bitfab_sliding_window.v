@@ -184,7 +184,15 @@ module bitfab_sliding_window #(
   wire [CW-1:0] fy_next = last_oy ? NROWS :
       (top_next < 0) ? 0 : (top_next > NROWS) ? NROWS : top_next;
   wire [CW-1:0] rel = fy_next - fy;
-  wire [AW+CW:0] tsum = taddr + rel * ROW;
+  // rel * ROW as shifts and adds of ROW's set bits: a constant multiply Yosys would
+  // otherwise put in a DSP48
+  reg [AW+CW:0] rel_row;
+  integer rb;
+  always @(*) begin
+    rel_row = 0;
+    for (rb = 0; rb < 31; rb = rb + 1) if ((ROW >> rb) & 1) rel_row = rel_row + (rel << rb);
+  end
+  wire [AW+CW:0] tsum = taddr + rel_row;
   wire [AW-1:0] taddr_next = (tsum >= DEPTH) ? tsum - DEPTH : tsum;
   wire [AW:0] erow_inc = erow + ROW;
 

@@ -9,6 +9,7 @@ import pytest
 from qonnx.core.datatype import DataType
 
 from flows.errors import LayerError
+from flows.layers import calibration
 from flows.layers.thresholding import cost, ref
 from flows.layers.thresholding.spec import ThresholdingSpec
 
@@ -42,8 +43,12 @@ def test_fold_options_are_pe_divisors_within_the_word_limit():
 def test_cycles_and_resources():
     assert cost.cycles(SPEC) == 3 * 4
     r = cost.resources(SPEC)
-    # comparators, then per PE a 3 x 27-bit threshold memory (2 LUTRAMs), then control
-    assert r["DSP"] == 0 and r["LUT"] == 2 * 3 * 9 + 2 * 2 + 50
+    # the fitted coefficients (flows/layers/calibration.json) times the kernel's features
+    f = cost.lut_features(SPEC)
+    assert f["cmp_inputs"] == 2 * 3 * (8 + 2)  # PE x N, each of the field and 2 address bits
+    assert f["rom_bits"] == 3 * 2 * 3 * 10  # NF words of PE x N x T_BITS
+    assert r["DSP"] == 0 and r["BRAM18"] == 0  # 3 words of 2 x 3 x 10 bits: a ROM in LUTs
+    assert r["LUT"] == calibration.estimate("thresholding", "LUT", f) > 0
 
 
 def test_ref_counts_thresholds_reached():

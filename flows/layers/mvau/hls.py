@@ -11,7 +11,7 @@ from boards.driver.packing import pack_words_as_hex, to_storage
 from flows.codegen.hls_types import FieldKind
 from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import LayerError
-from flows.layers.base import memory_cost
+from flows.layers.base import memory_map
 from flows.layers.mvau.requant import shift_encoding
 from flows.layers.mvau.spec import MvauSpec
 
@@ -43,7 +43,7 @@ class MvauHls:
     out_width: int
     requant_shift: int = -1  # >= 0: shift requantization, thresholds hold one offset each
     requant_rne: bool = False
-    # where synthesis puts each PE's weight ROM: "bram" or "lutram" (base.memory_cost's rule)
+    # where synthesis puts each PE's weight ROM: "bram" or "lutram" (base.memory_map's rule)
     weight_storage: str = "lutram"
 
     @property
@@ -133,5 +133,7 @@ def context(s: MvauSpec, params: dict[str, np.ndarray]) -> MvauHls:
         out_width=s.pe * out_bits,
         requant_shift=shift,
         requant_rne=bool(s.rne) if shift >= 0 else False,
-        weight_storage="bram" if memory_cost(s.simd * wbits, s.nf * s.sf)[1] else "lutram",
+        weight_storage=(
+            "bram" if memory_map(s.simd * wbits, s.nf * s.sf, rom=True).kind == "bram" else "lutram"
+        ),
     )
