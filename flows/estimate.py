@@ -7,16 +7,21 @@ is the folding the report says fits. Every figure is the calibrated cost model's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
 from flows.codegen.design import Design, build_design
 from flows.layers.dwc.insert import InsertDWC
+from flows.layers.fifo_cost import fifo_resources
 from flows.passes.set_fifo_depths import SetFifoDepths
-from flows.report import fifo_rows
 
 RESOURCES = ("LUT", "BRAM18", "DSP")
+# The HLS backend's factors over the calibrated RTL estimate (bench/calibrate_hls.py)
+HLS_FACTORS = Path(__file__).with_name("hls_factors.json")
 
 
 def design_resources(design: Design) -> dict[str, int]:
@@ -26,9 +31,10 @@ def design_resources(design: Design) -> dict[str, int]:
         for k, v in layer.kind.cost.resources(layer.spec).items():
             if k in tot:
                 tot[k] += int(v)
-    for row in fifo_rows(design):
-        for k in RESOURCES:
-            tot[k] += int(row["resources"][k])
+    for stream in design.streams.values():
+        for k, v in fifo_resources(stream.width, stream.depth).items():
+            if k in tot:
+                tot[k] += int(v)
     return tot
 
 
@@ -60,3 +66,35 @@ class Budget:
     def fits(self, design: dict[str, int]) -> bool:
         total = self.with_shell(design)
         return all(total[k] <= self.limit(k) for k in RESOURCES)
+
+
+@lru_cache(maxsize=1)
+def hls_factors() -> dict:
+    """The fitted HLS-over-RTL factors per resource, with where they were fitted."""
+    return json.loads(HLS_FACTORS.read_text())
+
+
+def hls_resources(rtl: dict[str, int]) -> dict[str, int]:
+    """The HLS backend's estimate of a design whose RTL estimate is ``rtl``.
+
+    Vitis HLS adds control, stream adapters and its own memory packing around the same
+    datapaths; no HLS synthesis runs here, so the factor is fitted to the one published
+    Vivado figure for a folding we can reproduce (FINN's cnv-w1a1, see hls_factors.json).
+    """
+    f = hls_factors()["factors"]
+    return {k: round(rtl[k] * f.get(k, 1.0)) for k in RESOURCES}
+
+
+def resources_error(design: Design) -> dict[str, dict[str, dict[str, float]]]:
+    """The measured error that labels the estimate: for each kind in ``design`` (and its
+    FIFOs), the calibration's mean and worst error on points its fit did not see."""
+    from flows.layers import calibration
+
+    names = {layer.kind.cost.__name__.split(".")[-2] for layer in design.layers} | {"fifo"}
+    out = {}
+    for name in sorted(names):
+        err = calibration.held_back_error(name)
+        rows = {r: {"mean": e["mean"], "max": e["max"]} for r, e in err.items() if r in RESOURCES}
+        if rows:
+            out[name] = rows
+    return out

@@ -9,11 +9,16 @@ from pathlib import Path
 
 from boards.driver.packing import image_bytes
 from flows.codegen.design import Design
+from flows.estimate import design_resources, hls_factors, hls_resources, resources_error
 from flows.layers.fifo_cost import fifo_resources
 from flows.layers.registry import hardware_layers, layer_spec
 from flows.passes.set_fifo_depths import DEPTH_RULE
 
-ESTIMATE_NOTE = "estimate (FINN-R style formulas, not synthesis results)"
+ESTIMATE_NOTE = (
+    "estimate: each kind's cost formula with coefficients fitted to Yosys synth_xilinx of the "
+    "RTL kernels (flows/layers/calibration.json, bench/calibrate.py); its held-back error per "
+    "kind is in totals.resources_error; `bitfab synth` measures this design"
+)
 
 
 def layer_rows(df) -> list[dict]:
@@ -81,7 +86,9 @@ def build_report(ctx) -> dict:
     edge = [dma_edge(ctx.design.input, beat, "input"), dma_edge(ctx.design.output, beat, "output")]
     worst = max(r["cycles"] for r in rows + edge)
     fifos = fifo_rows(ctx.design)
-    total = {k: sum(r["resources"][k] for r in rows + fifos) for k in ("LUT", "BRAM18", "DSP")}
+    total = design_resources(ctx.design)
+    shell = ctx.board.shell
+    with_shell = {k: total[k] + shell.resources()[k] for k in total}
     # Latency of one image through the pipeline: layers overlap, so it is bounded by the
     # sum of each layer's cycles only in the worst case; report both bounds until the FIFO
     # simulation lands.
@@ -93,8 +100,13 @@ def build_report(ctx) -> dict:
         "totals": {
             "resources": total,
             "resources_note": ESTIMATE_NOTE,
+            "resources_error": resources_error(ctx.design),
+            "resources_by_backend": {"rtl": total, "hls": hls_resources(total)},
+            "hls_note": hls_factors()["source"],
+            "shell": {**shell.resources(), "source": shell.source},
+            "resources_with_shell": with_shell,
             "board_budget": ctx.board.budget(),
-            "fits_board": all(total[k] <= v for k, v in ctx.board.budget().items()),
+            "fits_board": all(with_shell[k] <= v for k, v in ctx.board.budget().items()),
             "bottleneck_cycles": worst,
             "estimated_fps": clk / worst,
             "latency_cycles_upper_bound": sum(r["cycles"] for r in rows + edge),
@@ -163,6 +175,7 @@ def to_html(rep: dict) -> str:
         f"<p>Verification: {html.escape(json.dumps(v))}</p>"
         f"{_rtlsim_html(rep.get('rtlsim'))}"
         f"{_synth_html(rep.get('synth'))}"
+        f"{_backends_html(t)}"
         f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
         f"<p>* {ESTIMATE_NOTE}</p>"
     )
@@ -184,12 +197,37 @@ def _rtlsim_html(r: dict | None) -> str:
 
 
 def _synth_html(s: dict | None) -> str:
-    """The totals of ``bitfab synth`` against the board, labelled as Yosys's counts."""
+    """The totals of ``bitfab synth`` against the board, labelled as Yosys's counts, and the
+    estimate's error against them."""
     if not s or "fits" not in s:
         return ""
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["fits"].items())
     text = f"{s['label']}, {s['family']}: {used} on {s['board']}"
+    err = s.get("estimate_error")
+    if err:
+        text += "; estimate error " + ", ".join(
+            f"{k} {v['error']:+.1%}" for k, v in err.items() if v["error"] is not None
+        )
     return f"<p>{html.escape(text)}</p>"
+
+
+def _backends_html(t: dict) -> str:
+    """Both backends' estimates side by side, with the shell the board adds."""
+    by = t.get("resources_by_backend")
+    if not by:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{r[k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
+        + "</tr>"
+        for name, r in by.items()
+    )
+    return (
+        "<table border=1 cellspacing=0><tr><th>backend (estimate)</th><th>LUT</th>"
+        f"<th>BRAM18</th><th>DSP</th></tr>{rows}</table>"
+        f"<p>HLS: {html.escape(t.get('hls_note', ''))}. Shell (not in these figures): "
+        f"{html.escape(json.dumps(t.get('shell', {})))}</p>"
+    )
 
 
 def add_section(build_dir: Path, name: str, section: dict) -> None:

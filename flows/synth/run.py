@@ -11,6 +11,7 @@ alone (a section holding one layer would read as the design's figures).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -34,8 +35,10 @@ Progress = Callable[[str, int, int, SynthResult | None], None]
 
 
 def _fits(total: Cells, board) -> dict[str, dict]:
-    """Synthesized use against the board's resources; LUT is Vivado's "Slice LUTs" (logic,
-    distributed RAM and shift registers)."""
+    """Synthesized use against the board's resources, the board's shell allowance added
+    (the shell is on the chip too; boards/_zynq.py gives its figures and their source). LUT
+    is Vivado's "Slice LUTs" (logic, distributed RAM and shift registers)."""
+    shell = board.shell.resources()
     rows = {}
     for key, used, avail in (
         ("LUT", total.slice_luts, board.luts),
@@ -43,13 +46,31 @@ def _fits(total: Cells, board) -> dict[str, dict]:
         ("BRAM18", total.BRAM18, board.bram18),
         ("DSP", total.DSP, board.dsps),
     ):
+        with_shell = used + shell.get(key, 0)
         rows[key] = {
             "used": used,
+            "shell": shell.get(key, 0),
             "available": avail,
-            "percent": round(100.0 * used / avail, 2) if avail else None,
-            "fits": used <= avail,
+            "percent": round(100.0 * with_shell / avail, 2) if avail else None,
+            "fits": with_shell <= avail,
         }
     return rows
+
+
+def _estimate_error(build_dir: Path, total: Cells) -> dict[str, dict]:
+    """The report's estimate (totals.resources) against this synthesis: the measured error
+    that labels the estimate. LUT compares with Slice LUTs, as the estimate counts them."""
+    rep = json.loads((build_dir / "report.json").read_text())
+    est = rep["totals"]["resources"]
+    synth = {"LUT": total.slice_luts, "BRAM18": total.BRAM18, "DSP": total.DSP}
+    return {
+        k: {
+            "estimate": int(est[k]),
+            "synth": int(synth[k]),
+            "error": (est[k] - synth[k]) / synth[k] if synth[k] else None,
+        }
+        for k in synth
+    }
 
 
 def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress) -> dict:
@@ -138,6 +159,7 @@ def run_synth(
     glue = results[GLUE]
     total = sum((r.cells for n, r in results.items()), Cells())
     section.update(
+        estimate_error=_estimate_error(d, total),
         glue={
             **glue.to_json(),
             "module": design.info["top"],
@@ -185,11 +207,14 @@ def summary_line(section: dict) -> str:
         return f"synth: {section['label']}; family {section['family']}; report.json not changed"
     names = {"LUT": "LUT+LUTRAM+SRL"}  # the board's LUTs hold all three
     parts = [
-        f"{names.get(k, k)} {v['used']}/{v['available']} ({v['percent']:.1f}%)"
+        f"{names.get(k, k)} {v['used']}+{v['shell']} shell/{v['available']} ({v['percent']:.1f}%)"
         for k, v in section["fits"].items()
     ]
     verdict = "fits" if all(v["fits"] for v in section["fits"].values()) else "does NOT fit"
+    err = section.get("estimate_error", {})
+    est = ", ".join(f"{k} {v['error']:+.1%}" for k, v in err.items() if v.get("error") is not None)
     return (
         f"synth ({section['family']}, {section['seconds']:.0f} s): {', '.join(parts)} on "
         f"{section['board']}: {verdict}; {section['label']}"
+        + (f"; the report's estimate is off by {est}" if est else "")
     )
