@@ -31,20 +31,34 @@ def _cycles(node, kind) -> int:
     return kind.cost.cycles(layer_spec(node))
 
 
-def fold_for_cycles(model: ModelWrapper, target_cycles: int) -> None:
-    """Least parallelism per layer meeting ``target_cycles`` (or the fastest it can get)."""
+def fold_for_cycles(
+    model: ModelWrapper, target_cycles: int, scarcity: dict[str, float] | None = None
+) -> None:
+    """Per layer, the cheapest option meeting ``target_cycles`` (or the fastest it can get).
+
+    Cheapest by the layer's calibrated estimate, each resource weighted by ``scarcity`` (one
+    over the board's count, so a BRAM18 weighs what it takes of the chip); without weights,
+    the fewest lanes. Fewer lanes is not always cheaper: a wider SIMD can shape a weight
+    memory into fewer LUTs or block RAMs.
+    """
     for node, kind in hardware_layers(model):
         op = op_of(node)
         opts = op.spec().fold_options(MAX_STREAM_BITS)
         if not opts:
             continue
-        chosen = opts[-1]
-        for option in opts:
+        meeting = []
+        for rank, option in enumerate(opts):
             op.set_folding(option)
             if _cycles(node, kind) <= target_cycles:
-                chosen = option
-                break
-        op.set_folding(chosen)
+                meeting.append((_weight(node, kind, scarcity, rank), rank))
+        op.set_folding(opts[min(meeting)[1]] if meeting else opts[-1])
+
+
+def _weight(node, kind, scarcity: dict[str, float] | None, rank: int) -> float:
+    if scarcity is None:
+        return float(rank)  # options come fewest lanes first
+    res = kind.cost.resources(layer_spec(node))
+    return sum(scarcity.get(k, 0.0) * v for k, v in res.items())
 
 
 def fastest_cycles(model: ModelWrapper) -> int:
@@ -99,15 +113,16 @@ def fold(
     # the target rises, so a bisection over the targets at which the folding changes finds
     # it in a dozen estimates.
     targets = _candidate_cycles(model, floor)
+    scarcity = {k: 1.0 / v for k, v in budget.board.items() if v}
     lo, hi = 0, len(targets) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        fold_for_cycles(model, targets[mid])
+        fold_for_cycles(model, targets[mid], scarcity)
         if budget.fits(folded_resources(model)):
             hi = mid
         else:
             lo = mid + 1
-    fold_for_cycles(model, targets[lo])
+    fold_for_cycles(model, targets[lo], scarcity)
     return folding_config(model)
 
 
