@@ -200,6 +200,22 @@ def _load_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: cannot read as .npy ({exc})") from None
 
 
+def _progress_bar(*counts):
+    """A transient progress bar on stderr when it is a terminal (commands then also print
+    plain progress lines when it is not): description, bar, ``counts``, current item."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        *counts,
+        TextColumn("{task.fields[what]}"),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+        console=_err_console(),
+    )
+
+
 def _err_console():
     from rich.console import Console
 
@@ -237,19 +253,10 @@ def verify(build_dir, n, inputs, seed):
 )
 def rtlsim(build_dir, n, seed, inputs, size_fifos):
     """Cycle-accurate RTL simulation (Verilator): bit-exact check, cycles, latency, stalls."""
-    from rich.progress import BarColumn, Progress, TextColumn
-
     from flows.rtlsim import run_rtlsim, summary_line
 
     x = _load_npy(inputs) if inputs is not None else None
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[what]}"),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-        console=_err_console(),
-    ) as bar:
+    with _progress_bar() as bar:
         task = bar.add_task("rtlsim", total=None, what="")
 
         def progress(cycle: int, got: int, total: int) -> None:
@@ -282,19 +289,11 @@ def rtlsim(build_dir, n, seed, inputs, size_fifos):
 def synth(build_dir, jobs, layer):
     """Yosys synthesis (synth_xilinx) of the RTL, layer by layer out of context: LUT, FF,
     LUTRAM, SRL, BRAM18, DSP per layer and in total, against the board (report.json `synth`)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import MofNCompleteColumn
 
     from flows.synth.run import run_synth, summary_line, table
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[what]}"),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-        console=_err_console(),
-    ) as bar:
+    with _progress_bar(MofNCompleteColumn()) as bar:
         task = bar.add_task("synth", total=None, what="")
 
         def progress(name: str, done: int, total: int, res) -> None:
