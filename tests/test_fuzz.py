@@ -14,8 +14,8 @@ from tests.fuzz.runner import Outcome, run_spec, verify_model_file
 from tests.fuzz.shrink import REGRESSIONS, candidates, cost, shrink, valid
 from tests.fuzz.spec import NetSpec, draw_spec
 
-N_FIXED = 16  # ~1.2 min on 2 cores with -n 2 (bench/fuzz.py runs the campaigns)
-N_RTLSIM = 3  # of which this many also run through rtlsim (Verilator) on the same inputs
+N_FIXED = 8  # ~40 s on 2 cores with -n 2 (bench/fuzz.py runs the campaigns)
+N_RTLSIM = 1  # of which this many also run through rtlsim (Verilator) on the same inputs
 N_INPUTS = 64
 
 

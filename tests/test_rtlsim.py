@@ -148,6 +148,7 @@ def test_without_verilator_exit_2(tfc, monkeypatch):
     assert r.exit_code == 2 and "make install" in r.output
 
 
+@pytest.mark.slow  # ~1 min; the interrupt path of every command: tests/test_interruption.py
 def test_an_interrupted_rtlsim_leaves_the_build_valid(tfc, tmp_path):
     d = tmp_path / "term"
     shutil.copytree(tfc, d, ignore=shutil.ignore_patterns("obj"))

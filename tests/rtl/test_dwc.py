@@ -11,6 +11,7 @@ from flows.datatypes import BIPOLAR
 from flows.layers.dwc import cost, ref
 from flows.layers.dwc.rtl import context
 from flows.layers.dwc.spec import DwcSpec
+from tests.helpers import in_ci
 from tests.rtl_tb import pack, run_kernel, unpack
 
 CASES = {
@@ -59,6 +60,6 @@ def test_matches_reference_at_full_rate(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("gaps", [(60, 50), (100, 40), (45, 100)])
+@pytest.mark.parametrize("gaps", in_ci([(60, 50), (100, 40), (45, 100)]))
 def test_matches_reference_with_gaps(name, gaps):
     run_case(name, images=2, gaps=gaps, seed=gaps[0] * 7 + gaps[1])

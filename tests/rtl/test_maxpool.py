@@ -11,6 +11,7 @@ from flows.datatypes import BIPOLAR
 from flows.layers.maxpool import cost, ref
 from flows.layers.maxpool.rtl import context
 from flows.layers.maxpool.spec import MaxPoolSpec
+from tests.helpers import in_ci
 from tests.rtl_tb import pack, run_kernel, unpack
 
 CASES = {
@@ -68,6 +69,6 @@ def test_matches_reference_at_full_rate(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("gaps", [(60, 50), (100, 30), (40, 100)])
+@pytest.mark.parametrize("gaps", in_ci([(60, 50), (100, 30), (40, 100)]))
 def test_matches_reference_with_gaps(name, gaps):
     run_case(name, images=2, gaps=gaps, seed=gaps[0] * 3 + gaps[1])

@@ -20,6 +20,7 @@ from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.layers.mvau import cost, ref, rtl
 from flows.layers.mvau.requant import shift_encoding
 from flows.layers.mvau.spec import MvauSpec
+from tests.helpers import in_ci
 from tests.rtl_tb import CACHE, pack, run_kernel, unpack
 
 MAX_VECTORS = 8
@@ -199,7 +200,7 @@ GAPS = [(60, 50), (100, 35), (45, 100)]
 
 
 @pytest.mark.parametrize("case", [XNOR_T, LUT_U2, DSP_T], ids=lambda c: c.name)
-@pytest.mark.parametrize("gaps", GAPS, ids=lambda g: f"v{g[0]}r{g[1]}")
+@pytest.mark.parametrize("gaps", in_ci(GAPS), ids=lambda g: f"v{g[0]}r{g[1]}")
 def test_mvau_under_valid_and_ready_gaps(case, gaps):
     simulate(case, n_vec=6, seed=sum(gaps), valid_pct=gaps[0], ready_pct=gaps[1])
 

@@ -12,6 +12,7 @@ from flows.datatypes import BIPOLAR
 from flows.layers.thresholding import cost, ref
 from flows.layers.thresholding.rtl import context
 from flows.layers.thresholding.spec import ThresholdingSpec
+from tests.helpers import in_ci
 from tests.rtl_tb import CACHE, pack, run_kernel, unpack
 
 
@@ -103,6 +104,6 @@ def test_matches_reference_at_full_rate(name):
 
 
 @pytest.mark.parametrize("name", ["uint8_uint2", "int5_int4_neg_bias", "bipolar_wide_word"])
-@pytest.mark.parametrize("gaps", [(60, 50), (100, 40), (45, 100)])
+@pytest.mark.parametrize("gaps", in_ci([(60, 50), (100, 40), (45, 100)]))
 def test_matches_reference_with_gaps(name, gaps):
     run_case(name, images=2, gaps=gaps, seed=gaps[0] + gaps[1])
