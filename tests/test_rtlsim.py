@@ -167,3 +167,15 @@ def test_an_interrupted_rtlsim_leaves_the_build_valid(tfc, tmp_path):
     assert (d / "report.json").read_text() == report
     assert not list((d / "rtl" / "obj").glob(".build-*"))
     assert run_cli(["rtlsim", d, "--n", 4]).exit_code == 0  # and rtlsim works on it next time
+
+
+def test_the_deadlock_timeout_outlasts_the_first_images_latency(tmp_path):
+    """Slow layers one after the other delay the first output beat past 4x the slowest layer
+    (FINN's cnv-w1a1 folding: 133,854 cycles of latency at 32,768 an image)."""
+    from flows.sim.rtlsim import MIN_IDLE, RtlDesign
+
+    layers = [{"cycles": c} for c in (32_400, 28_224, 28_800, 18_432)]
+    assert RtlDesign(tmp_path, {"layers": layers}).max_idle() == 2 * sum(
+        layer["cycles"] for layer in layers
+    )
+    assert RtlDesign(tmp_path, {"layers": [{"cycles": 13}]}).max_idle() == MIN_IDLE

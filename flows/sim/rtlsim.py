@@ -54,8 +54,12 @@ class RtlDesign:
         return max([layer["cycles"] for layer in self.layers] + list(edges))
 
     def max_idle(self) -> int:
-        worst = max((layer["cycles"] for layer in self.layers), default=0)
-        return max(MIN_IDLE, 4 * worst)
+        """Cycles without an output beat after which the run is a deadlock: twice the
+        latency's upper bound (every layer's cycles an image, one after the other), since the
+        first image's output can take that long when the layers are slow (FINN's cnv-w1a1
+        folding: ~32k cycles a layer, over 131k before the first beat)."""
+        total = sum(layer["cycles"] for layer in self.layers)
+        return max(MIN_IDLE, 2 * total)
 
 
 def load_rtl(build_dir: Path) -> RtlDesign:
