@@ -12,11 +12,12 @@ from models.checkpoint import save_checkpoint
 from models.data import load_digits_split
 from models.train import predict, train
 from models.zoo import get_model
+from tests.helpers import in_ci
 
 pytestmark = pytest.mark.csim
 
 
-@pytest.mark.parametrize("name", ["digits-w2a2", "digits-w8a8"])
+@pytest.mark.parametrize("name", in_ci(["digits-w2a2", "digits-w8a8"]))
 def test_digits_csim_predictions_equal_pytorch_on_whole_test_split(tmp_path, name):
     entry = get_model(name)
     xtr, ytr, xte, yte = load_digits_split(seed=0)

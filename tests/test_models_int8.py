@@ -225,6 +225,7 @@ def test_export_matches_torch(
 # --- training -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~25 s; training is in CI through test_models.py and test_train_cli.py
 def test_train_digits_w8a8(tmp_path: Path) -> None:
     """Trains to >= 90 %; the learned (post-calibration) scales still export as powers of two,
     and the checkpoint and the QONNX export predict what the trained model predicts."""
