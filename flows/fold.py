@@ -61,33 +61,31 @@ def _weight(node, kind, scarcity: dict[str, float] | None, rank: int) -> float:
     return sum(scarcity.get(k, 0.0) * v for k, v in res.items())
 
 
-def fastest_cycles(model: ModelWrapper) -> int:
-    """The slowest layer at its fastest option: no folding makes the design faster."""
-    worst = 1
+def _option_cycles(model: ModelWrapper) -> list[list[int]]:
+    """Per hardware layer, its cycles an image at each option (its current cycles when it
+    has none); the folding is left as it was."""
+    out = []
     for node, kind in hardware_layers(model):
         op = op_of(node)
-        opts = op.spec().fold_options(MAX_STREAM_BITS)
-        if opts:
-            before = op.folding()
-            op.set_folding(opts[-1])
-            worst = max(worst, _cycles(node, kind))
-            op.set_folding(before)
-        else:
-            worst = max(worst, _cycles(node, kind))
-    return worst
+        before = op.folding()
+        cycles = []
+        for option in op.spec().fold_options(MAX_STREAM_BITS):
+            op.set_folding(option)
+            cycles.append(_cycles(node, kind))
+        op.set_folding(before)
+        out.append(cycles or [_cycles(node, kind)])
+    return out
+
+
+def fastest_cycles(model: ModelWrapper) -> int:
+    """The slowest layer at its fastest option: no folding makes the design faster."""
+    return max((min(c) for c in _option_cycles(model)), default=1)
 
 
 def _candidate_cycles(model: ModelWrapper, floor: int) -> list[int]:
     """Every cycle count some layer reaches with some option, at least ``floor``: the
     targets at which the folding changes."""
-    seen = {floor}
-    for node, kind in hardware_layers(model):
-        op = op_of(node)
-        before = op.folding()
-        for option in op.spec().fold_options(MAX_STREAM_BITS):
-            op.set_folding(option)
-            seen.add(_cycles(node, kind))
-        op.set_folding(before)
+    seen = {floor}.union(*_option_cycles(model))
     return sorted(c for c in seen if c >= floor)
 
 
