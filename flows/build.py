@@ -136,7 +136,8 @@ def step_fold(ctx: BuildContext) -> None:
         apply_folding(df, layers, ctx.cfg.folding)
     else:
         budget = Budget(ctx.board.budget(), ctx.cfg.budget, ctx.board.shell.resources())
-        fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, budget, edge_floor(df, ctx.board))
+        floor = edge_floor(df, ctx.board)
+        fold(df, ctx.cfg.clock_mhz, ctx.cfg.target_fps, budget, floor, ctx.board.hp_port_bits)
     df = df.transform(InsertDWC())
     if layers is not None:
         apply_fifo_depths(df, layers, ctx.cfg.folding)

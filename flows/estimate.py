@@ -16,6 +16,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from flows.codegen.design import Design, build_design
 from flows.layers.dwc.insert import InsertDWC
+from flows.layers.edge_cost import edge_resources
 from flows.layers.fifo_cost import fifo_resources
 from flows.passes.set_fifo_depths import SetFifoDepths
 
@@ -24,9 +25,11 @@ RESOURCES = ("LUT", "BRAM18", "DSP")
 HLS_FACTORS = Path(__file__).with_name("hls_factors.json")
 
 
-def design_resources(design: Design) -> dict[str, int]:
-    """LUT/BRAM18/DSP of every layer and every FIFO of ``design`` (shell not included)."""
-    tot = dict.fromkeys(RESOURCES, 0)
+def design_resources(design: Design, dma_bits: int) -> dict[str, int]:
+    """LUT/BRAM18/DSP of every layer, every FIFO and the edge (AXI-Lite control and the two
+    stream adapters for ``dma_bits``-bit beats) of ``design``: all of bitfab_top, which is
+    what ``bitfab synth`` counts (shell not included)."""
+    tot = edge_resources(dma_bits, design.input, design.output)
     for layer in design.layers:
         for k, v in layer.kind.cost.resources(layer.spec).items():
             if k in tot:
@@ -38,11 +41,11 @@ def design_resources(design: Design) -> dict[str, int]:
     return tot
 
 
-def folded_resources(model: ModelWrapper) -> dict[str, int]:
+def folded_resources(model: ModelWrapper, dma_bits: int) -> dict[str, int]:
     """The estimate of a model folded but not yet given width converters and FIFO depths:
     they are added on a copy, exactly as the build's fold step adds them."""
     df = model.transform(InsertDWC()).transform(SetFifoDepths())
-    return design_resources(build_design(df))
+    return design_resources(build_design(df), dma_bits)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def resources_error(design: Design) -> dict[str, dict[str, dict[str, float]]]:
     FIFOs), the calibration's mean and worst error on points its fit did not see."""
     from flows.layers import calibration
 
-    names = {layer.kind.cost.__name__.split(".")[-2] for layer in design.layers} | {"fifo"}
+    names = {layer.kind.cost.__name__.split(".")[-2] for layer in design.layers} | {"fifo", "edge"}
     out = {}
     for name in sorted(names):
         err = calibration.held_back_error(name)

@@ -95,11 +95,13 @@ def fold(
     target_fps: float | None,
     budget: Budget,
     floor_cycles: int = 1,
+    dma_bits: int = 64,
 ) -> dict:
     """Fold for ``target_fps``, or the fastest that fits ``budget``.
 
     ``floor_cycles`` is the slowest stage outside the folding (the DMA edge's cycles per
     image); no target below it, or below the slowest layer's fastest option, is tried.
+    ``dma_bits`` is the edge's beat width, which sets the edge adapters' share of the estimate.
     """
     floor = max(floor_cycles, fastest_cycles(model))
     if target_fps is not None:
@@ -116,7 +118,7 @@ def fold(
     while lo < hi:
         mid = (lo + hi) // 2
         fold_for_cycles(model, targets[mid], scarcity)
-        if budget.fits(folded_resources(model)):
+        if budget.fits(folded_resources(model, dma_bits)):
             hi = mid
         else:
             lo = mid + 1

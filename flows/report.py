@@ -86,7 +86,7 @@ def build_report(ctx) -> dict:
     edge = [dma_edge(ctx.design.input, beat, "input"), dma_edge(ctx.design.output, beat, "output")]
     worst = max(r["cycles"] for r in rows + edge)
     fifos = fifo_rows(ctx.design)
-    total = design_resources(ctx.design)
+    total = design_resources(ctx.design, beat)
     shell = ctx.board.shell
     with_shell = {k: total[k] + shell.resources()[k] for k in total}
     # Latency of one image through the pipeline: layers overlap, so it is bounded by the

