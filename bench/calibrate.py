@@ -165,12 +165,27 @@ def mvau_grid() -> list[Point]:
         g.append(mvau_point(mw, mh, simd, pe, "UINT4", "INT4", 15))
     for mw, mh, simd, pe in [(32, 16, 2, 2), (128, 32, 8, 4)]:
         g.append(mvau_point(mw, mh, simd, pe, "INT8", "INT8", 0))
+    # small MAC kernels, where control and counters weigh most
+    for args in [
+        (16, 16, 2, 2, "UINT2", "INT2", 3),
+        (32, 16, 4, 2, "INT8", "INT8", 0),
+        (16, 16, 1, 1, "INT8", "INT8", 0),
+        (64, 16, 4, 2, "UINT4", "INT4", 15),
+    ]:
+        g.append(mvau_point(*args))
     # a first layer: 8-bit pixels x binary weights (cnv-w1a1's 3x3x3 conv at several foldings)
     for mw, mh, simd, pe in [(27, 64, 27, 8), (27, 64, 3, 16), (27, 64, 9, 4), (75, 32, 25, 4)]:
         g.append(mvau_point(mw, mh, simd, pe, "UINT8", "BIPOLAR", 1))
     # wide XNOR layers (cnv's second and fourth at fast foldings)
     # ... and a shallow weight ROM in logic, as in tfc's first layer at 8 cycles (8 words)
-    for mw, mh, simd, pe in [(576, 64, 96, 32), (1152, 128, 64, 32), (196, 64, 49, 32)]:
+    for mw, mh, simd, pe in [
+        (576, 64, 96, 32),
+        (1152, 128, 64, 32),
+        (196, 64, 49, 32),
+        (576, 64, 96, 16),
+        (288, 32, 96, 32),
+        (576, 64, 64, 32),
+    ]:
         g.append(mvau_point(mw, mh, simd, pe, "BIPOLAR", "BIPOLAR", 1))
     return g
 

@@ -113,3 +113,22 @@ def test_the_shell_is_kept_free():
 def test_budget_must_be_a_fraction(tmp_path):
     r = run_cli(["build", "tfc-w1a1", "--budget", "1.5", "--out", str(tmp_path / "b")])
     assert r.exit_code == 2 and "--budget" in r.output
+
+
+def test_the_estimate_counts_every_part_of_the_top(dataflow):
+    """Layers, FIFOs and the edge (control and both stream adapters), as `bitfab synth`
+    counts them; a wider beat widens the adapters."""
+    from flows.codegen.design import build_design
+    from flows.estimate import design_resources
+    from flows.layers.dwc.insert import InsertDWC
+    from flows.layers.edge_cost import edge_resources
+    from flows.layers.fifo_cost import fifo_resources
+    from flows.passes.set_fifo_depths import SetFifoDepths
+
+    design = build_design(dataflow("tfc-w1a1").transform(InsertDWC()).transform(SetFifoDepths()))
+    layers = sum(x.kind.cost.resources(x.spec)["LUT"] for x in design.layers)
+    fifos = sum(fifo_resources(s.width, s.depth)["LUT"] for s in design.streams.values())
+    edge = edge_resources(64, design.input, design.output)["LUT"]
+    assert edge > 0 and fifos > 0
+    assert design_resources(design, 64)["LUT"] == layers + fifos + edge
+    assert edge_resources(128, design.input, design.output)["LUT"] > edge

@@ -67,7 +67,7 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
     adder tree over the leaves (``tree_bits``), the accumulators (``acc_bits``), the
     threshold comparators, each a function of the accumulator and the neuron-fold address
     once ABC folds the threshold ROM into it (``cmp_inputs``, as in thresholding), that
-    ROM and the weight ROM in logic by their bits (``thr_rom_bits``, ``wrom_bits``), the
+    ROM and the weight ROM in logic by their bits (``thr_rom_bits``, ``wrom_luts``, ``wrom_bits``), the
     input buffer as mapped (``mem_luts``), the input word and its buffer mux (``in_bits``),
     the control counters.
 
@@ -95,8 +95,10 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
         "acc_bits": float(s.pe * acc),
         "cmp_inputs": float(s.pe * n_t * (acc + addr_bits)),
         "thr_rom_bits": float(s.pe * n_t * acc * s.nf if thr_logic else 0),
-        # a logic weight ROM, like the thresholds', costs by its bits (ABC folds it into
-        # the lanes): NF*SF words of PE*SIMD*W_BITS
+        # a logic weight ROM (NF*SF words of PE*SIMD*W_BITS): a LUT6 per 64 words of each
+        # bit column (depth 8 and depth 64 both take one), plus what ABC's folding of its
+        # contents into the lanes leaves by bits
+        "wrom_luts": float(wrom.luts if wrom.kind == "logic" else 0),
         "wrom_bits": float(lanes * wb * s.nf * s.sf if wrom.kind == "logic" else 0),
         "mem_luts": float(sum(m.luts + m.lutram for m in mems[1:] if m is not thr_rom)),
         "ctrl_bits": float(math.ceil(math.log2(max(s.nf * s.sf, 2)))),
