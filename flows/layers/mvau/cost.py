@@ -67,7 +67,7 @@ def lut_features(s: MvauSpec) -> dict[str, float]:
     adder tree over the leaves (``tree_bits``), the accumulators (``acc_bits``), the
     threshold comparators, each a function of the accumulator and the neuron-fold address
     once ABC folds the threshold ROM into it (``cmp_inputs``, as in thresholding), that
-    ROM and the weight ROM in logic by their bits (``thr_rom_bits``, ``wrom_luts``, ``wrom_bits``), the
+    ROM and the weight ROM in logic (``thr_rom_bits``; ``wrom_luts``, ``wrom_bits``), the
     input buffer as mapped (``mem_luts``), the input word and its buffer mux (``in_bits``),
     the control counters.
 
