@@ -88,11 +88,11 @@ class Point:
 
 
 def hold_back(pts: list[Point]) -> None:
-    """Mark a deterministic ~25% of a kind's points: every 4th in the order of a hash of
-    their labels (so the choice does not follow the grid's own order)."""
-    ranked = sorted(pts, key=lambda p: hashlib.sha256(p.label.encode()).hexdigest())
-    for i, p in enumerate(ranked):
-        p.held_back = i % 4 == 1
+    """Mark about a quarter of a kind's points: those whose label hashes to 1 mod 4. Each
+    point's own hash decides, so adding a point to the grid never moves another between the
+    fitted and the held-back sets."""
+    for p in pts:
+        p.held_back = int(hashlib.sha256(p.label.encode()).hexdigest(), 16) % 4 == 1
 
 
 # ---- grids: real specs, real parameters ---------------------------------------------------
@@ -112,9 +112,10 @@ def _sorted_thresholds(rng, lo: int, hi: int, rows: int, n: int) -> np.ndarray:
     return np.sort(rng.integers(lo, hi + 1, size=(rows, n)), axis=1)
 
 
-def mvau_point(mw, mh, simd, pe, idt, wdt, n_thres) -> Point:
+def mvau_point(mw, mh, simd, pe, idt, wdt, n_thres, ram_style="auto") -> Point:
     idt, wdt = T(idt), T(wdt)
     label = f"mvau_{mw}x{mh}_s{simd}_p{pe}_{idt.name}_{wdt.name}_t{n_thres}"
+    label += "_block" if ram_style == "block" else ""
     rng = _rng(label)
     w = _weights(rng, wdt, mw, mh)
     lo, hi = accumulator_bounds(w, int(idt.min()), int(idt.max()))
@@ -125,7 +126,7 @@ def mvau_point(mw, mh, simd, pe, idt, wdt, n_thres) -> Point:
         params["thresholds"] = _sorted_thresholds(rng, int(lo.min()), int(hi.max()), mh, n_thres)
     else:
         odt = acc
-    s = MvauSpec(label, mw, mh, simd, pe, idt, wdt, odt, acc, n_thres, 0, 1)
+    s = MvauSpec(label, mw, mh, simd, pe, idt, wdt, odt, acc, n_thres, 0, 1, ram_style=ram_style)
     s.validate()
     inst = mvau_rtl.context(s, params)
     return Point(
@@ -165,6 +166,13 @@ def mvau_grid() -> list[Point]:
         g.append(mvau_point(mw, mh, simd, pe, "UINT4", "INT4", 15))
     for mw, mh, simd, pe in [(32, 16, 2, 2), (128, 32, 8, 4)]:
         g.append(mvau_point(mw, mh, simd, pe, "INT8", "INT8", 0))
+    # weight ROMs that synthesis would build in LUTs, put in block RAM (ram_style "block")
+    for args in [
+        (576, 64, 32, 16, "BIPOLAR", "BIPOLAR", 1),
+        (1152, 128, 72, 16, "BIPOLAR", "BIPOLAR", 1),
+        (27, 64, 9, 16, "UINT8", "BIPOLAR", 1),
+    ]:
+        g.append(mvau_point(*args, ram_style="block"))
     # small MAC kernels, where control and counters weigh most
     for args in [
         (16, 16, 2, 2, "UINT2", "INT2", 3),
@@ -312,6 +320,11 @@ def dwc_grid() -> list[Point]:
             (128, 64, "BIPOLAR"),
             (1, 32, "UINT4"),
             (2, 1, "INT8"),
+            # upsizers from one or two elements (a layer with PE 1 feeding a wide SIMD)
+            (1, 16, "UINT4"),
+            (2, 32, "UINT2"),
+            (1, 64, "BIPOLAR"),
+            (4, 36, "BIPOLAR"),
         ]
     ]
 

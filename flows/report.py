@@ -152,6 +152,7 @@ def to_html(rep: dict) -> str:
         "SIMD",
         "PE",
         "mac",
+        "ram_style",
         "cycles",
     ]
     head = "".join(f"<th>{c}</th>" for c in cols + ["LUT*", "BRAM18*", "DSP*"])

@@ -132,3 +132,29 @@ def test_the_estimate_counts_every_part_of_the_top(dataflow):
     assert edge > 0 and fifos > 0
     assert design_resources(design, 64)["LUT"] == layers + fifos + edge
     assert edge_resources(128, design.input, design.output)["LUT"] > edge
+
+
+def test_weight_roms_go_where_the_board_has_room(dataflow):
+    """ram_style is a folding choice: with block RAM to spare a weight ROM that synthesis
+    would build in LUTs goes to block RAM; with LUTs to spare it stays in LUTs. It is
+    recorded in folding.json, so a folding file reproduces it."""
+    from flows.fold import fold_for_cycles, folding_config
+
+    df = dataflow("tfc-w1a1")
+    fold_for_cycles(df, 16, {"LUT": 1.0, "BRAM18": 1e-9})
+    styles = {
+        n.name: op_of(n).folding()["ram_style"]
+        for n, _ in hardware_layers(df)
+        if n.op_type == "MVAU"
+    }
+    assert "block" in styles.values()
+    for node, kind in hardware_layers(df):
+        if node.op_type == "MVAU" and styles[node.name] == "block":
+            assert kind.cost.resources(layer_spec(node))["BRAM18"] > 0
+    assert folding_config(df)["layers"]["MatMul_0"]["ram_style"] == styles["MatMul_0"]
+    fold_for_cycles(df, 16, {"LUT": 1e-9, "BRAM18": 1.0})
+    assert all(
+        op_of(n).folding()["ram_style"] == "auto"
+        for n, _ in hardware_layers(df)
+        if n.op_type == "MVAU"
+    )

@@ -49,6 +49,13 @@ class DataflowSpec(Protocol):
         depth its input FIFO needs so the producer never stalls on it (1 = reads steadily)."""
 
 
+def _attr_value(v: Any) -> int | str:
+    """A folding value as its node attribute holds it: a string, else an integer."""
+    if isinstance(v, bytes):
+        return v.decode()
+    return v if isinstance(v, str) else int(v)
+
+
 def fifo_depth_for(burst: int) -> int:
     """A FIFO depth holding ``burst`` words: the next power of two, at least the minimum."""
     return max(MIN_FIFO_DEPTH, 1 << max(burst - 1, 0).bit_length())
@@ -131,14 +138,20 @@ def _lutram_options(width: int, depth: int) -> list[MemoryMap]:
     return out
 
 
-def memory_map(width: int, depth: int, rom: bool, async_read: bool = False) -> MemoryMap:
+def memory_map(
+    width: int, depth: int, rom: bool, async_read: bool = False, block: bool = False
+) -> MemoryMap:
     """The mapping Yosys chooses for a ``width`` x ``depth`` memory: a ROM (``rom``, one
     registered read port, contents from $readmemh) or a RAM (one write port, one read port,
     registered, or combinational with ``async_read``: block RAM cannot do that).
 
     Logic LUTs of a ROM are one LUT6 per 64 bits of each column (random contents: structured
-    ones fold smaller); a RAM in logic is one flip-flop per bit and a read mux.
+    ones fold smaller); a RAM in logic is one flip-flop per bit and a read mux. ``block``: the
+    memory carries ``rom_style``/``ram_style = "block"``, which Yosys honours: block RAM in
+    its cheapest shape, whatever the cost rule would choose.
     """
+    if block and not async_read:
+        return min(_bram_options(width, depth, rom), key=lambda m: (m.bram18, m.cost))
     bits = width * depth
     if rom:
         logic = MemoryMap("logic", bits * LOGIC_COST_ROM, luts=width * math.ceil(depth / 64))
@@ -198,15 +211,16 @@ class DataflowOp(CustomOp):
                 out[name] = np.asarray(value, np.int64)
         return out
 
-    def folding(self) -> dict[str, int]:
-        """The current folding, ``{axis: value}`` in the spec's FOLD order."""
-        return {axis: int(self.get_nodeattr(axis)) for axis in self.spec().FOLD}
+    def folding(self) -> dict[str, int | str]:
+        """The current folding, ``{axis: value}`` in the spec's FOLD order (parallelism
+        axes are integers; a choice such as the MVAU's ``ram_style`` is a string)."""
+        return {axis: _attr_value(self.get_nodeattr(axis)) for axis in self.spec().FOLD}
 
-    def set_folding(self, folding: dict[str, int]) -> None:
+    def set_folding(self, folding: dict[str, int | str]) -> None:
         """Set folding attributes; axes the kind does not have are ignored."""
         for axis in self.spec().FOLD:
             if axis in folding:
-                self.set_nodeattr(axis, int(folding[axis]))
+                self.set_nodeattr(axis, _attr_value(folding[axis]))
 
     def fifo_depths(self) -> dict[str, list[int]]:
         """The FIFO depths set on this layer (only the attributes that are set)."""

@@ -45,6 +45,7 @@ module bitfab_mvau #(
     parameter REQUANT_SHIFT = -1,
     parameter REQUANT_RNE = 0,
     parameter MAC = 0,
+    parameter WROM_BLOCK = 0,
     parameter WEIGHT_FILE = "",
     parameter THRESH_FILE = ""
 ) (
@@ -117,14 +118,26 @@ module bitfab_mvau #(
     end
   end
 
-  // weight ROM, registered read
-  reg [PE*WW-1:0] wrom[0:TILES-1];
-  // no file: the module elaborated with its defaults (a synthesizer reading the library)
-  initial begin
-    if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wrom);
-  end
+  // weight ROM, registered read. WROM_BLOCK = 1 asks synthesis for block RAM (rom_style,
+  // which Yosys and Vivado honour); 0 leaves the choice to it, and it puts a wide, shallow
+  // ROM in LUTs. The folding step chooses (the MVAU's ram_style), by which the board lacks.
+  // No file: the module elaborated with its defaults (a synthesizer reading the library).
   reg [PE*WW-1:0] w_a;
-  always @(posedge clk) if (adv) w_a <= wrom[tile];
+  generate
+    if (WROM_BLOCK) begin : g_wrom_block
+      (* rom_style = "block" *) reg [PE*WW-1:0] wrom[0:TILES-1];
+      initial begin
+        if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wrom);
+      end
+      always @(posedge clk) if (adv) w_a <= wrom[tile];
+    end else begin : g_wrom_auto
+      reg [PE*WW-1:0] wrom[0:TILES-1];
+      initial begin
+        if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wrom);
+      end
+      always @(posedge clk) if (adv) w_a <= wrom[tile];
+    end
+  endgenerate
 
   // input buffer: written while nf == 0, read for nf > 0
   reg [IN_W-1:0] inbuf[0:SF-1];

@@ -38,6 +38,7 @@ SPEC = MvauSpec(
         ({"odt": DataType["FLOAT32"]}, "output datatype FLOAT32 is not an integer type"),
         ({"requant": "magic"}, "unknown requantization 'magic'"),
         ({"acc_dt": DataType["INT33"]}, "the accumulator needs 33 bits; at most 32"),
+        ({"ram_style": "ultra"}, "ram_style 'ultra' unknown; one of auto, block"),
     ],
 )
 def test_validate_names_the_layer_and_the_problem(change, message):
@@ -47,11 +48,21 @@ def test_validate_names_the_layer_and_the_problem(change, message):
 
 def test_fold_options_divide_and_go_from_cheap_to_fast():
     opts = SPEC.fold_options(MAX_STREAM_BITS)
-    assert opts[0] == {"SIMD": 1, "PE": 1} and opts[-1] == {"SIMD": 12, "PE": 8}
+    assert opts[0] == {"SIMD": 1, "PE": 1, "ram_style": "auto"}
+    assert opts[-1]["SIMD"] == 12 and opts[-1]["PE"] == 8
     assert all(SPEC.mw % o["SIMD"] == 0 and SPEC.mh % o["PE"] == 0 for o in opts)
     lanes = [o["SIMD"] * o["PE"] for o in opts]
     assert lanes == sorted(lanes)
-    assert len(opts) == 6 * 4  # every divisor pair fits 1024-bit words here
+    auto = [o for o in opts if o["ram_style"] == "auto"]
+    assert len(auto) == 6 * 4  # every divisor pair fits 1024-bit words here
+    # block RAM is offered exactly where synthesis would build the ROM in LUTs
+    for o in opts:
+        if o["ram_style"] == "block":
+            s = dataclasses.replace(SPEC, simd=o["SIMD"], pe=o["PE"])
+            assert cost.memories(s)[0].kind == "logic"
+            blk = dataclasses.replace(s, ram_style="block")
+            assert cost.memories(blk)[0].kind == "bram" and cost.resources(blk)["BRAM18"] > 0
+    assert any(o["ram_style"] == "block" for o in opts)
     narrow = SPEC.fold_options(8)  # INT4 input: at most 2 lanes of input per word
     assert {o["SIMD"] for o in narrow} == {1, 2} and {o["PE"] for o in narrow} <= {1, 2, 4}
 

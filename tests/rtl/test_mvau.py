@@ -41,6 +41,7 @@ class Case:
     shift: int = 0
     rne: bool = False
     seed: int = 0
+    ram_style: str = "auto"  # "block": the weight ROM asks for block RAM (WROM_BLOCK)
 
 
 def _out_dtype(n_thres: int, out_bias: int) -> DataType:
@@ -117,6 +118,7 @@ def build(case: Case, n_vec: int):
         requant="shift" if case.act == "shift" else "thresholds",
         shift=case.shift if case.act == "shift" else -1,
         rne=case.rne,
+        ram_style=case.ram_style,
     )
     spec.validate()
     params = {"weights": w} if t is None else {"weights": w, "thresholds": t}
@@ -147,6 +149,7 @@ def simulate(case: Case, n_vec: int = 4, seed: int = 0, valid_pct=100, ready_pct
     assert inst.in_width == spec.simd * p["IN_BITS"]
     assert inst.out_width == spec.pe * p["OUT_BITS"]
     assert ("THRESH_FILE" in inst.memories) == (p["N_THRES"] > 0)
+    assert p["WROM_BLOCK"] == int(spec.ram_style == "block")
     kparams: dict[str, int | str] = dict(p)
     for name, lines in inst.memories.items():
         kparams[name] = _mem_file(lines)
@@ -188,6 +191,10 @@ CASES = [
     Case("shift-floor", 32, 8, 8, 4, "UINT4", "INT4", "shift", 15, -8, shift=5),
     # 72-bit input words: 8-bit fields straddling 64-bit limbs
     Case("shift-rne", 18, 12, 9, 3, "INT8", "INT4", "shift", 255, -128, shift=4, rne=True),
+    # the weight ROM in block RAM: the same function through the other generate branch
+    Case(
+        "xnor-block", 64, 16, 16, 4, "BIPOLAR", "BIPOLAR", n_thres=1, out_bias=-1, ram_style="block"
+    ),
 ]
 
 
@@ -249,7 +256,7 @@ def test_rtl_role_parameters_and_memories():
         XNOR_T: (0, 2, 2, 0, 1),
         LUT_U2: (0, 0, 1, 0, 3),
         DSP_T: (1, 1, 1, 1, 15),
-        CASES[-1]: (1, 1, 1, 1, 1),  # shift: one offset per channel
+        next(c for c in CASES if c.name == "shift-rne"): (1, 1, 1, 1, 1),  # one offset a channel
     }
     for case, (mac, ik, wk, ok, n_t) in expect.items():
         spec, params, _, _ = build(case, 1)

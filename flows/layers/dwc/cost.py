@@ -23,6 +23,8 @@ def lut_features(s: DwcSpec) -> dict[str, float]:
         "buf_bits": float(buf),
         "shift_bits": float(buf * math.ceil(math.log2(s.out_elems + 1))),
         "in_bits": float(s.in_elems * bits * math.ceil(math.log2(s.out_elems + 1))),
+        # one element's bits times the output position counter's: the placement of a field
+        "field_count_bits": float(bits * math.ceil(math.log2(s.out_elems + 1))),
     }
 
 

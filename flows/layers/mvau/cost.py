@@ -31,10 +31,10 @@ def _thresholds_per_pe(s: MvauSpec) -> int:
 
 def memories(s: MvauSpec) -> list[MemoryMap]:
     """The kernel's memories as synthesis maps them: the weight ROM (NF*SF words of
-    PE*SIMD*W_BITS bits), the threshold ROM (NF words of PE*N_T*ACC_BITS) and the input
-    buffer RAM (SF words of SIMD*IN_BITS)."""
+    PE*SIMD*W_BITS bits; in block RAM when ``ram_style`` says so), the threshold ROM (NF
+    words of PE*N_T*ACC_BITS) and the input buffer RAM (SF words of SIMD*IN_BITS)."""
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
-    mems = [memory_map(s.pe * s.simd * wb, s.nf * s.sf, rom=True)]
+    mems = [memory_map(s.pe * s.simd * wb, s.nf * s.sf, rom=True, block=s.ram_style == "block")]
     n_t = _thresholds_per_pe(s)
     if n_t:
         mems.append(memory_map(s.pe * n_t * _acc_bits(s), s.nf, rom=True))

@@ -134,6 +134,9 @@ def context(s: MvauSpec, params: dict[str, np.ndarray]) -> MvauHls:
         requant_shift=shift,
         requant_rne=bool(s.rne) if shift >= 0 else False,
         weight_storage=(
-            "bram" if memory_map(s.simd * wbits, s.nf * s.sf, rom=True).kind == "bram" else "lutram"
+            "bram"
+            if s.ram_style == "block"
+            or memory_map(s.simd * wbits, s.nf * s.sf, rom=True).kind == "bram"
+            else "lutram"
         ),
     )

@@ -30,6 +30,8 @@ class MVAU(DataflowOp):
         "requant": ("s", False, "thresholds"),
         "shift": ("i", False, -1),
         "rne": ("i", False, 0),
+        # the weight ROM's storage, a folding choice: "auto" or "block" (spec.RAM_STYLES)
+        "ram_style": ("s", False, "auto"),
         # provenance: the reference tensor this layer's integers reproduce
         "ref_tensor": ("s", False, ""),
         "ref_scale": ("floats", False, []),
@@ -56,6 +58,7 @@ class MVAU(DataflowOp):
             requant=g("requant"),
             shift=g("shift"),
             rne=bool(g("rne")),
+            ram_style=g("ram_style"),
         )
 
     def make_shape_compatible_op(self, model):

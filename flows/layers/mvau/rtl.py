@@ -60,6 +60,7 @@ def context(s: MvauSpec, params: dict[str, np.ndarray]) -> RtlInstance:
         "REQUANT_SHIFT": h.requant_shift,
         "REQUANT_RNE": int(h.requant_rne),
         "MAC": mac,
+        "WROM_BLOCK": int(s.ram_style == "block"),
     }
     return RtlInstance(
         module="bitfab_mvau",

@@ -9,7 +9,10 @@ from qonnx.core.datatype import DataType
 
 from flows.datatypes import BIPOLAR
 from flows.errors import LayerError
+from flows.layers.base import memory_map
 from flows.layers.common import divisors
+
+RAM_STYLES = ("auto", "block")
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,11 @@ class MvauSpec:
     requant: str = "thresholds"  # or "shift": same function, cheaper hardware
     shift: int = -1
     rne: bool = False
+    # where the weight ROM goes: "auto" (synthesis decides: LUTs for a wide, shallow ROM) or
+    # "block" (block RAM); a folding axis, since which is cheaper depends on the board
+    ram_style: str = "auto"
 
-    FOLD: ClassVar[tuple[str, ...]] = ("SIMD", "PE")
+    FOLD: ClassVar[tuple[str, ...]] = ("SIMD", "PE", "ram_style")
 
     @property
     def xnor(self) -> bool:
@@ -75,7 +81,18 @@ class MvauSpec:
             if si * ib <= max_bits and pe * ob <= max_bits
         ]
         cands.sort(key=lambda c: (c[0] * c[1], -c[0]))
-        return [{"SIMD": si, "PE": pe} for si, pe in cands]
+        out = []
+        for si, pe in cands:
+            out.append({"SIMD": si, "PE": pe, "ram_style": "auto"})
+            # block RAM is an option where synthesis would otherwise build the ROM in LUTs
+            wrom = memory_map(si * pe * self.wdt.bitwidth(), self.tiles_at(si, pe), rom=True)
+            if wrom.kind == "logic":
+                out.append({"SIMD": si, "PE": pe, "ram_style": "block"})
+        return out
+
+    def tiles_at(self, simd: int, pe: int) -> int:
+        """Words of the weight ROM at a folding: (MH / PE) * (MW / SIMD)."""
+        return (self.mh // pe) * (self.mw // simd)
 
     def requant_summary(self) -> str:
         """How the accumulator becomes the output, in words for the report."""
@@ -100,6 +117,7 @@ class MvauSpec:
             "weight_dtype": self.wdt.name,
             "acc_dtype": self.acc_dt.name,
             "mac": self.mac,
+            "ram_style": self.ram_style,
             "requant": self.requant_summary(),
             "thresholds_per_channel": self.n_thres,
         }
@@ -115,6 +133,10 @@ class MvauSpec:
         for what, d in (("input", self.idt), ("weight", self.wdt), ("output", self.odt)):
             if not d.is_integer():
                 raise LayerError(f"{where}: {what} datatype {d.name} is not an integer type")
+        if self.ram_style not in RAM_STYLES:
+            raise LayerError(
+                f"{where}: ram_style '{self.ram_style}' unknown; one of {', '.join(RAM_STYLES)}"
+            )
         if self.requant not in ("thresholds", "shift"):
             raise LayerError(f"{where}: unknown requantization '{self.requant}'")
         if self.acc_dt.bitwidth() > 32:
