@@ -113,17 +113,34 @@ def fold(
     # the target rises, so a bisection over the targets at which the folding changes finds
     # it in a dozen estimates.
     targets = _candidate_cycles(model, floor)
-    scarcity = {k: 1.0 / v for k, v in budget.board.items() if v}
     lo, hi = 0, len(targets) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        fold_for_cycles(model, targets[mid], scarcity)
-        if budget.fits(folded_resources(model, dma_bits)):
+        if _fold_to_fit(model, targets[mid], budget, dma_bits):
             hi = mid
         else:
             lo = mid + 1
-    fold_for_cycles(model, targets[lo], scarcity)
+    _fold_to_fit(model, targets[lo], budget, dma_bits)
     return folding_config(model)
+
+
+# How much a block RAM counts against a LUT in a layer's choice, relative to their shares of
+# the board (1: a BRAM18 weighs 1/280 of a Pynq-Z2 like a LUT 1/53,200). Each layer chooses
+# alone, so at 1 a weight ROM stays in LUTs wherever that is a little cheaper by share, and
+# the LUTs run out with most block RAM unused (cnv-w1a1: 49,170 LUT and 87 BRAM18 at 9,408
+# cycles). Cheaper block RAM moves ROMs there until it is the scarcer one.
+BRAM_WEIGHTS = (1.0, 0.25, 0.05)
+
+
+def _fold_to_fit(model: ModelWrapper, target: int, budget: Budget, dma_bits: int) -> bool:
+    """Fold for ``target`` cycles with the first BRAM weight whose folding fits ``budget``
+    (the model keeps it); if none fits, the model keeps the last and False is returned."""
+    for w in BRAM_WEIGHTS:
+        scarcity = {k: (w if k == "BRAM18" else 1.0) / v for k, v in budget.board.items() if v}
+        fold_for_cycles(model, target, scarcity)
+        if budget.fits(folded_resources(model, dma_bits)):
+            return True
+    return False
 
 
 def _foldable(model: ModelWrapper) -> dict[str, object]:
