@@ -89,6 +89,13 @@ def build_report(ctx) -> dict:
     total = design_resources(ctx.design, beat)
     shell = ctx.board.shell
     with_shell = {k: total[k] + shell.resources()[k] for k in total}
+    by_backend = {"rtl": total, "hls": hls_resources(total)}
+    # whether each backend's design fits beside the shell: the folding is chosen by the RTL
+    # estimate, and the HLS kernels' own memory packing can take more block RAM
+    fits_by_backend = {
+        name: all(r[k] + shell.resources()[k] <= v for k, v in ctx.board.budget().items())
+        for name, r in by_backend.items()
+    }
     # Latency of one image through the pipeline: layers overlap, so it is bounded by the
     # sum of each layer's cycles only in the worst case; report both bounds until the FIFO
     # simulation lands.
@@ -101,7 +108,8 @@ def build_report(ctx) -> dict:
             "resources": total,
             "resources_note": ESTIMATE_NOTE,
             "resources_error": resources_error(ctx.design),
-            "resources_by_backend": {"rtl": total, "hls": hls_resources(total)},
+            "resources_by_backend": by_backend,
+            "fits_board_by_backend": fits_by_backend,
             "hls_note": hls_factors()["source"],
             "shell": {**shell.resources(), "source": shell.source},
             "resources_with_shell": with_shell,
@@ -212,6 +220,10 @@ def _synth_html(s: dict | None) -> str:
     return f"<p>{html.escape(text)}</p>"
 
 
+def _yes_no(v: bool | None) -> str:
+    return "" if v is None else ("yes" if v else "no")
+
+
 def _backends_html(t: dict) -> str:
     """Both backends' estimates side by side, with the shell the board adds."""
     by = t.get("resources_by_backend")
@@ -220,12 +232,12 @@ def _backends_html(t: dict) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{r[k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
-        + "</tr>"
+        + f"<td>{_yes_no(t.get('fits_board_by_backend', {}).get(name))}</td></tr>"
         for name, r in by.items()
     )
     return (
         "<table border=1 cellspacing=0><tr><th>backend (estimate)</th><th>LUT</th>"
-        f"<th>BRAM18</th><th>DSP</th></tr>{rows}</table>"
+        f"<th>BRAM18</th><th>DSP</th><th>fits with shell</th></tr>{rows}</table>"
         f"<p>HLS: {html.escape(t.get('hls_note', ''))}. Shell (not in these figures): "
         f"{html.escape(json.dumps(t.get('shell', {})))}</p>"
     )

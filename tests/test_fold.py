@@ -158,3 +158,17 @@ def test_weight_roms_go_where_the_board_has_room(dataflow):
         for n, _ in hardware_layers(df)
         if n.op_type == "MVAU"
     )
+
+
+def test_the_report_says_which_backend_fits(built):
+    """Both backends' estimates, and for each whether it fits beside the shell: the RTL one
+    is the folding's own test; the HLS one may not hold (its memories pack differently)."""
+    import json
+
+    t = json.loads((built("tfc-w1a1") / "report.json").read_text())["totals"]
+    fits = t["fits_board_by_backend"]
+    assert set(fits) == set(t["resources_by_backend"]) == {"rtl", "hls"}
+    assert fits["rtl"] == t["fits_board"]
+    hls = t["resources_by_backend"]["hls"]
+    shell = t["shell"]
+    assert fits["hls"] == all(hls[k] + shell[k] <= v for k, v in t["board_budget"].items())
