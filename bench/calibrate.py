@@ -325,6 +325,8 @@ def dwc_grid() -> list[Point]:
             (2, 32, "UINT2"),
             (1, 64, "BIPOLAR"),
             (4, 36, "BIPOLAR"),
+            (3, 24, "UINT8"),
+            (3, 48, "UINT4"),
         ]
     ]
 
