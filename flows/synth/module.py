@@ -55,7 +55,7 @@ def synth_command(family: str, top: str) -> str:
 # designs (bench/rtl/edge.v at DW=128, IW=24, BYTES=3); the same run without wide-LUT
 # mapping (MUXF7/F8) completes, and its result says so. (ABC9's -dff also completes but maps
 # registers differently, halving the FF count: not a figure to compare.)
-FALLBACK_FLAGS = ("-nowidelut",)
+FALLBACK_FLAG = "-nowidelut"
 
 
 def cache_dir() -> Path:
@@ -177,14 +177,13 @@ def synthesize(
     start = time.monotonic()
     what = f"{top} ({', '.join(names)})"
     fallback = ""
-    for flag in ("", *FALLBACK_FLAGS):
-        try:  # raises, keeps `run`
-            run_script(script.replace(" -noclkbuf", f" -noclkbuf {flag}".rstrip()), run, what, runs)
-            fallback = flag
-            break
-        except SynthError as e:
-            if WASM_TRAP not in e.first_error or flag == FALLBACK_FLAGS[-1]:
-                raise
+    try:
+        run_script(script, run, what, runs)  # raises, keeps `run`
+    except SynthError as e:
+        if WASM_TRAP not in e.first_error:
+            raise
+        fallback = FALLBACK_FLAG
+        run_script(script.replace(" -noclkbuf", f" -noclkbuf {fallback}"), run, what, runs)
     seconds = time.monotonic() - start
     types = cell_types(json.loads((run / STAT_JSON).read_text()))
     result = SynthResult(Cells.from_types(types), types, seconds, False, fallback)

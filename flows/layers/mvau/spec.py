@@ -85,14 +85,11 @@ class MvauSpec:
         for si, pe in cands:
             out.append({"SIMD": si, "PE": pe, "ram_style": "auto"})
             # block RAM is an option where synthesis would otherwise build the ROM in LUTs
-            wrom = memory_map(si * pe * self.wdt.bitwidth(), self.tiles_at(si, pe), rom=True)
+            tiles = (self.mh // pe) * (self.mw // si)  # NF * SF at this folding
+            wrom = memory_map(si * pe * self.wdt.bitwidth(), tiles, rom=True)
             if wrom.kind == "logic":
                 out.append({"SIMD": si, "PE": pe, "ram_style": "block"})
         return out
-
-    def tiles_at(self, simd: int, pe: int) -> int:
-        """Words of the weight ROM at a folding: (MH / PE) * (MW / SIMD)."""
-        return (self.mh // pe) * (self.mw // simd)
 
     def requant_summary(self) -> str:
         """How the accumulator becomes the output, in words for the report."""
