@@ -327,6 +327,20 @@ def dwc_grid() -> list[Point]:
             (4, 36, "BIPOLAR"),
             (3, 24, "UINT8"),
             (3, 48, "UINT4"),
+            # downsizers, and sizes that divide neither way (placement shifter)
+            (16, 2, "UINT4"),
+            (8, 1, "INT8"),
+            (27, 3, "UINT8"),
+            (64, 16, "BIPOLAR"),
+            (5, 3, "UINT4"),
+            (4, 6, "BIPOLAR"),
+            (12, 8, "UINT2"),
+            (9, 6, "UINT4"),
+            (3, 8, "UINT8"),
+            (10, 4, "INT4"),
+            (2, 3, "INT8"),
+            (16, 24, "UINT2"),
+            (8, 64, "BIPOLAR"),
         ]
     ]
 

@@ -20,6 +20,10 @@ CASES = {
     "up_2_6": (2, 6, DataType["UINT8"], 12, 3),
     "down_6_4": (6, 4, DataType["INT5"], 24, 1),
     "up_3_10_bipolar": (3, 10, BIPOLAR, 30, 2),
+    # the three structures of bitfab_dwc.v: shift-in upsizer, load-and-shift downsizer, and
+    # the general placement shifter (6 -> 4 and 3 -> 10 above)
+    "up_1_8": (1, 8, DataType["UINT3"], 16, 2),
+    "down_8_1": (8, 1, DataType["INT4"], 16, 2),
 }
 
 
