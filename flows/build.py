@@ -46,9 +46,11 @@ from flows.layers.registry import KINDS
 from flows.partition import Partition, split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
+from flows.passes.fold_constant_quants import FoldConstantQuants
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.lower_conv import LowerConvToMatMul
+from flows.passes.quantize_input_fixed import FixedPoint
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
 from flows.passes.set_fifo_depths import SetFifoDepths
 from flows.passes.streamline_transposes import (
@@ -90,12 +92,14 @@ def _save(ctx: BuildContext, idx: int, name: str, model: ModelWrapper) -> None:
 
 
 def step_import(ctx: BuildContext) -> None:
-    ctx.model = import_model(ctx.source)
+    fixed = FixedPoint.parse(ctx.cfg.input_fixed) if ctx.cfg.input_fixed else None
+    ctx.model = import_model(ctx.source, fixed)
     ctx.model.save(str(ctx.out / "reference.onnx"))
 
 
 def step_integerize(ctx: BuildContext) -> None:
-    m = ctx.model.transform(LowerConvToMatMul()).transform(InferShapes())
+    m = ctx.model.transform(FoldConstantQuants())
+    m = m.transform(LowerConvToMatMul()).transform(InferShapes())
     m = m.transform(GiveUniqueNodeNames())  # qonnx's lowering leaves its new nodes unnamed
     m = m.transform(AbsorbIntoThresholds())
     m = m.transform(InputQuantToThresholds())

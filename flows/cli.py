@@ -127,6 +127,13 @@ def main(ctx: click.Context, verbose: bool) -> None:
 )
 @click.option("--to-step", default=None, help="stop after this step")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--input-fixed",
+    default=None,
+    metavar="W,I",
+    help="quantize a float input as signed fixed point ap_fixed<W,I> (truncate, saturate), "
+    "as hls4ml types its input; e.g. 16,6",
+)
 def build(
     model,
     board,
@@ -140,6 +147,7 @@ def build(
     from_step,
     to_step,
     seed,
+    input_fixed,
 ):
     """Build MODEL (zoo name or .onnx file) into a verified dataflow design."""
     from flows.build import run_build
@@ -158,6 +166,7 @@ def build(
         from_step=from_step,
         to_step=to_step,
         seed=seed,
+        input_fixed=input_fixed,
     )
     d = run_build(cfg)
     rep = d / "report.json"

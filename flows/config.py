@@ -20,6 +20,7 @@ class BuildConfig:
     from_step: str | None = None
     to_step: str | None = None
     seed: int = 0
+    input_fixed: str | None = None  # "W,I": quantize a float input as ap_fixed<W,I>
 
     def to_json(self) -> dict:
         d = asdict(self)

@@ -24,6 +24,7 @@ from flows.errors import BitfabError, ModelFileError, UnsupportedError
 from flows.graph import attr
 from flows.ops import QUANT_OPS, SUPPORTED_OPS
 from flows.passes.gemm_to_matmul import GemmToMatMul
+from flows.passes.quantize_input_fixed import FixedPoint, QuantizeInputFixed
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,58 @@ def _check_proto(model: ModelWrapper, src: str) -> None:
                     )
 
 
+def _static(vi) -> bool:
+    """A known shape with every dimension a positive number (a scalar's empty shape too)."""
+    t = vi.type.tensor_type
+    return t.HasField("shape") and all(
+        d.HasField("dim_value") and d.dim_value > 0 for d in t.shape.dim
+    )
+
+
+def _fix_symbolic_dims(model: ModelWrapper, src: str) -> list[str]:
+    """Batch 1 for a symbolic input batch; every other symbolic dimension (outputs,
+    intermediate tensors) is forgotten, for shape inference to work out from the input.
+
+    Some exporters leave ``N`` or ``batch_size`` on the batch axis or on the graph output; at
+    batch 1 and a static input, every other shape follows. Returns what was changed, for the log.
+    """
+    fixed = []
+    inits = {i.name for i in model.graph.initializer}
+    for vi in model.graph.input:
+        if vi.name in inits:
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if not dims:
+            raise UnsupportedError(
+                f"{src}: input '{vi.name}' has a dynamic or missing shape []; export with a "
+                "fixed shape (batch 1), e.g. torch.rand(1, C, H, W) as the example input"
+            )
+        for k, d in enumerate(dims):
+            if d.HasField("dim_value") and d.dim_value > 0:
+                continue
+            if k == 0 and len(dims) > 1:
+                fixed.append(f"input '{vi.name}' batch {d.dim_param or '?'} -> 1")
+                d.Clear()
+                d.dim_value = 1
+                continue
+            shape = [x.dim_param or x.dim_value for x in dims]
+            raise UnsupportedError(
+                f"{src}: input '{vi.name}' has a dynamic or missing shape {shape}: only the "
+                "batch axis may be symbolic; export with a fixed shape (batch 1), e.g. "
+                "torch.rand(1, C, H, W) as the example input"
+            )
+    for vi in model.graph.output:
+        if not _static(vi):
+            fixed.append(f"output '{vi.name}' shape inferred")
+            vi.type.tensor_type.ClearField("shape")
+    keep = [vi for vi in model.graph.value_info if _static(vi)]
+    if len(keep) != len(model.graph.value_info):
+        fixed.append(f"{len(model.graph.value_info) - len(keep)} intermediate shape(s) inferred")
+        del model.graph.value_info[:]
+        model.graph.value_info.extend(keep)
+    return fixed
+
+
 def _check_static_io(model: ModelWrapper, src: str) -> None:
     inits = {i.name for i in model.graph.initializer}
     inputs = [vi for vi in model.graph.input if vi.name not in inits]
@@ -114,20 +167,21 @@ def _check_static_io(model: ModelWrapper, src: str) -> None:
             f"{src}: the graph has {len(inputs)} inputs and "
             f"{len(model.graph.output)} outputs; bitfab maps single-input single-output nets"
         )
-    for vi in inputs + list(model.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        if not dims or any(not d.HasField("dim_value") or d.dim_value <= 0 for d in dims):
-            shape = [d.dim_param or d.dim_value for d in dims]
-            raise UnsupportedError(
-                f"{src}: tensor '{vi.name}' has a dynamic or missing shape {shape}; export with a "
-                "fixed shape (batch 1), e.g. torch.rand(1, C, H, W) as the example input"
-            )
     for vi in inputs:
         if vi.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
             kind = onnx.TensorProto.DataType.Name(vi.type.tensor_type.elem_type)
             raise UnsupportedError(
                 f"{src}: input '{vi.name}' is {kind}; bitfab expects a FLOAT input, as "
                 "Brevitas exports it (the input quantizer makes it integer)"
+            )
+
+
+def _check_inferred_shapes(model: ModelWrapper, src: str) -> None:
+    for vi in model.graph.output:
+        if not _static(vi):
+            raise UnsupportedError(
+                f"{src}: the shape of output '{vi.name}' could not be inferred from the input "
+                "at batch 1; export with a fixed shape (batch 1)"
             )
 
 
@@ -216,16 +270,22 @@ def _check_quantized(model: ModelWrapper, src: str) -> None:
                 )
 
 
-def import_model(path: str | Path) -> ModelWrapper:
+def import_model(path: str | Path, input_fixed: FixedPoint | None = None) -> ModelWrapper:
     """Load, clean and validate a QONNX model: the reference that verification compares against.
 
     Cleanup is qonnx's own (shape inference, constant folding that keeps quantizers, unique
-    readable names); Gemm becomes MatMul so every later pass sees one matrix op.
+    readable names); Gemm becomes MatMul so every later pass sees one matrix op. Symbolic
+    dimensions are resolved at batch 1. ``input_fixed`` puts a fixed-point quantizer on a
+    float input (``--input-fixed``); it becomes part of the reference.
     """
     src = str(path)
     model = load_model(path)
     _check_proto(model, src)
+    for what in _fix_symbolic_dims(model, src):
+        log.info("%s: symbolic dimension resolved: %s", src, what)
     _check_static_io(model, src)
+    if input_fixed is not None:
+        model = model.transform(QuantizeInputFixed(input_fixed), cleanup=False)
     try:
         model = cleanup_model(model)
         model = model.transform(GemmToMatMul())
@@ -241,6 +301,7 @@ def import_model(path: str | Path) -> ModelWrapper:
             f"{src}: qonnx could not clean the graph ({type(exc).__name__}: {exc}); check that "
             "it is a valid QONNX export"
         ) from None
+    _check_inferred_shapes(model, src)
     _check_ops(model, src)
     _check_sizes(model, src)
     _check_quantized(model, src)

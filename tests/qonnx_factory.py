@@ -17,8 +17,10 @@ otherwise), so no activation ends up all saturated or all zero.
 Registries:
 
 * ``FACTORIES``: valid models that ``qonnx.core.onnx_exec.execute_onnx`` runs, giving finite output.
+* ``SYMBOLIC_FACTORIES``: valid models with symbolic dimensions (batch, output, intermediate).
+* ``OPTION_FACTORIES``: valid models that build only with a CLI option (hls4ml-style float input).
 * ``BAD_FACTORIES``: models the compiler has to reject: no quantizers, an unsupported op,
-  a dilated Conv, a symbolic batch dimension, weights wider than 8 bits, a zero scale.
+  a dilated Conv, a symbolic feature dimension, weights wider than 8 bits, a zero scale.
 * ``UNEXECUTABLE_FACTORIES``: valid QONNX, as another tool writes it, that the reference
   executor in qonnx 1.0 refuses to run (Brevitas' ``rounding_mode="ROUND_TO_ZERO"``).
 
@@ -183,9 +185,11 @@ class _Builder:
         narrow: bool = True,
         fan_in: int | None = None,
         per_channel_axis: int | None = None,
+        pow2: bool = False,
     ) -> T:
         """Float initializer -> Quant. ``per_channel_axis`` is the output-channel axis of the
-        weight; the scale then has that axis's size there and 1 elsewhere."""
+        weight; the scale then has that axis's size there and 1 elsewhere. ``pow2`` rounds a
+        per-tensor scale up to a power of two (QKeras' quantized_bits)."""
         fan_in = fan_in or shape[0]
         spread = None
         if per_channel_axis is not None:
@@ -197,6 +201,8 @@ class _Builder:
         qmax = max_int(signed, narrow, bits)
         if per_channel_axis is None:
             scale = np.float32(np.abs(w).max() / qmax)
+            if pow2:
+                scale = np.float32(2.0 ** math.ceil(math.log2(scale)))
         else:
             axes = tuple(a for a in range(len(shape)) if a != per_channel_axis)
             scale = (np.abs(w).max(axis=axes, keepdims=True) / qmax).astype(np.float32)
@@ -231,6 +237,13 @@ class _Builder:
 
     def div(self, x: T, c, prefix="std") -> T:
         return self._binary("Div", x, c, np.divide, prefix)
+
+    def qbias(self, x: T, bits: int = 8, std: float = 0.1) -> T:
+        """Add of a bias that is itself quantized: initializer -> Quant (power-of-two scale)."""
+        c = self.rng.normal(0.0, std, size=x.val.shape[1:]).astype(np.float32)
+        scale = np.float32(2.0 ** math.ceil(math.log2(np.abs(c).max() / max_int(1, 0, bits))))
+        q = self.quant(T(self.const(c, "bias"), c), scale, bits, True, False, check_levels=False)
+        return T(self.node("Add", [x.name, q.name]), (x.val + q.val).astype(np.float32))
 
     def bias(self, x: T, std: float = 0.1) -> T:
         return self.add(x, self.rng.normal(0.0, std, size=x.val.shape[1:]))
@@ -573,6 +586,43 @@ def quant_then_relu(seed: int) -> ModelWrapper:
     return relu_quant_order(seed, "quant_then_relu")
 
 
+def qkeras_mlp(seed: int) -> ModelWrapper:
+    """hls4ml/QKeras-style: a float input straight into MatMul(Quant(W)) Add(Quant(bias)),
+    Relu Quant(u6), MatMul(Quant(W)) Add(Quant(bias)), Softmax. Power-of-two scales, as
+    quantized_bits/quantized_relu export them. Needs ``--input-fixed`` to build."""
+    b = _Builder(seed, (-4.0, 4.0))
+    x = b.input([1, 16])
+    for mw, mh, last in ((16, 32, False), (32, 10, True)):
+        x = b.matmul(x, b.qweight([mw, mh], bits=6, signed=True, narrow=False, pow2=True))
+        x = b.qbias(x, bits=8)
+        if last:
+            return b.finish([b.softmax(x)])
+        x = b.act_quant(b.relu(x), bits=6, signed=False)
+    raise AssertionError("unreachable")
+
+
+def symbolic_dims(seed: int, where: str = "batch") -> ModelWrapper:
+    """Quantized MLP with symbolic dimensions as some exporters leave them: ``"batch"`` gives
+    the input and output batch the symbol ``N``, ``"output"`` keeps the input static and
+    leaves the output ``[N, classes]`` and one intermediate tensor symbolic."""
+    b = _Builder(seed, (-1.0, 1.0))
+    x = b.input(["N", 16] if where == "batch" else [1, 16])
+    x = _small_qmlp(b, x)
+    if where == "batch":
+        return b.finish([x], batch="N")
+    m = b.finish([x])
+    dims = m.graph.output[0].type.tensor_type.shape.dim
+    dims[0].Clear()
+    dims[0].dim_param = "N"
+    dims[1].Clear()
+    dims[1].dim_param = "classes"
+    vi = m.graph.value_info[len(m.graph.value_info) // 2]
+    for d in vi.type.tensor_type.shape.dim:
+        d.Clear()
+        d.dim_param = "unk"
+    return m
+
+
 # ======================================================================================
 # Bad models (the compiler must reject these with a clear error)
 # ======================================================================================
@@ -622,12 +672,16 @@ def conv_dilation(seed: int) -> ModelWrapper:
     return b.finish([x])
 
 
-def dynamic_batch(seed: int) -> ModelWrapper:
-    """Quantized MLP whose input (and output) batch dimension is the symbol ``N``."""
+def dynamic_features(seed: int) -> ModelWrapper:
+    """Quantized MLP whose input feature dimension is the symbol ``F``: nothing can infer it."""
     b = _Builder(seed, (-1.0, 1.0))
-    x = b.input(["N", 16])
+    x = b.input([1, 16])
     x = _small_qmlp(b, x)
-    return b.finish([x], batch="N")
+    m = b.finish([x])
+    d = m.graph.input[0].type.tensor_type.shape.dim[1]
+    d.Clear()
+    d.dim_param = "F"
+    return m
 
 
 def wide_weights(seed: int, bits: int = 12) -> ModelWrapper:
@@ -682,11 +736,23 @@ FACTORIES: dict[str, Factory] = {
     "quant_then_relu": quant_then_relu,
 }
 
+# valid QONNX with symbolic dimensions, which the compiler resolves at batch 1 (qonnx's
+# executor needs the static shapes, so these are not in FACTORIES)
+SYMBOLIC_FACTORIES: dict[str, Factory] = {
+    "symbolic_batch": symbolic_dims,
+    "symbolic_output": functools.partial(symbolic_dims, where="output"),
+}
+
+# valid QONNX that builds only with an option: name -> (factory, extra CLI arguments)
+OPTION_FACTORIES: dict[str, tuple[Factory, list[str]]] = {
+    "qkeras_mlp": (qkeras_mlp, ["--input-fixed", "16,6"]),
+}
+
 BAD_FACTORIES: dict[str, Factory] = {
     "float_only": float_only,
     "unsupported_op": unsupported_op,
     "conv_dilation": conv_dilation,
-    "dynamic_batch": dynamic_batch,
+    "dynamic_features": dynamic_features,
     "wide_weights": wide_weights,
     "zero_scale": zero_scale,
 }

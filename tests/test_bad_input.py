@@ -117,7 +117,7 @@ def test_unsupported_op(tmp_path):
 
 def test_dynamic_shape(tmp_path):
     p = tmp_path / "dyn.onnx"
-    qf.BAD_FACTORIES["dynamic_batch"](0).save(str(p))
+    qf.BAD_FACTORIES["dynamic_features"](0).save(str(p))
     out = tmp_path / "o"
     _assert_clean_failure(_build(p, out), out, "dynamic or missing shape")
 

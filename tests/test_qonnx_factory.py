@@ -199,8 +199,8 @@ def _has_defect(name: str, m: ModelWrapper) -> bool:
         return bool(_nodes(m, "Cos"))
     if name == "conv_dilation":
         return any(_attr(n, "dilations") == [2, 2] for n in _nodes(m, "Conv"))
-    if name == "dynamic_batch":
-        return m.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"
+    if name == "dynamic_features":
+        return m.graph.input[0].type.tensor_type.shape.dim[1].dim_param == "F"
     if name == "wide_weights":
         return all(9 <= _bits(m, q) <= 16 for q in _weight_quants(m))
     if name == "zero_scale":

@@ -100,9 +100,16 @@ def _check_operands(model: ModelWrapper, mm: NodeProto, wq_node: NodeProto) -> _
     them: symmetric, a per-tensor input scale, 2-D weights, an accumulator that fits."""
     xq_node, path = _layout_path(model, mm.input[0])
     if not is_quantizer(xq_node):
+        hint = ""
+        if xq_node is None:  # the chain starts at the graph input
+            hint = (
+                "; the float graph input goes straight into it, as in hls4ml/QKeras models: "
+                "give the input a fixed-point type with --input-fixed W,I (e.g. 16,6, "
+                "hls4ml's default ap_fixed<16,6>)"
+            )
         raise UnsupportedError(
             f"node '{mm.name}': its input does not come from an activation quantizer; "
-            "bitfab needs a Quant/BipolarQuant (Brevitas QuantIdentity) before every layer"
+            "bitfab needs a Quant/BipolarQuant (Brevitas QuantIdentity) before every layer" + hint
         )
     xq = read_quantizer(model, xq_node)
     wq = read_quantizer(model, wq_node)
