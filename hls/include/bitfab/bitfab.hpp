@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bitfab/activation.hpp"
+#include "bitfab/avgpool.hpp"
 #include "bitfab/csim_init.hpp"
 #include "bitfab/dwc.hpp"
 #include "bitfab/iodma.hpp"

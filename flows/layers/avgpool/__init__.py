@@ -1,0 +1,1 @@
+"""Streaming accumulating (average) pool, channels last: the exact integer window sums."""
