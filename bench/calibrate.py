@@ -36,15 +36,26 @@ from qonnx.core.datatype import DataType
 from scipy.optimize import nnls
 
 from flows.codegen.rtl_types import RtlInstance
-from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
+from flows.datatypes import (
+    BIPOLAR,
+    accumulator_bounds,
+    integer_type_holding,
+    signed_type_holding,
+)
 from flows.errors import SynthError
 from flows.layers import calibration
 from flows.layers.base import memory_map
+from flows.layers.add import cost as add_cost
+from flows.layers.add import rtl as add_rtl
+from flows.layers.add.spec import AddSpec
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import rtl as dwc_rtl
 from flows.layers.dwc.spec import DwcSpec
 from flows.layers.edge_cost import edge_features
 from flows.layers.fifo_cost import fifo_features
+from flows.layers.fork import cost as fork_cost
+from flows.layers.fork import rtl as fork_rtl
+from flows.layers.fork.spec import ForkSpec
 from flows.layers.maxpool import cost as maxpool_cost
 from flows.layers.maxpool import rtl as maxpool_rtl
 from flows.layers.maxpool.spec import MaxPoolSpec
@@ -432,6 +443,59 @@ def mem_grid() -> list[Point]:
     return pts
 
 
+def fork_point(c, pe, dt) -> Point:
+    dt = T(dt)
+    label = f"fork_c{c}_p{pe}_{dt.name}"
+    s = ForkSpec(label, c, 4, pe, dt)
+    s.validate()
+    return Point("fork", label, fork_rtl.context(s, {}), fork_cost.lut_features(s), 0)
+
+
+def fork_grid() -> list[Point]:
+    return [
+        fork_point(*a)
+        for a in [
+            (64, 1, "UINT4"),
+            (64, 16, "UINT4"),
+            (128, 32, "UINT8"),
+            (256, 64, "BIPOLAR"),
+            (32, 8, "INT2"),
+            (16, 16, "INT8"),
+            (8, 8, "UINT1"),
+            (512, 64, "UINT8"),
+            (48, 12, "UINT3"),
+            (96, 3, "INT4"),
+        ]
+    ]
+
+
+def add_point(c, pe, a, b) -> Point:
+    a, b = T(a), T(b)
+    label = f"add_c{c}_p{pe}_{a.name}_{b.name}"
+    lo, hi = int(a.min()) + int(b.min()), int(a.max()) + int(b.max())
+    s = AddSpec(label, c, 4, pe, a, b, integer_type_holding(lo, hi))
+    s.validate()
+    return Point("add", label, add_rtl.context(s, {}), add_cost.lut_features(s), 0)
+
+
+def add_grid() -> list[Point]:
+    return [
+        add_point(*a)
+        for a in [
+            (64, 1, "UINT4", "UINT4"),
+            (64, 8, "UINT4", "UINT4"),
+            (64, 16, "UINT2", "UINT2"),
+            (128, 32, "UINT4", "UINT4"),
+            (32, 4, "INT8", "INT8"),
+            (32, 8, "INT4", "UINT4"),
+            (16, 16, "UINT8", "UINT8"),
+            (256, 64, "UINT2", "UINT2"),
+            (64, 2, "INT8", "UINT2"),
+            (128, 8, "UINT3", "UINT3"),
+        ]
+    ]
+
+
 GRIDS: dict[str, Callable[[], list[Point]]] = {
     "mvau": mvau_grid,
     "thresholding": thr_grid,
@@ -441,6 +505,8 @@ GRIDS: dict[str, Callable[[], list[Point]]] = {
     "fifo": fifo_grid,
     "edge": edge_grid,
     "memory": mem_grid,
+    "fork": fork_grid,
+    "add": add_grid,
 }
 
 

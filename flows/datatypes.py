@@ -20,6 +20,13 @@ def signed_type_holding(lo: int, hi: int):
     return DataType[f"INT{bits}"]
 
 
+def integer_type_holding(lo: int, hi: int):
+    """The narrowest UINTn (when lo >= 0) or INTn holding [lo, hi]: an exact sum's type."""
+    if lo >= 0:
+        return DataType[f"UINT{max(1, int(hi).bit_length())}"]
+    return signed_type_holding(lo, hi)
+
+
 def quant_dtype(bits: int, signed: bool, narrow: bool):
     """The integer datatype a QONNX Quant node with these attributes produces."""
     if bits == 1 and signed:

@@ -39,3 +39,61 @@ def fixed_point_mlp(path: Path, seed: int = 0) -> Path:
         warnings.simplefilter("ignore")
         export_qonnx(net, torch.rand(1, 24) * 2 - 1, str(path))
     return path
+
+
+def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
+    """A residual block as bnn_pynq's QuantResNet writes it: QuantIdentity(int8) -> conv BN
+    QuantReLU(u4, ``act``) -> [conv BN QuantReLU -> conv BN ``act`` again] + skip -> QuantReLU
+    -> MaxPool -> QuantLinear. The main path ends in the same QuantReLU as the skip path, so
+    both sides of the add share one scale. ``shared_scale=False`` then gives the main path's
+    last quantizer a scale 1.5 times as large in the exported file (Brevitas itself refuses
+    to add QuantTensors of different scales), which bitfab must refuse with a clear error."""
+    import torch.nn as nn
+    from brevitas.export import export_qonnx
+    from brevitas.nn import QuantConv2d
+
+    class Residual(nn.Module):
+        def __init__(self, c: int = 8):
+            super().__init__()
+            self.inp = QuantIdentity(bit_width=8, return_quant_tensor=True)
+            self.conv0 = QuantConv2d(3, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn0 = nn.BatchNorm2d(c)
+            self.act = QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.conv1 = QuantConv2d(c, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.relu1 = QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.conv2 = QuantConv2d(c, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn2 = nn.BatchNorm2d(c)
+            self.relu2 = self.act
+            self.relu_out = QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = QuantLinear(c * 4 * 4, 10, bias=False, weight_bit_width=4)
+
+        def forward(self, x):
+            x = self.act(self.bn0(self.conv0(self.inp(x))))
+            y = self.relu1(self.bn1(self.conv1(x)))
+            y = self.relu2(self.bn2(self.conv2(y)))
+            z = self.pool(self.relu_out(y + x))
+            return self.fc(z.flatten(1))
+
+    torch.manual_seed(seed)
+    net = Residual()
+    net.train()
+    with torch.no_grad():  # calibrate the BN and activation statistics
+        for _ in range(8):
+            net(torch.rand(16, 3, 8, 8) * 2 - 1)
+    net.eval()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(net, torch.rand(1, 3, 8, 8) * 2 - 1, str(path))
+    if not shared_scale:
+        import numpy as np
+        from qonnx.core.modelwrapper import ModelWrapper
+
+        m = ModelWrapper(str(path))
+        add = m.get_nodes_by_op_type("Add")[0]
+        q = m.find_producer(add.input[0])
+        m.set_initializer("main_path_scale", m.get_initializer(q.input[1]) * np.float32(1.5))
+        q.input[1] = "main_path_scale"
+        m.save(str(path))
+    return path

@@ -1,6 +1,6 @@
 """The design is a graph: a hand-made fork -> two branches -> join design is rendered,
 C-simulated through the host's packing and DMA beats, and equals the dataflow reference bit
-for bit. Test-only stand-ins play the fork and the add (tests/kinds/branches.py)."""
+for bit. The real StreamFork and StreamAdd kinds (tests/fork_join.py)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,13 @@ from flows.codegen.design import build_design
 from flows.codegen.hls import HlsBackend
 from flows.errors import LayerError
 from flows.layers.dwc.insert import InsertDWC
-from flows.layers.registry import register, unregister
 from flows.sim.csim import compile_csim
-from tests.kinds.branches import ADD, FORK, PIXELS, C, fork_join_model
+from tests.fork_join import PIXELS, C, fork_join_model
 
 BEAT = 64
 
 
-@pytest.fixture
-def branch_kinds():
-    for k in (FORK, ADD):
-        register(k)
-    yield
-    for k in (FORK, ADD):
-        unregister(k)
-
-
-def test_fork_join_design_is_a_graph(branch_kinds):
+def test_fork_join_design_is_a_graph():
     m = fork_join_model().transform(InsertDWC())
     design = build_design(m)
     assert [layer.kind.op_type for layer in design.layers].count("StreamingDWC") == 2
@@ -43,7 +33,7 @@ def test_fork_join_design_is_a_graph(branch_kinds):
 
 
 @pytest.mark.csim
-def test_fork_join_csim_equals_reference(branch_kinds, tmp_path):
+def test_fork_join_csim_equals_reference(tmp_path):
     m = fork_join_model().transform(InsertDWC())
     design = build_design(m)
     HlsBackend().render(design, tmp_path / "hls", "fork_join", BEAT)
@@ -62,7 +52,7 @@ def test_fork_join_csim_equals_reference(branch_kinds, tmp_path):
     assert (want > 3).any()  # the sum leaves UINT2's range: the add's output width matters
 
 
-def test_a_stream_read_twice_needs_a_fork(branch_kinds):
+def test_a_stream_read_twice_needs_a_fork():
     m = fork_join_model()
     fork = m.graph.node[0]
     m.graph.node.remove(fork)

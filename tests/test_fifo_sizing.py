@@ -19,10 +19,9 @@ from flows.codegen.design import build_design
 from flows.codegen.rtl import RtlBackend
 from flows.layers.base import MIN_FIFO_DEPTH
 from flows.layers.dwc.insert import InsertDWC
-from flows.layers.registry import register, unregister
 from flows.sim.fifo_sizing import MAX_LOSS, folding_with_depths, size_fifos
 from flows.sim.rtlsim import compile_top, load_rtl, record_model, stuck_layers
-from tests.kinds.branches import ADD, FORK, fork_join_model
+from tests.fork_join import fork_join_model
 
 pytestmark = pytest.mark.csim
 BEAT, C, PIXELS, N = 64, 64, 8, 6
@@ -31,22 +30,14 @@ BEAT, C, PIXELS, N = 64, 64, 8, 6
 @pytest.fixture(scope="module")
 def skewed(tmp_path_factory):
     """The fork/join design (branch A 64 lanes wide, branch B 4), every FIFO minimal."""
-    for k in (FORK, ADD):
-        register(k)
-    try:
-        m = fork_join_model(pe_a=64, pe_b=4, c=C, pixels=PIXELS).transform(InsertDWC())
-        design = build_design(m)
-        streams = {
-            t: dataclasses.replace(s, depth=MIN_FIFO_DEPTH) for t, s in design.streams.items()
-        }
-        design = dataclasses.replace(design, streams=streams)
-        d = tmp_path_factory.mktemp("skew") / "rtl"
-        d.mkdir()
-        RtlBackend().render(design, d, "skewed", BEAT)
-        yield m, design, load_rtl(d.parent)
-    finally:
-        for k in (FORK, ADD):
-            unregister(k)
+    m = fork_join_model(pe_a=64, pe_b=4, c=C, pixels=PIXELS).transform(InsertDWC())
+    design = build_design(m)
+    streams = {t: dataclasses.replace(s, depth=MIN_FIFO_DEPTH) for t, s in design.streams.items()}
+    design = dataclasses.replace(design, streams=streams)
+    d = tmp_path_factory.mktemp("skew") / "rtl"
+    d.mkdir()
+    RtlBackend().render(design, d, "skewed", BEAT)
+    return m, design, load_rtl(d.parent)
 
 
 class _Design:

@@ -19,10 +19,20 @@ from qonnx.transformation.base import Transformation
 from flows.errors import LayerError
 from flows.layers.base import DataflowOp, DataflowSpec
 from flows.layers.common import DOMAIN
+from flows.layers.add import cost as add_cost
+from flows.layers.add import hls as add_hls
+from flows.layers.add import rtl as add_rtl
+from flows.layers.add.infer import InferAdd
+from flows.layers.add.node import StreamAdd
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
 from flows.layers.dwc import rtl as dwc_rtl
 from flows.layers.dwc.node import StreamingDWC
+from flows.layers.fork import cost as fork_cost
+from flows.layers.fork import hls as fork_hls
+from flows.layers.fork import rtl as fork_rtl
+from flows.layers.fork.insert import InsertFork
+from flows.layers.fork.node import StreamFork
 from flows.layers.inference import InferLayer
 from flows.layers.maxpool import cost as maxpool_cost
 from flows.layers.maxpool import hls as maxpool_hls
@@ -117,6 +127,9 @@ for _kind in (
         StreamingMaxPool, InferMaxPool, maxpool_cost, {"hls": maxpool_hls, "rtl": maxpool_rtl}
     ),
     LayerKind(StreamReshape, InferStreamReshape),
+    LayerKind(StreamAdd, InferAdd, add_cost, {"hls": add_hls, "rtl": add_rtl}),
+    # after every kind's inference: a stream two layers read is forked
+    LayerKind(StreamFork, None, fork_cost, {"hls": fork_hls, "rtl": fork_rtl}, (InsertFork,)),
 ):
     register(_kind)
 

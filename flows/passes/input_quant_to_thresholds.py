@@ -41,22 +41,22 @@ class InputQuantToThresholds(Transformation):
         idt = model.get_tensor_datatype(inp)
         if not idt.is_integer() or int(idt.max()) - int(idt.min()) >= MAX_INPUT_LEVELS:
             return model, False
-        head = _find_head(model, inp)
+        head = find_head(model, inp)
         if head is None:
             return model, False
         q = read_quantizer(model, head.chain.quantizer)
         if np.any(q.zeropt != 0):
             return model, False
-        res = _input_thresholds(model, head, q, idt)
+        res = head_thresholds(model, head, q, idt)
         if np.any(res.negate):
             log.info("input head stays on the host: the input quantizer decreases")
             return model, False
-        _thresholds_on_accelerator(model, head, q, res, idt)
+        thresholds_on_accelerator(model, head, q, res, idt)
         return model.transform(InferShapes()), True
 
 
 @dataclass(frozen=True)
-class _Head:
+class Head:
     """The integer graph input's way to its quantizer."""
 
     tensor: str  # where the chain starts, after the reshapes
@@ -66,7 +66,7 @@ class _Head:
     channels: int
 
 
-def _find_head(model: ModelWrapper, inp: str) -> _Head | None:
+def find_head(model: ModelWrapper, inp: str) -> Head | None:
     """The reshapes and the chain from ``inp`` to its quantizer, if thresholds can take them."""
     t = inp
     reshapes = []
@@ -84,7 +84,7 @@ def _find_head(model: ModelWrapper, inp: str) -> _Head | None:
     channels = int(shape[1] if nchw else shape[-1])
     if not _constants_per_channel(model, chain.nodes, channels, nchw):
         return None
-    return _Head(t, reshapes, chain, nchw, channels)
+    return Head(t, reshapes, chain, nchw, channels)
 
 
 def _constants_per_channel(model: ModelWrapper, nodes: list, channels: int, nchw: bool) -> bool:
@@ -102,8 +102,8 @@ def _constants_per_channel(model: ModelWrapper, nodes: list, channels: int, nchw
     return True
 
 
-def _input_thresholds(
-    model: ModelWrapper, head: _Head, q: Quantizer, idt: DataType
+def head_thresholds(
+    model: ModelWrapper, head: Head, q: Quantizer, idt: DataType
 ) -> ThresholdResult:
     """Thresholds over the input integers, one row per channel (one shared row if equal)."""
     ev = ChainEvaluator(
@@ -121,8 +121,8 @@ def _input_thresholds(
     return compute_thresholds(ev, lo, hi, f"node '{head.chain.quantizer.name}'")
 
 
-def _thresholds_on_accelerator(
-    model: ModelWrapper, head: _Head, q: Quantizer, res: ThresholdResult, idt: DataType
+def thresholds_on_accelerator(
+    model: ModelWrapper, head: Head, q: Quantizer, res: ThresholdResult, idt: DataType
 ) -> None:
     """Replace the chain and quantizer by ``[Transpose] -> MultiThreshold -> [Transpose] ->
     Mul(s)``; an image is transposed on the host, so the thresholds run channels last."""

@@ -13,7 +13,9 @@ from flows.layers.registry import hardware_layers, op_of
 DEPTH_RULE = (
     "each layer's input FIFO holds its input burst (spec.input_burst: one input row for a "
     "sliding window, one input vector for an MVAU with NF > 1), rounded up to a power of two, "
-    f"at least {MIN_FIFO_DEPTH}; the design's output FIFO is {MIN_FIFO_DEPTH}"
+    f"at least {MIN_FIFO_DEPTH}; the design's output FIFO is {MIN_FIFO_DEPTH}; a join's input "
+    "FIFO also holds the pixels its other paths keep back (the sum of their layers' bursts), "
+    "so a residual block's skip path cannot stall the fork"
 )
 
 
@@ -30,9 +32,37 @@ class SetFifoDepths(Transformation):
         for node, _ in hardware_layers(model):
             op = op_of(node)
             if not op.get_nodeattr("inFIFODepths"):
-                depth = fifo_depth_for(op.spec().input_burst())
-                op.set_nodeattr("inFIFODepths", [depth] * len(op.stream_inputs()))
+                burst = op.spec().input_burst()
+                inputs = op.stream_inputs()
+                held = [_held_pixels(model, t) for t in inputs]
+                depths = [
+                    fifo_depth_for(burst + (max(held) - h) * _words_per_pixel(model, node, t))
+                    for t, h in zip(inputs, held)
+                ]
+                op.set_nodeattr("inFIFODepths", depths)
         last = stream_producer(model, model.graph.output[0].name)
         if last is not None and not op_of(last).get_nodeattr("outFIFODepths"):
             op_of(last).set_nodeattr("outFIFODepths", [MIN_FIFO_DEPTH] * len(last.output))
         return model, False
+
+
+def _words_per_pixel(model: ModelWrapper, node, tensor: str) -> int:
+    """Stream words of one pixel of ``tensor`` as ``node`` reads it."""
+    shape = model.get_tensor_shape(tensor)
+    elems = op_of(node).spec().stream_elems()[0]
+    return max(1, int(shape[-1]) // elems)
+
+
+def _held_pixels(model: ModelWrapper, tensor: str) -> int:
+    """Pixels the layers on the way to ``tensor`` keep back, back to the fork it comes from
+    (or the design's input): each holds its input burst, counted in pixels of its input."""
+    held = 0
+    node = stream_producer(model, tensor)
+    while node is not None and len(node.output) == 1:
+        op = op_of(node)
+        t = op.stream_inputs()[0]
+        if len(op.stream_inputs()) != 1:
+            break  # another join: the paths before it are balanced by its own FIFOs
+        held += -(-op.spec().input_burst() // _words_per_pixel(model, node, t)) + 1
+        node = stream_producer(model, t)
+    return held

@@ -59,12 +59,15 @@ def _insert(model, producer, consumer, port: int, out_e: int, in_e: int) -> None
     pixels = 1
     for d in shape[1:-1]:
         pixels *= d
+    name = f"DWC_{producer.name}"
+    if len(producer.output) > 1:  # a fork: one converter per layer it feeds
+        name += f"_{consumer.name}"
     node = helper.make_node(
         StreamingDWC.__name__,
         [tensor],
         [new_t],
         domain=DOMAIN,
-        name=f"DWC_{producer.name}",
+        name=name,
         in_elems=out_e,
         out_elems=in_e,
         dtype=dtype.name,

@@ -3,9 +3,11 @@
 #pragma once
 
 #include "bitfab/activation.hpp"
+#include "bitfab/add.hpp"
 #include "bitfab/avgpool.hpp"
 #include "bitfab/csim_init.hpp"
 #include "bitfab/dwc.hpp"
+#include "bitfab/fork.hpp"
 #include "bitfab/iodma.hpp"
 #include "bitfab/label_select.hpp"
 #include "bitfab/maxpool.hpp"

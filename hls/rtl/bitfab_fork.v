@@ -1,6 +1,12 @@
-// Test-only stand-in of the stream fork (tests/kinds/branches.py): each input word goes to
-// both outputs in the same cycle, so a full branch stalls both (what makes FIFO sizing matter).
-module test_fork #(
+// bitfab_fork: stream fork (Verilog-2005), the twin of hls/include/bitfab/fork.hpp.
+//
+// Each input word goes to both outputs, in the same cycle: the word is taken when both
+// outputs take it. A pure pass of one word (no register): out0_tvalid depends on in_tvalid and
+// on out1_tready, and in_tready on both readies; the FIFOs on every edge end these paths. The
+// skip path's FIFO must hold what the other path keeps back, or the fork stalls both paths
+// (rtlsim --size-fifos finds its depth).
+module bitfab_fork #(
+    // bits of a stream word: PE * bits per value
     parameter W = 8
 ) (
     input  wire         clk,

@@ -1,0 +1,1 @@
+"""Elementwise add of two integer streams (a residual block's join)."""

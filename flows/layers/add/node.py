@@ -1,0 +1,43 @@
+"""StreamAdd as a qonnx CustomOp (the ONNX edge)."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper
+
+from flows.layers.add import ref
+from flows.layers.add.spec import AddSpec
+from flows.layers.base import DataflowOp
+
+
+class StreamAdd(DataflowOp):
+    ATTRS = {
+        "C": ("i", True, 0),
+        "pixels": ("i", False, 1),
+        "PE": ("i", False, 1),
+        "adt": ("s", True, ""),
+        "bdt": ("s", True, ""),
+        "odt": ("s", True, ""),
+    }
+    STREAM_INPUTS = 2
+    OUT_DTYPE_ATTR = "odt"
+
+    def spec(self) -> AddSpec:
+        g = self.get_nodeattr
+        return AddSpec(
+            self.onnx_node.name,
+            g("C"),
+            g("pixels"),
+            g("PE"),
+            self.dtype_attr("adt"),
+            self.dtype_attr("bdt"),
+            self.dtype_attr("odt"),
+        )
+
+    def make_shape_compatible_op(self, model):
+        node = self.onnx_node
+        return helper.make_node("Add", list(node.input[:2]), [node.output[0]])
+
+    def execute_node(self, context, graph):
+        a, b = (context[t] for t in self.onnx_node.input[:2])
+        context[self.onnx_node.output[0]] = ref.add(a, b).astype(np.float32)

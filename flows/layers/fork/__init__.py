@@ -1,0 +1,1 @@
+"""Stream fork: one stream read by two layers (a residual block's skip and main paths)."""

@@ -1,0 +1,95 @@
+"""Residual blocks: Brevitas' shared-scale residual add becomes StreamFork -> two paths ->
+StreamAdd -> thresholds, verified bit-exact in C-sim and rtlsim; the skip path's FIFO decides
+between running and deadlock, and rtlsim's sizing finds a depth that runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from qonnx.core.onnx_exec import execute_onnx
+
+from flows.codegen.design import build_design
+from flows.layers.dwc.insert import InsertDWC
+from flows.verify import verify_build
+from tests import brevitas_factory
+from tests.fork_join import fork_join_model
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.csim
+
+
+@pytest.fixture(scope="module")
+def residual(tmp_path_factory):
+    return brevitas_factory.residual_cnn(tmp_path_factory.mktemp("res") / "res.onnx")
+
+
+def test_residual_block_builds_into_fork_and_add_and_verifies(residual, built):
+    d = built(str(residual))
+    report = json.loads((d / "report.json").read_text())
+    kinds = [lay["kind"] for lay in report["layers"]]
+    assert kinds.count("StreamFork") == 1 and kinds.count("StreamAdd") == 1
+    add = next(lay for lay in report["layers"] if lay["kind"] == "StreamAdd")
+    assert add["out_dtype"] == "UINT5"  # UINT4 + UINT4, exact
+    v = verify_build(d, 30)
+    assert v["status"] == "pass" and v["reference_mismatches"] == 0, v
+
+
+def test_residual_rtlsim_passes_with_the_default_depths(residual, built):
+    r = run_cli(["rtlsim", built(str(residual)), "--n", "3"])
+    assert r.exit_code == 0, r.stderr  # the join rule gives the skip path room
+
+
+@pytest.mark.slow
+def test_an_undersized_skip_fifo_deadlocks_and_sizing_fixes_it(residual, built, tmp_path):
+    d = built(str(residual))
+    folding = json.loads((d / "folding.json").read_text())
+    folding["layers"]["Add_0"]["inFIFODepths"] = [2, 2]
+    f = tmp_path / "small.json"
+    f.write_text(json.dumps(folding))
+    small = built(str(residual), folding=f)
+    r = run_cli(["rtlsim", small, "--n", "2"])
+    assert r.exit_code == 3 and "deadlock" in r.stderr and "Add_0" in r.stderr, r.stderr
+    r = run_cli(["rtlsim", small, "--n", "3", "--size-fifos"])
+    assert r.exit_code == 0, r.stderr
+    sized = json.loads((small / "folding.json").read_text())["layers"]["Add_0"]["inFIFODepths"]
+    assert sized[1] > 2  # the skip input (the add's second) was grown
+
+
+def test_different_scales_on_the_two_paths_are_refused(tmp_path):
+    p = brevitas_factory.residual_cnn(tmp_path / "r.onnx", shared_scale=False)
+    r = run_cli(["build", p, "--out", tmp_path / "o"])
+    assert r.exit_code == 1, r.stderr
+    assert "Add_0" in r.stderr and "different scales" in r.stderr and "shared" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "odt_a, odt_b, pe_a, pe_b, pe",
+    [("INT2", "UINT3", 2, 8, 4), ("INT3", "INT2", 16, 1, 16), ("UINT1", "UINT2", 1, 1, 1)],
+)
+def test_fork_and_add_kernels_signed_and_mixed_in_csim(tmp_path, odt_a, odt_b, pe_a, pe_b, pe):
+    """Both kernels through the HLS backend at several foldings, signed and unsigned lanes."""
+    import ctypes
+
+    from boards.driver.packing import from_beats, pack, to_beats, unpack
+    from flows.codegen.hls import HlsBackend
+    from flows.sim.csim import compile_csim
+
+    m = fork_join_model(pe_a, pe_b, c=16, pixels=5, odt_a=odt_a, odt_b=odt_b, pe=pe)
+    m = m.transform(InsertDWC())
+    design = build_design(m)
+    HlsBackend().render(design, tmp_path / "hls", "fj", 64)
+    lib = ctypes.CDLL(str(compile_csim(tmp_path / "hls", tmp_path / "sim")))
+    lib.bitfab_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    n = 7
+    x = np.random.default_rng(3).integers(0, 16, (n, 5, 16))
+    want = np.stack([execute_onnx(m, {"x": xi[None].astype(np.float32)})["y"][0] for xi in x])
+    ein, eout = design.input, design.output
+    ibuf = to_beats(pack(x.reshape(n, -1), ein.bits, ein.elems), 64)
+    obuf = np.zeros((n, lib.bitfab_out_bytes_per_image()), np.uint8)
+    assert lib.bitfab_run(ibuf.ctypes.data, obuf.ctypes.data, n) == 0
+    got = unpack(from_beats(obuf, eout.words, eout.nbytes), eout.bits, eout.elems, eout.signed)
+    np.testing.assert_array_equal(got.reshape(want.shape), want.astype(np.int64))
+    if "INT" in odt_a and not odt_a.startswith("U"):
+        assert (want < 0).any()  # signed lanes really were exercised
