@@ -57,6 +57,12 @@ from flows.layers.thresholding import hls as thresholding_hls
 from flows.layers.thresholding import rtl as thresholding_rtl
 from flows.layers.thresholding.infer import InferThresholding
 from flows.layers.thresholding.node import Thresholding
+from flows.layers.vvau import cost as vvau_cost
+from flows.layers.vvau import hls as vvau_hls
+from flows.layers.vvau import rtl as vvau_rtl
+from flows.layers.vvau.choose_requant import ChooseVvauRequantization
+from flows.layers.vvau.infer import InferVVAU
+from flows.layers.vvau.node import VVAU
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,14 @@ def unregister(kind: LayerKind) -> None:
 
 
 for _kind in (
+    # before the MVAU: a depthwise conv's MatMul is a (block-diagonal) MatMul to it too
+    LayerKind(
+        VVAU,
+        InferVVAU,
+        vvau_cost,
+        {"hls": vvau_hls, "rtl": vvau_rtl},
+        (ChooseVvauRequantization,),
+    ),
     LayerKind(
         MVAU, InferMVAU, mvau_cost, {"hls": mvau_hls, "rtl": mvau_rtl}, (ChooseRequantization,)
     ),

@@ -22,8 +22,11 @@ class ChooseRequantization(Transformation):
     unchanged (the reference still evaluates thresholds).
     """
 
+    # the kind whose layers it marks (the VVAU's subclass sets its own: same rule, same fields)
+    OP_TYPE = MVAU.__name__
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        for node in model.get_nodes_by_op_type(MVAU.__name__):
+        for node in model.get_nodes_by_op_type(self.OP_TYPE):
             inst = getCustomOp(node)
             s = inst.spec()
             if s.xnor or s.n_thres < 2 or s.out_step != 1 or s.requant == "shift":

@@ -15,3 +15,4 @@
 #include "bitfab/sliding_window.hpp"
 #include "bitfab/thresholding.hpp"
 #include "bitfab/types.hpp"
+#include "bitfab/vvau.hpp"
