@@ -44,6 +44,9 @@ from flows.datatypes import (
 )
 from flows.errors import SynthError
 from flows.layers import calibration
+from flows.layers.avgpool import cost as avgpool_cost
+from flows.layers.avgpool import rtl as avgpool_rtl
+from flows.layers.avgpool.spec import AvgPoolSpec, sum_dtype
 from flows.layers.base import memory_map
 from flows.layers.add import cost as add_cost
 from flows.layers.add import rtl as add_rtl
@@ -307,6 +310,39 @@ def maxpool_grid() -> list[Point]:
     ]
 
 
+def avgpool_point(ch, hw, k, stride, pe, dt) -> Point:
+    dt = T(dt)
+    label = f"avgpool_c{ch}_{hw}_k{k}_s{stride}_p{pe}_{dt.name}"
+    s = AvgPoolSpec(label, ch, hw, hw, k, k, stride, stride, pe, dt, sum_dtype(dt, k * k))
+    s.validate()
+    return Point(
+        "avgpool",
+        label,
+        avgpool_rtl.context(s, {}),
+        avgpool_cost.lut_features(s),
+        avgpool_cost.resources(s)["BRAM18"],
+    )
+
+
+def avgpool_grid() -> list[Point]:
+    return [
+        avgpool_point(*a)
+        for a in [
+            (64, 8, 2, 2, 4, "UINT4"),
+            (128, 8, 8, 8, 8, "UINT4"),  # global
+            (32, 16, 3, 2, 4, "INT8"),
+            (16, 32, 2, 2, 16, "UINT2"),
+            (256, 4, 4, 4, 32, "UINT2"),  # global
+            (64, 12, 3, 3, 8, "INT4"),
+            (8, 32, 2, 2, 1, "UINT8"),
+            (64, 7, 7, 7, 64, "UINT1"),  # global
+            (128, 14, 2, 2, 2, "UINT4"),
+            (16, 10, 3, 1, 4, "INT3"),
+            (32, 6, 6, 6, 16, "INT4"),  # global
+        ]
+    ]
+
+
 def dwc_point(i, o, dt) -> Point:
     dt = T(dt)
     label = f"dwc_{i}to{o}_{dt.name}"
@@ -501,6 +537,7 @@ GRIDS: dict[str, Callable[[], list[Point]]] = {
     "thresholding": thr_grid,
     "sliding_window": swg_grid,
     "maxpool": maxpool_grid,
+    "avgpool": avgpool_grid,
     "dwc": dwc_grid,
     "fifo": fifo_grid,
     "edge": edge_grid,

@@ -50,6 +50,7 @@ from flows.passes.fold_constant_quants import FoldConstantQuants
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.integer_residual_add import IntegerResidualAdd
+from flows.passes.lower_avg_pool import LowerAveragePool
 from flows.passes.lower_conv import LowerConvToMatMul
 from flows.passes.quantize_input_fixed import FixedPoint
 from flows.passes.remove_scale_round_trips import RemoveScaleRoundTrips
@@ -104,6 +105,7 @@ def step_integerize(ctx: BuildContext) -> None:
     m = m.transform(GiveUniqueNodeNames())  # qonnx's lowering leaves its new nodes unnamed
     m = m.transform(AbsorbIntoThresholds())
     m = m.transform(InputQuantToThresholds())
+    m = m.transform(LowerAveragePool())
     m = m.transform(IntegerResidualAdd())
     m = m.transform(RemoveScaleRoundTrips()).transform(AbsorbReluIntoThresholds())
     m = m.transform(CancelTransposes()).transform(MaxPoolToNHWC())

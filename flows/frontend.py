@@ -22,7 +22,7 @@ from qonnx.util.cleanup import cleanup_model
 
 from flows.errors import BitfabError, ModelFileError, UnsupportedError
 from flows.graph import attr
-from flows.ops import QUANT_OPS, SUPPORTED_OPS
+from flows.ops import QUANT_OPS, SUPPORTED_OPS, TRUNC_OPS
 from flows.passes.gemm_to_matmul import GemmToMatMul
 from flows.passes.quantize_input_fixed import FixedPoint, QuantizeInputFixed
 
@@ -83,7 +83,7 @@ def _check_proto(model: ModelWrapper, src: str) -> None:
             f"{MAX_OPSET}); export again, e.g. brevitas.export.export_qonnx(..., opset_version=13)"
         )
     for node in model.graph.node:
-        domains = QUANT_DOMAINS if node.op_type in QUANT_OPS else STANDARD_DOMAINS
+        domains = QUANT_DOMAINS if node.op_type in QUANT_OPS | TRUNC_OPS else STANDARD_DOMAINS
         if node.domain not in domains:
             raise UnsupportedError(
                 f"{src}: node '{node.name}' ({node.op_type}) is from domain '{node.domain}', "

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 # QONNX's quantizers: the only source of integer tensors in an imported model.
 QUANT_OPS = frozenset({"Quant", "BipolarQuant"})
+# QONNX's truncation (Brevitas' TruncAvgPool2d): re-quantizes a quantized tensor, so its output
+# is a quantized activation too (integers times its output scale).
+TRUNC_OPS = frozenset({"Trunc"})
+# Average pools: an integer window sum, then a division that the quantizer after it truncates
+# (a ReduceMean over both spatial axes is a global one: Brevitas' TruncAdaptiveAvgPool2d).
+AVG_POOL_OPS = frozenset({"AveragePool", "GlobalAveragePool", "ReduceMean"})
 # Dot products of a quantized input with quantized weights: what becomes an MVAU.
 ACCUMULATING_OPS = frozenset({"MatMul", "Conv"})
 
@@ -46,4 +52,6 @@ SUPPORTED_OPS = (
     | ACCUMULATING_OPS
     | CHAIN_OPS
     | {"Gemm", "Reshape", "Flatten", "Transpose", "MaxPool", "TopK", "ArgMax", "Softmax"}
+    | TRUNC_OPS
+    | AVG_POOL_OPS
 )

@@ -1,4 +1,5 @@
-"""Reading QONNX quantizer nodes (Quant, BipolarQuant) into typed descriptions."""
+"""Reading QONNX quantizer nodes (Quant, BipolarQuant, and Trunc as an activation's) into typed
+descriptions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from flows.datatypes import BIPOLAR, quant_dtype
 from flows.errors import UnsupportedError
-from flows.ops import QUANT_OPS
+from flows.ops import QUANT_OPS, TRUNC_OPS
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,17 @@ def is_quantizer(node) -> bool:
     return node is not None and node.op_type in QUANT_OPS
 
 
+def is_activation_quantizer(node) -> bool:
+    """A node whose output is a quantized activation: a quantizer, or a Trunc (what Brevitas
+    puts after an average pool), which re-quantizes at its output scale and bit width."""
+    return node is not None and node.op_type in QUANT_OPS | TRUNC_OPS
+
+
 def read_quantizer(model: ModelWrapper, node) -> Quantizer:
-    """Describe a Quant/BipolarQuant node whose parameters are constants."""
+    """Describe a Quant/BipolarQuant node (or a Trunc, as its output) whose parameters are
+    constants."""
+    if node.op_type in TRUNC_OPS:
+        return read_trunc(model, node)
     scale = model.get_initializer(node.input[1])
     if scale is None:
         raise UnsupportedError(
@@ -79,6 +89,46 @@ def read_quantizer(model: ModelWrapper, node) -> Quantizer:
         node.name,
         scale,
         np.asarray(zeropt, dtype=np.float32),
+        int(bits_f),
+        bool(inst.get_nodeattr("signed")),
+        bool(inst.get_nodeattr("narrow")),
+        str(inst.get_nodeattr("rounding_mode")),
+    )
+
+
+def read_trunc(model: ModelWrapper, node) -> Quantizer:
+    """The output of a QONNX Trunc (v2: x, scale, zeropt, in_bits, out_scale, out_bits) as a
+    quantizer: integers of ``out_bits`` (signed, narrow as its attributes say) times
+    ``out_scale``. Only a zero zero point is read (the output zero point is then 0 too)."""
+    version = {o.domain: o.version for o in model.model.opset_import}.get(node.domain, 1)
+    if len(node.input) != 6 or version < 2:
+        raise UnsupportedError(
+            f"node '{node.name}': a Trunc of opset {version} with {len(node.input)} inputs (QONNX "
+            "Trunc v1) is not supported; export again with a current Brevitas (Trunc v2: opset "
+            "2, 6 inputs)"
+        )
+    consts = [model.get_initializer(t) for t in node.input[1:]]
+    if any(c is None for c in consts):
+        raise UnsupportedError(
+            f"node '{node.name}': the Trunc's scales, zero point and bit widths must be "
+            "constants (export in eval mode)"
+        )
+    _, zeropt, _, out_scale, out_bits = (np.asarray(c, np.float32) for c in consts)
+    bits_f = float(out_bits.ravel()[0])
+    if out_bits.size != 1 or bits_f != int(bits_f) or bits_f < 1:
+        raise UnsupportedError(
+            f"node '{node.name}': output bit width {out_bits.tolist()} is not a whole number"
+        )
+    if np.any(zeropt != 0):
+        raise UnsupportedError(
+            f"node '{node.name}': a Trunc with a non-zero zero point is not supported; "
+            "quantize symmetrically (zero_point=0)"
+        )
+    inst = getCustomOp(node)
+    return Quantizer(
+        node.name,
+        out_scale,
+        np.zeros((), np.float32),
         int(bits_f),
         bool(inst.get_nodeattr("signed")),
         bool(inst.get_nodeattr("narrow")),

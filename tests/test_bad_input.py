@@ -196,6 +196,22 @@ def test_grouped_conv_is_rejected(tmp_path):
     _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "group=2", "supported")
 
 
+def test_grouped_conv_neither_dense_nor_depthwise_is_rejected(tmp_path):
+    """1 < group < C: not a depthwise conv (group = C), which is supported, nor a dense one."""
+    from tests.graph_builder import GraphBuilder
+
+    g = GraphBuilder(0)
+    x = g.quant("x", "xq", 2.0**-7, 8, 1)
+    w = g.quant(g.const("w", g.rng.normal(0, 1, (8, 4, 3, 3))), "wq", 0.5, 4, 1, 1)
+    g.node("Conv", [x, w], ["y"], group=2, kernel_shape=[3, 3])
+    p = tmp_path / "grouped.onnx"
+    g.model("grouped", "x", [1, 8, 6, 6], "y", [1, 8, 4, 4], "-1,1").save(str(p))
+    out = tmp_path / "o"
+    _assert_clean_failure(
+        _build(p, out), out, "node 'Conv_0' (Conv): group=2", "8 input", "split it into 2 convs"
+    )
+
+
 def test_maxpool_ceil_mode_is_rejected(tmp_path):
     def edit(m, oh):
         mp = m.get_nodes_by_op_type("MaxPool")[0]
@@ -203,6 +219,25 @@ def test_maxpool_ceil_mode_is_rejected(tmp_path):
 
     out = tmp_path / "o"
     _assert_clean_failure(_build(_cnn_variant(tmp_path, edit), out), out, "MaxPool", "ceil_mode")
+
+
+def test_inexpressible_average_pool_is_rejected(tmp_path):
+    """An average pool straight into a Quant at its input's non-power-of-two scale: half-step
+    averages round by float32 luck, not by the integer window sum."""
+
+    def edit(m, oh):
+        mp = m.get_nodes_by_op_type("MaxPool")[0]
+        a1 = m.find_producer(mp.input[0])  # the 4-bit activation the pool reads
+        m.set_initializer(a1.input[1], np.float32(0.3))
+        mp.op_type = "AveragePool"
+        ins = [mp.output[0], a1.input[1], a1.input[2], a1.input[3]]
+        q = oh.make_node("Quant", ins, ["p1q"], domain=a1.domain, signed=0, narrow=0)
+        m.get_nodes_by_op_type("Conv")[1].input[0] = "p1q"
+        m.graph.node.insert(list(m.graph.node).index(mp) + 1, q)
+
+    out = tmp_path / "o"
+    r = _build(_cnn_variant(tmp_path, edit), out)
+    _assert_clean_failure(r, out, "average pool", "cannot be expressed exactly", "TruncAvgPool2d")
 
 
 def test_padding_a_bipolar_activation_is_rejected(tmp_path):

@@ -24,6 +24,11 @@ from flows.layers.add import hls as add_hls
 from flows.layers.add import rtl as add_rtl
 from flows.layers.add.infer import InferAdd
 from flows.layers.add.node import StreamAdd
+from flows.layers.avgpool import cost as avgpool_cost
+from flows.layers.avgpool import hls as avgpool_hls
+from flows.layers.avgpool import rtl as avgpool_rtl
+from flows.layers.avgpool.infer import InferAvgPool
+from flows.layers.avgpool.node import StreamingAvgPool
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
 from flows.layers.dwc import rtl as dwc_rtl
@@ -139,6 +144,9 @@ for _kind in (
     ),
     LayerKind(
         StreamingMaxPool, InferMaxPool, maxpool_cost, {"hls": maxpool_hls, "rtl": maxpool_rtl}
+    ),
+    LayerKind(
+        StreamingAvgPool, InferAvgPool, avgpool_cost, {"hls": avgpool_hls, "rtl": avgpool_rtl}
     ),
     LayerKind(StreamReshape, InferStreamReshape),
     LayerKind(StreamAdd, InferAdd, add_cost, {"hls": add_hls, "rtl": add_rtl}),

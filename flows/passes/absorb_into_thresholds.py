@@ -17,7 +17,13 @@ from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import UnsupportedError
 from flows.graph import TO_NCHW, is_transpose, replace_nodes
 from flows.ops import MONOTONE_OPS, SCALE_COMMUTING_OPS
-from flows.quantizers import Quantizer, is_quantizer, quantized_weight_integers, read_quantizer
+from flows.quantizers import (
+    Quantizer,
+    is_activation_quantizer,
+    is_quantizer,
+    quantized_weight_integers,
+    read_quantizer,
+)
 from flows.thresholds import ChainEvaluator, ThresholdResult, compute_thresholds
 
 MAX_ACC_BITS = 32  # widest accumulator the MVAU kernel holds
@@ -99,7 +105,7 @@ def _check_operands(model: ModelWrapper, mm: NodeProto, wq_node: NodeProto) -> _
     """Read the MatMul's input and weight quantizers and check that the hardware can take
     them: symmetric, a per-tensor input scale, 2-D weights, an accumulator that fits."""
     xq_node, path = _layout_path(model, mm.input[0])
-    if not is_quantizer(xq_node):
+    if not is_activation_quantizer(xq_node):
         hint = ""
         if xq_node is None:  # the chain starts at the graph input
             hint = (

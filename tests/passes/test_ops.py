@@ -42,6 +42,7 @@ def test_one_source_for_each_op_class():
         *("Quant", "BipolarQuant", "MatMul", "Gemm", "Conv", "Mul", "Add", "Sub", "Div"),
         *("BatchNormalization", "Relu", "Identity", "Reshape", "Flatten", "Transpose"),
         *("MaxPool", "TopK", "ArgMax", "Softmax"),
+        *("Trunc", "AveragePool", "GlobalAveragePool", "ReduceMean"),
     }
 
 

@@ -1,0 +1,96 @@
+"""LowerAveragePool: a quantized average pool becomes an exact window sum and thresholds, with
+execute_onnx giving bit-identical outputs before and after; inexpressible pools are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flows.errors import UnsupportedError
+from flows.passes.lower_avg_pool import LowerAveragePool
+from tests.avgpool_factory import quant_avgpool
+from tests.passes.util import assert_same_outputs, op_types, snapshot
+
+CASES = {
+    # Brevitas' TruncAvgPool2d: Trunc at s_x/(k*k), dropping 2 bits, both rounding modes
+    "trunc_floor": dict(),
+    "trunc_round": dict(rounding="ROUND"),
+    "trunc_signed_3x3_s1": dict(signed=True, k=3, stride=1, hw=5, out_bits=5),
+    "trunc_keeps_all_bits": dict(out_bits=6),
+    "trunc_global": dict(global_pool=True, hw=3, out_bits=5),  # 9 values: not a power of two
+    "trunc_pow2_scale": dict(s_x=0.25, rounding="ROUND"),
+    # an exact average straight into a Quant: power-of-two scale, ties decided by the same
+    # float32 ops in the thresholds as in the reference
+    "quant_pow2": dict(s_x=0.125, end="quant", rounding="ROUND"),
+    # a sum pool: Mul(k*k) after the average, then the quantizer
+    "mul_quant": dict(s_x=0.0721, end="mul_quant", out_bits=6),
+}
+
+
+def _inputs(model, n=40, seed=0):
+    """Random inputs over and past the quantizer's range, and the exact extremes."""
+    rng = np.random.default_rng(seed)
+    shape = model.get_tensor_shape("x")[1:]
+    s = float(model.get_initializer("q_scale"))
+    xs = rng.uniform(-20 * s, 20 * s, (n, *shape)).astype(np.float32)
+    xs[0] = 20 * s
+    xs[1] = -20 * s
+    return xs
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_outputs_identical_and_structure(name):
+    before = quant_avgpool(**CASES[name])
+    after = before.transform(LowerAveragePool())
+    types = op_types(after)
+    assert "AveragePool" not in types and "GlobalAveragePool" not in types
+    assert "Trunc" not in types and types.count("Quant") == 1  # only the input quantizer
+    assert types[-5:] == ["Transpose", "QuantAvgPool2d", "MultiThreshold", "Transpose", "Mul"]
+    pool = after.get_nodes_by_op_type("QuantAvgPool2d")[0]
+    assert after.get_tensor_datatype(pool.output[0]).is_integer()
+    assert_same_outputs(before, after, _inputs(before))
+
+
+def test_reduce_mean_over_both_spatial_axes_is_a_global_pool():
+    before = quant_avgpool(global_pool=True, hw=4, out_bits=4)
+    gap = before.get_nodes_by_op_type("GlobalAveragePool")[0]
+    gap.op_type = "ReduceMean"
+    from onnx import helper
+
+    gap.attribute.extend(
+        [helper.make_attribute("axes", [2, 3]), helper.make_attribute("keepdims", 1)]
+    )
+    after = before.transform(LowerAveragePool())
+    assert "ReduceMean" not in op_types(after)
+    assert_same_outputs(before, after, _inputs(before))
+
+
+def test_a_pool_without_a_quantizer_after_it_is_left_alone():
+    m = quant_avgpool()
+    trunc = m.get_nodes_by_op_type("Trunc")[0]
+    m.graph.node.remove(trunc)
+    m.graph.output[0].name = "avg"
+    before = snapshot(m)
+    m2, changed = LowerAveragePool().apply(m)
+    assert not changed and snapshot(m2) == before
+
+
+def test_an_inexpressible_truncation_is_refused():
+    """A non-power-of-two input scale and an average straight into a Quant at the same
+    scale: sums 2 mod 4 average to exactly half a step, and float32 rounding of each window's
+    values decides which way the reference rounds. The result is not a function of the
+    integer sum, so it cannot be built exactly."""
+    m = quant_avgpool(s_x=0.0721, end="quant", rounding="ROUND")
+    with pytest.raises(UnsupportedError, match=r"node 'AveragePool_0': the truncation after"):
+        m.transform(LowerAveragePool())
+
+
+def test_padding_is_refused_naming_the_node():
+    m = quant_avgpool()
+    from onnx import helper
+
+    m.get_nodes_by_op_type("AveragePool")[0].attribute.append(
+        helper.make_attribute("pads", [1, 1, 1, 1])
+    )
+    with pytest.raises(UnsupportedError, match=r"node 'AveragePool_0': AveragePool with padding"):
+        m.transform(LowerAveragePool())
