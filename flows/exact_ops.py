@@ -1,6 +1,6 @@
 """Reference ops with exact accumulation, for verification's rounding re-check.
 
-Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (group 1) computed in
+Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (any group) computed in
 float64 with numpy. When both operands come from quantizers with known scales, the integers
 behind them are summed exactly and scaled once (so an exactly-zero accumulator stays zero,
 as in the hardware); otherwise every product of two float32 values is exact in float64 and
@@ -15,14 +15,15 @@ import numpy as np
 from qonnx.custom_op.base import CustomOp
 
 
-def conv2d_f64(x, w, b, strides, pads, dilations) -> np.ndarray:
-    """NCHW x, OIHW w, group 1: the ONNX Conv in float64."""
+def conv2d_f64(x, w, b, strides, pads, dilations, group: int = 1) -> np.ndarray:
+    """NCHW x, OIHW w (I = input channels / group): the ONNX Conv in float64."""
     x = np.asarray(x, np.float64)
     w = np.asarray(w, np.float64)
     pt, pl, pb, pr = pads
     x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     n, _, h, wd = x.shape
-    co, _, kh, kw = w.shape
+    co, cg, kh, kw = w.shape
+    wg = w.reshape(group, co // group, cg, kh, kw)
     sh, sw = strides
     dh, dw = dilations
     ho = (h - dh * (kh - 1) - 1) // sh + 1
@@ -31,7 +32,8 @@ def conv2d_f64(x, w, b, strides, pads, dilations) -> np.ndarray:
     for i in range(kh):
         for j in range(kw):
             patch = x[:, :, i * dh : i * dh + sh * ho : sh, j * dw : j * dw + sw * wo : sw]
-            y += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+            pg = patch.reshape(n, group, cg, ho, wo)
+            y += np.einsum("ngchw,goc->ngohw", pg, wg[:, :, :, i, j]).reshape(n, co, ho, wo)
     if b is not None:
         y += np.asarray(b, np.float64).reshape(1, -1, 1, 1)
     return y
@@ -85,8 +87,6 @@ class ExactAccumulate(CustomOp):
         g = self.get_nodeattr
         ins = list(n.input) + [""] * (5 - len(n.input))
         conv = g("kind") == "Conv"
-        if conv and g("group") != 1:
-            raise NotImplementedError("ExactAccumulate: grouped Conv")
         a, b = (np.asarray(context[ins[i]], np.float64) for i in (0, 1))
         sa, sb = (
             np.asarray(context[ins[3 + i]], np.float64) if ins[3 + i] else None for i in (0, 1)
@@ -97,7 +97,7 @@ class ExactAccumulate(CustomOp):
         else:
             a, b = _exact(a, sa), _exact(b, sb)
         if conv:
-            y = conv2d_f64(a, b, None, g("strides"), g("pads"), g("dilations"))
+            y = conv2d_f64(a, b, None, g("strides"), g("pads"), g("dilations"), g("group"))
         else:
             y = np.matmul(a, b)
         if out_scale is not None:

@@ -12,7 +12,10 @@ from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 from flows.errors import UnsupportedError
 from flows.graph import attr
 
-SUPPORTED = "group=1, dilation 1, kernels and strides >= 1, zero padding (pads or auto_pad)"
+SUPPORTED = (
+    "group=1 or depthwise (group = input channels = output channels), dilation 1, kernels and "
+    "strides >= 1, zero padding (pads or auto_pad)"
+)
 
 
 class _LowerWithQuantizedWeights(LowerConvsToMatMul):
@@ -33,7 +36,9 @@ class _LowerWithQuantizedWeights(LowerConvsToMatMul):
 class LowerConvToMatMul(Transformation):
     """Conv becomes a sliding window (Im2Col, channels last, element order (ky, kx, c)) and a
     MatMul whose weights are reordered to match, so the weight layout and the window order
-    agree by construction; the weight quantizer stays in front of the MatMul.
+    agree by construction; the weight quantizer stays in front of the MatMul. A depthwise
+    Conv (group = C_in = C_out) becomes the same pattern with a block-diagonal [K*C, C]
+    weight matrix (qonnx's lowering), which InferVVAU turns into a VVAU.
 
     Requires: cleaned graph (shapes inferred).
     Ensures: no Conv node; every former Conv is Transpose -> Im2Col -> MatMul -> Transpose
@@ -81,7 +86,7 @@ def _check(node, model: ModelWrapper) -> None:
     where = f"node '{node.name}' (Conv)"
     group = attr(node, "group", 1)
     if group != 1:
-        raise UnsupportedError(f"{where}: group={group} is not supported; supported: {SUPPORTED}")
+        _check_depthwise(node, model, group, where)
     dil = attr(node, "dilations")
     if dil is not None and any(d != 1 for d in dil):
         raise UnsupportedError(
@@ -111,3 +116,27 @@ def _check(node, model: ModelWrapper) -> None:
                 f"{where}: the input has {name} 1, so the kernel must be 1 and unpadded along "
                 f"it (kernel {ks_v}, pads {pads_v}); pool or stride less before this conv"
             )
+
+
+def _check_depthwise(node, model: ModelWrapper, group: int, where: str) -> None:
+    """A grouped Conv is lowered only when depthwise with multiplier 1 (group = C_in = C_out:
+    qonnx's lowering gives the block-diagonal MatMul the VVAU takes), with weights a zero can
+    be quantized into (a bipolar weight cannot hold the zeros between the channels)."""
+    shape = model.get_tensor_shape(node.input[0])
+    w = model.get_tensor_shape(node.input[1])
+    c_in = shape[1] if shape and len(shape) == 4 else None
+    c_out = w[0] if w else None
+    if c_in is None or group != c_in or c_out != c_in:
+        raise UnsupportedError(
+            f"{where}: group={group} is not supported with {c_in} input and {c_out} output "
+            f"channels; a conv is either dense (group=1) or depthwise (group = input channels "
+            f"= output channels, multiplier 1): split it into {group} convs and concatenate, or "
+            f"make it depthwise or dense; supported: {SUPPORTED}"
+        )
+    wq = model.find_producer(node.input[1])
+    if wq is not None and wq.op_type == "BipolarQuant":
+        raise UnsupportedError(
+            f"{where}: a depthwise conv with bipolar (BipolarQuant) weights is not supported: "
+            "its lowered weight matrix is zero between the channels, which a bipolar weight "
+            "cannot hold; quantize its weights with Quant (2 bits or more)"
+        )
