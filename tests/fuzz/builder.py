@@ -59,6 +59,7 @@ class FuzzBuilder(_Builder):
             scale = np.float32(1.0) if q.pow2 else np.float32(self.rng.uniform(0.2, 2.0))
             return self.bipolar(x, scale, check_levels=False)
         scale = act_scale(x.val, q.bits, q.signed, q.narrow, q.pow2, quantile)
+        self.last_act = (q, scale)  # a residual block's main path ends in this quantizer
         return self.quant(x, scale, q.bits, q.signed, q.narrow, q.rounding, check_levels=False)
 
     # ---- layers ---------------------------------------------------------------------------
@@ -146,6 +147,7 @@ def _layer(b: FuzzBuilder, x: T, lay: LayerSpec, net_seed: int) -> T:
     b.rng = np.random.default_rng([net_seed, lay.seed])
     if lay.kind == "fc" and x.val.ndim > 2:
         x = b.flatten(x)
+    skip = x
     if lay.kind == "conv":
         cin = x.val.shape[1]
         shape = (lay.out, cin, lay.kernel, lay.kernel)
@@ -172,6 +174,11 @@ def _layer(b: FuzzBuilder, x: T, lay: LayerSpec, net_seed: int) -> T:
         x = b.add(x, b.rng.normal(0.0, 0.3, size=_channel_shape(x)))
     if lay.bn:
         x = b.bn_any(x)
+    if lay.residual:  # end in the skip's own quantizer, then add the skip
+        q, scale = b.last_act
+        y = b.relu(x) if not q.signed else x
+        y = b.quant(y, scale, q.bits, q.signed, q.narrow, q.rounding, check_levels=False)
+        x = T(b.node("Add", [y.name, skip.name]), (y.val + skip.val).astype(np.float32))
     if lay.act == "relu_quant":
         x = b.act(b.relu(x), lay.aq)
     elif lay.act == "quant":

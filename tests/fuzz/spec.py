@@ -52,6 +52,9 @@ class LayerSpec:
     ``act == "none"`` only for the last layer: its output stays float for the host tail.
     ``bias`` is ``"none"``, ``"add"`` (an Add after the layer) or ``"input"`` (Gemm's C /
     Conv's B input). ``pool`` puts a 2x2/2 MaxPool after a conv's activation quantizer.
+    ``residual`` makes a conv a residual block as Brevitas' QuantResNet writes it: the conv
+    keeps its input's shape, ends in its input's own quantizer (one shared scale), and
+    ``Add(conv, input) -> act/aq`` follows.
     """
 
     kind: str  # "fc" | "conv"
@@ -68,6 +71,7 @@ class LayerSpec:
     bn: bool = False
     pool: bool = False
     seed: int = 0
+    residual: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,21 @@ def bipolar_out(lay: LayerSpec | None, iq: QuantSpec) -> bool:
     if lay is None:
         return iq.bipolar
     return lay.aq is not None and lay.aq.bipolar and lay.act == "quant"
+
+
+def _residual_fits(prev: LayerSpec | None, lay: LayerSpec) -> bool:
+    """A residual block needs a skip tensor that is an integer layer's quantizer output as is
+    (no pool or Relu after it), and an activation after the add."""
+    return (
+        prev is not None
+        and prev.kind == "conv"
+        and prev.act in ("relu_quant", "quant")
+        and prev.aq is not None
+        and not prev.aq.bipolar
+        and not prev.pool
+        and lay.act != "none"
+        and not (lay.aq is not None and lay.aq.bipolar)
+    )
 
 
 def conv_out(size: int, k: int, s: int, p: int) -> int:
@@ -175,6 +194,9 @@ def draw_spec(seed: int) -> NetSpec:
     if int_input and ibits == 1:
         iq = QuantSpec(8, True, False, True)  # a UINT8 input into a sign function is dull
 
+    # residual blocks draw from their own stream, so adding them changed no other choice
+    res_rng = np.random.default_rng([seed, 4242])
+    ch = shape[0] if conv else 0
     n_layers = int(rng.integers(1, MAX_LAYERS + 1))
     n_conv = int(rng.integers(1, n_layers + 1)) if conv else 0
     layers: list[LayerSpec] = []
@@ -204,12 +226,22 @@ def draw_spec(seed: int) -> NetSpec:
             k = min(k, h + 2 * p, w + 2 * p)
             if min(h, w) == 1:  # qonnx's Im2Col: a 1-pixel axis takes kernel 1, no padding
                 k, p = 1, 0
+            prev_hw = (h, w)
             ho, wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
             out = int(rng.integers(1, MAX_CONV_CH + 1))
             # a MaxPool after the last layer would run on the host, which has no MaxPool
             pool = not last and min(ho, wo) >= 2 and _bool(rng, 0.35)
             h, w = (ho // 2, wo // 2) if pool else (ho, wo)
             lay = LayerSpec("conv", out, kernel=k, stride=s, pad=p, pool=pool, **common)
+            flat_ok = i != n_conv - 1 or last or ch * prev_hw[0] * prev_hw[1] <= MAX_FLAT
+            if _residual_fits(prev, lay) and flat_ok and _bool(res_rng, 0.6):
+                k = int(res_rng.choice([1, 3])) if min(prev_hw) > 1 else 1
+                pool = pool and min(prev_hw) >= 2
+                lay = dataclasses.replace(
+                    lay, out=ch, kernel=k, stride=1, pad=k // 2, pool=pool, residual=True
+                )
+                h, w = (prev_hw[0] // 2, prev_hw[1] // 2) if pool else prev_hw
+            ch = lay.out
             if i == n_conv - 1 and not last:
                 while lay.out > 1 and lay.out * h * w > MAX_FLAT:
                     lay = dataclasses.replace(lay, out=lay.out // 2)
@@ -255,6 +287,8 @@ def describe(spec: NetSpec) -> str:
         if lay.bias != "none":
             s += f"+b:{lay.bias}"
         s += f"/{lay.act}" + (f"{_q(lay.aq)}" if lay.aq else "")
+        if lay.residual:
+            s += "+res"
         if lay.pool:
             s += "+pool"
         parts.append(s)
