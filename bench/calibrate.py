@@ -71,6 +71,9 @@ from flows.layers.sliding_window.spec import SlidingWindowSpec
 from flows.layers.thresholding import cost as thr_cost
 from flows.layers.thresholding import rtl as thr_rtl
 from flows.layers.thresholding.spec import ThresholdingSpec
+from flows.layers.vvau import cost as vvau_cost
+from flows.layers.vvau import rtl as vvau_rtl
+from flows.layers.vvau.spec import VvauSpec
 from flows.synth import module as synth
 from flows.synth.yosys import yosys_version
 
@@ -209,6 +212,92 @@ def mvau_grid() -> list[Point]:
         (576, 64, 64, 32),
     ]:
         g.append(mvau_point(mw, mh, simd, pe, "BIPOLAR", "BIPOLAR", 1))
+    return g
+
+
+def vvau_point(ch, k, simd, pe, idt, wdt, n_thres) -> Point:
+    """A depthwise layer (bitfab_vvau): ``ch`` channels, a k x k kernel."""
+    idt, wdt = T(idt), T(wdt)
+    label = f"vvau_c{ch}_k{k}_s{simd}_p{pe}_{idt.name}_{wdt.name}_t{n_thres}"
+    rng = _rng(label)
+    w = _weights(rng, wdt, k * k, ch)
+    lo, hi = accumulator_bounds(w, int(idt.min()), int(idt.max()))
+    acc = signed_type_holding(int(lo.min()), int(hi.max()))
+    odt = BIPOLAR if (idt == BIPOLAR and n_thres == 1) else T(f"UINT{max(1, n_thres).bit_length()}")
+    params = {"weights": w}
+    if n_thres:
+        params["thresholds"] = _sorted_thresholds(rng, int(lo.min()), int(hi.max()), ch, n_thres)
+    else:
+        odt = acc
+    s = VvauSpec(label, ch, k, k, simd, pe, idt, wdt, odt, acc, n_thres, 0, 1)
+    s.validate()
+    res = vvau_cost.resources(s)
+    return Point(
+        "vvau",
+        label,
+        vvau_rtl.context(s, params),
+        vvau_cost.lut_features(s),
+        res["BRAM18"],
+        res["DSP"],
+        {"mac": s.mac},
+    )
+
+
+def vvau_grid() -> list[Point]:
+    """Depthwise layers of MobileNet-like sizes: PE over channels (SIMD 1), and whole kernel
+    positions (PE = C, SIMD | K*K); DSP, LUT, sign-mux and XNOR lanes; 3x3 and 5x5 kernels."""
+    g = []
+    for ch, k, simd, pe in [
+        (16, 3, 1, 1),
+        (16, 3, 1, 4),
+        (32, 3, 1, 8),
+        (32, 3, 1, 16),
+        (8, 3, 9, 8),
+        (64, 3, 1, 8),
+        (16, 5, 1, 4),
+        (16, 3, 3, 16),
+        (128, 3, 1, 16),
+    ]:
+        g.append(vvau_point(ch, k, simd, pe, "UINT4", "INT4", 15))
+    for ch, k, simd, pe in [
+        (16, 3, 1, 2),
+        (32, 3, 1, 8),
+        (16, 3, 9, 16),
+        (64, 3, 1, 16),
+        (32, 5, 1, 4),
+        (8, 3, 3, 8),
+    ]:
+        g.append(vvau_point(ch, k, simd, pe, "UINT2", "INT2", 3))
+    for ch, k, simd, pe in [(32, 3, 1, 4), (16, 3, 1, 16)]:
+        g.append(vvau_point(ch, k, simd, pe, "UINT4", "INT2", 15))
+    for ch, k, simd, pe in [(16, 3, 1, 4), (8, 3, 9, 8), (32, 3, 1, 2)]:
+        g.append(vvau_point(ch, k, simd, pe, "INT8", "INT8", 0))
+    for ch, k, simd, pe in [(32, 3, 1, 8), (64, 3, 1, 16), (16, 3, 9, 16), (128, 3, 1, 32)]:
+        g.append(vvau_point(ch, k, simd, pe, "BIPOLAR", "BIPOLAR", 1))
+    for ch, k, simd, pe, n in [(16, 3, 1, 4, 1), (8, 3, 9, 8, 7), (32, 3, 1, 8, 3)]:
+        g.append(vvau_point(ch, k, simd, pe, "UINT8", "BIPOLAR", n))
+    # several kernel positions a clock, more than one weight word (PE = C, SIMD < K*K)
+    for args in [
+        (8, 3, 3, 8, "UINT4", "INT4", 15),
+        (32, 3, 3, 32, "UINT4", "INT4", 15),
+        (16, 3, 3, 16, "UINT2", "INT2", 3),
+        (16, 5, 5, 16, "UINT2", "INT2", 3),
+        (32, 3, 3, 32, "BIPOLAR", "BIPOLAR", 1),
+        (8, 3, 3, 8, "UINT8", "BIPOLAR", 7),
+        (16, 3, 3, 16, "INT8", "INT8", 0),
+        (8, 5, 5, 8, "UINT4", "INT2", 15),
+    ]:
+        g.append(vvau_point(*args))
+    # more single-word kernels (constant weights) and PE < C points
+    for args in [
+        (16, 3, 9, 16, "UINT4", "INT4", 15),
+        (8, 3, 9, 8, "UINT2", "INT2", 3),
+        (32, 3, 9, 32, "BIPOLAR", "BIPOLAR", 1),
+        (48, 3, 1, 12, "UINT4", "INT4", 7),
+        (24, 3, 1, 6, "UINT2", "INT2", 3),
+        (64, 3, 1, 4, "INT8", "INT8", 0),
+    ]:
+        g.append(vvau_point(*args))
     return g
 
 
@@ -535,6 +624,7 @@ def add_grid() -> list[Point]:
 GRIDS: dict[str, Callable[[], list[Point]]] = {
     "mvau": mvau_grid,
     "thresholding": thr_grid,
+    "vvau": vvau_grid,
     "sliding_window": swg_grid,
     "maxpool": maxpool_grid,
     "avgpool": avgpool_grid,

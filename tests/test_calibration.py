@@ -9,7 +9,17 @@ from flows.layers import calibration
 from flows.layers.base import memory_map
 from flows.layers.fifo_cost import fifo_resources
 
-KINDS = ("mvau", "thresholding", "sliding_window", "maxpool", "avgpool", "dwc", "fifo", "edge")
+KINDS = (
+    "mvau",
+    "vvau",
+    "thresholding",
+    "sliding_window",
+    "maxpool",
+    "avgpool",
+    "dwc",
+    "fifo",
+    "edge",
+)
 
 
 def test_data_file_has_every_kind_with_its_provenance():

@@ -36,7 +36,10 @@ def lut_features(s: VvauSpec) -> dict[str, float]:
     products), each PE's adder tree over its SIMD leaves, the accumulator adders and their
     bank as mapped (``accmem_luts``; in flip-flops when a single word), the threshold
     comparators (``cmp_inputs``) and ROM in logic, the weight ROM in logic, the input word's
-    register and the counters. ``ff_*``: registers, FF fit only."""
+    register and the counters. With a single weight word (PE = C, SIMD = K_H*K_W) the weights
+    are constants that synthesis folds into the lanes (``const_lane_bits``: a constant
+    multiply costs about its input bits) and the bank is one register (no LUTs).
+    ``ff_*``: registers, FF fit only."""
     wb, ib = s.wdt.bitwidth(), s.idt.bitwidth()
     lanes = s.pe * s.simd
     acc = _acc_bits(s)
@@ -51,19 +54,22 @@ def lut_features(s: VvauSpec) -> dict[str, float]:
         wvb = wb if s.wdt.signed() and s.wdt != BIPOLAR else wb + 1
         leaves, leaf_bits = s.simd, min(ivb + wvb, acc)
     addr_bits = (s.nf - 1).bit_length() if thr_logic else acc
+    const_w = s.nf * s.sf == 1
     f = {
         "base": 1.0,
         "tree_bits": float(s.pe * tree_adder_bits(leaves, leaf_bits, acc)),
         "acc_bits": float(s.pe * acc),
-        "accmem_luts": float(accmem.luts + accmem.lutram),
+        "accmem_luts": float(0 if s.nf == 1 else accmem.luts + accmem.lutram),
         "cmp_inputs": float(s.pe * n_t * (acc + addr_bits)),
         "thr_rom_bits": float(s.pe * n_t * acc * s.nf if thr_logic else 0),
-        "wrom_luts": float(wrom.luts if wrom.kind == "logic" else 0),
+        "wrom_luts": float(wrom.luts if wrom.kind == "logic" and not const_w else 0),
         "ctrl_bits": float(math.ceil(math.log2(max(s.nf * s.sf, 2)))),
         "in_bits": float(lanes * ib),
     }
-    if s.mac == "XNOR":
+    if s.mac == "XNOR":  # a constant weight bit makes the lane a wire or an inverter
         f["xnor_leaf_bits"] = float(s.pe * leaves * leaf_bits)
+    elif const_w:
+        f["const_lane_bits"] = float(lanes * ib)
     elif s.idt == BIPOLAR or s.wdt == BIPOLAR:
         f["sign_mux_bits"] = float(lanes * leaf_bits)
     elif s.mac == "LUT":
@@ -73,7 +79,7 @@ def lut_features(s: VvauSpec) -> dict[str, float]:
     f.update(
         {
             "ff_leaf_bits": float(s.pe * leaves * leaf_bits),
-            "ff_mem_bits": float(accmem.ffs),
+            "ff_mem_bits": float(s.pe * acc if s.nf == 1 else accmem.ffs),
             "ff_rom_out_bits": float(lanes * wb if wrom.kind == "logic" else 0),
             "ff_acc_bits": float(2 * s.pe * acc),
             "ff_out_bits": float(s.pe * max(s.odt.bitwidth(), 1)),
