@@ -44,13 +44,13 @@ from flows.datatypes import (
 )
 from flows.errors import SynthError
 from flows.layers import calibration
+from flows.layers.add import cost as add_cost
+from flows.layers.add import rtl as add_rtl
+from flows.layers.add.spec import AddSpec
 from flows.layers.avgpool import cost as avgpool_cost
 from flows.layers.avgpool import rtl as avgpool_rtl
 from flows.layers.avgpool.spec import AvgPoolSpec, sum_dtype
 from flows.layers.base import memory_map
-from flows.layers.add import cost as add_cost
-from flows.layers.add import rtl as add_rtl
-from flows.layers.add.spec import AddSpec
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import rtl as dwc_rtl
 from flows.layers.dwc.spec import DwcSpec

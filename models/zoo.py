@@ -23,9 +23,11 @@ with warnings.catch_warnings():
     from brevitas.core.restrict_val import RestrictValueType
     from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
     from brevitas.quant import Int8WeightPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
+    from brevitas.quant_tensor import QuantTensor
     from brevitas_examples.bnn_pynq.models.CNV import CNV, CNV_OUT_CH_POOL, KERNEL_SIZE, POOL_SIZE
     from brevitas_examples.bnn_pynq.models.common import CommonActQuant
     from brevitas_examples.bnn_pynq.models.FC import DROPOUT, FC
+    from brevitas_examples.bnn_pynq.models.resnet import QuantBasicBlock, QuantResNet
     from brevitas_examples.bnn_pynq.models.tensor_norm import TensorNorm
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,20 @@ def _make_registry() -> dict[str, ZooModel]:
                 quant="fixed_point",
             )
         )
+    entries.append(
+        ZooModel(
+            name="resnet18-w4a4",
+            topology="resnet18",
+            weight_bits=4,
+            act_bits=4,
+            in_bits=8,
+            dataset="cifar10",
+            input_shape=(1, 3, 32, 32),
+            num_classes=10,
+            hidden=(64, 128, 256, 512),
+            quant="bnn_pynq_resnet",
+        )
+    )
     return {e.name: e for e in entries}
 
 
@@ -315,7 +331,50 @@ def _construct_fixed_point(entry: ZooModel) -> nn.Module:
     raise ModelError(f"model {entry.name!r}: no fixed-point {entry.topology!r} topology")
 
 
+class ExportableBasicBlock(QuantBasicBlock):
+    """bnn_pynq's QuantBasicBlock, whose ``forward`` asserts that both sides of the residual
+    add are QuantTensors. Under ``torch.export`` (which Brevitas' QONNX export uses with torch
+    2.13) they are traced tensors, so Brevitas' own resnet18_4w4a cannot be exported as it is.
+    Same computation; the check runs when not exporting."""
+
+    def forward(self, x):
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.relu2(self.bn2(self.conv2(out)))
+        if len(self.downsample):
+            x = self.downsample(x)
+        if not torch.compiler.is_exporting():
+            assert isinstance(out, QuantTensor) and isinstance(x, QuantTensor), (
+                "Perform add among QuantTensors"
+            )
+        return self.relu_out(out + x)
+
+
+class Q17ResNet18(nn.Module):
+    """bnn_pynq's quant ResNet-18 (``resnet18_4w4a``: BasicBlocks [2, 2, 2, 2], 4-bit weights
+    and activations, 8-bit first and last layers, shared quantizers along every residual add,
+    an 8-bit truncating average pool) as Brevitas defines it, behind CNV's ``2x - 1`` and Q1.7
+    input quantizer: QuantResNet itself has none ("the input is already 8b RGB"), and every
+    layer bitfab maps needs a quantized input."""
+
+    def __init__(self, num_classes: int, weight_bit_width: int, act_bit_width: int) -> None:
+        super().__init__()
+        self.input_quant = _q17_input()
+        self.net = QuantResNet(
+            block_impl=ExportableBasicBlock,
+            num_blocks=[2, 2, 2, 2],
+            num_classes=num_classes,
+            weight_bit_width=weight_bit_width,
+            act_bit_width=act_bit_width,
+        )
+        self.input_quant.return_quant_tensor = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.input_quant(2.0 * x - 1.0))
+
+
 def _construct(entry: ZooModel) -> nn.Module:
+    if entry.quant == "bnn_pynq_resnet":
+        return Q17ResNet18(entry.num_classes, entry.weight_bits, entry.act_bits)
     if entry.quant == "fixed_point":
         return _construct_fixed_point(entry)
     if entry.topology in _FC_HIDDEN:

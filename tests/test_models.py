@@ -39,7 +39,10 @@ ALL_NAMES = [
     "cnv-w8a8",
     "cnv-w4a4",
     "digits-w8a8",
+    "resnet18-w4a4",
 ]
+# building (and calibrating the BatchNorms of) ResNet-18 on the CPU takes half a minute
+SLOW_NAMES = {"resnet18-w4a4"}
 
 
 # --- registry -------------------------------------------------------------------------------
@@ -80,7 +83,9 @@ def test_unknown_model_message() -> None:
 # --- building -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ALL_NAMES)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_NAMES else n for n in ALL_NAMES]
+)
 def test_every_model_builds_and_runs(name: str) -> None:
     entry = get_model(name)
     model = build_model(entry)

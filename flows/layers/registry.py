@@ -17,8 +17,6 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
 from flows.errors import LayerError
-from flows.layers.base import DataflowOp, DataflowSpec
-from flows.layers.common import DOMAIN
 from flows.layers.add import cost as add_cost
 from flows.layers.add import hls as add_hls
 from flows.layers.add import rtl as add_rtl
@@ -29,6 +27,8 @@ from flows.layers.avgpool import hls as avgpool_hls
 from flows.layers.avgpool import rtl as avgpool_rtl
 from flows.layers.avgpool.infer import InferAvgPool
 from flows.layers.avgpool.node import StreamingAvgPool
+from flows.layers.base import DataflowOp, DataflowSpec
+from flows.layers.common import DOMAIN
 from flows.layers.dwc import cost as dwc_cost
 from flows.layers.dwc import hls as dwc_hls
 from flows.layers.dwc import rtl as dwc_rtl

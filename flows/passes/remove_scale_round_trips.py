@@ -16,7 +16,8 @@ class RemoveScaleRoundTrips(Transformation):
 
     Requires: AbsorbIntoThresholds applied.
     Ensures: no Div whose input is a Mul by the same constant (except one writing the graph
-    output); integer tensors flow from one layer into the next.
+    output); integer tensors flow from one layer into the next. A Mul read by several such
+    Divs serves them all; one that something else also reads stays for that reader.
     """
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
@@ -30,12 +31,13 @@ class RemoveScaleRoundTrips(Transformation):
                 continue
             if not np.array_equal(s_div.ravel(), s_mul.ravel()):
                 continue
-            if len(model.find_consumers(mul.output[0])) != 1:
-                continue
-            if is_graph_output(model, div.output[0]):
+            if is_graph_output(model, div.output[0]) or is_graph_output(model, mul.output[0]):
                 continue  # nothing reads it to rewire: the pair stays for the host tail
+            # a residual block's input is read by its main path and its 1x1 downsample path:
+            # each Div goes; the Mul goes once nothing else reads it
             rewire(model, div.output[0], mul.input[0])
             model.graph.node.remove(div)
-            model.graph.node.remove(mul)
+            if not model.find_consumers(mul.output[0]):
+                model.graph.node.remove(mul)
             return model.transform(InferShapes()), True
         return model, False

@@ -24,23 +24,32 @@ from flows.ops import RESHAPE_OPS
 
 class CancelTransposes(Transformation):
     """``Transpose(to NCHW) -> Transpose(to NHWC)`` (or the reverse) is the identity: remove
-    both. A pair that ends the graph stays (the host tail runs it): its output is a graph
-    output, which has no consumers to rewire.
+    both, and a transpose every reader of which undoes it goes with all of them. A pair that
+    ends the graph stays (the host tail runs it): its output is a graph output, which has no
+    consumers to rewire.
 
     Requires: shapes inferred. Ensures: no such adjacent pair inside the graph; outputs
     unchanged.
     """
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        inverse = ((TO_NCHW, TO_NHWC), (TO_NHWC, TO_NCHW))
         for a in model.get_nodes_by_op_type("Transpose"):
-            b = only_consumer(model, a.output[0])
-            if b is None or b.op_type != "Transpose" or is_graph_output(model, b.output[0]):
+            readers = model.find_consumers(a.output[0]) or []
+            # every reader undoes it (a residual block's input read by two convs): all go
+            if not readers or is_graph_output(model, a.output[0]):
                 continue
-            if (perm(a), perm(b)) not in ((TO_NCHW, TO_NHWC), (TO_NHWC, TO_NCHW)):
+            if any(
+                b.op_type != "Transpose"
+                or is_graph_output(model, b.output[0])
+                or (perm(a), perm(b)) not in inverse
+                for b in readers
+            ):
                 continue
-            rewire(model, b.output[0], a.input[0])
+            for b in readers:
+                rewire(model, b.output[0], a.input[0])
+                model.graph.node.remove(b)
             model.graph.node.remove(a)
-            model.graph.node.remove(b)
             return model.transform(InferShapes()), True
         return model, False
 
