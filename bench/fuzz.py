@@ -71,6 +71,22 @@ def _work(seed: int) -> dict:
     return res
 
 
+# --require: what a drawn net must contain
+REQUIRE = {"residual": lambda spec: any(lay.residual for lay in spec.layers)}
+
+
+def _seeds(first: int, n: int, keep) -> list[int]:
+    """The first ``n`` seeds from ``first`` whose spec ``keep`` accepts (all when None)."""
+    if keep is None:
+        return list(range(first, first + n))
+    out, seed = [], first
+    while len(out) < n:
+        if keep(draw_spec(seed)):
+            out.append(seed)
+        seed += 1
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100, help="number of nets")
@@ -82,9 +98,17 @@ def main() -> None:
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--rtlsim", action="store_true", help="also simulate each net's RTL")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per net")
+    ap.add_argument(
+        "--require",
+        choices=sorted(REQUIRE),
+        default=None,
+        help="only the seeds whose net has this (the next N such seeds from --seed)",
+    )
     a = ap.parse_args()
     first = a.seed if a.seed is not None else secrets.randbelow(10**9)
-    print(f"fuzzing {a.n} nets, seeds {first}..{first + a.n - 1}, {a.jobs} jobs", flush=True)
+    seeds = _seeds(first, a.n, REQUIRE.get(a.require))
+    what = f" with {a.require}" if a.require else ""
+    print(f"fuzzing {a.n} nets{what}, seeds {seeds[0]}..{seeds[-1]}, {a.jobs} jobs", flush=True)
     opts = {
         "inputs": a.inputs,
         "save": a.save,
@@ -96,7 +120,6 @@ def main() -> None:
     results = []
     ctx = get_context("fork")
     with ctx.Pool(a.jobs, initializer=_init, initargs=(opts,)) as pool:
-        seeds = range(first, first + a.n)
         for r in tqdm(pool.imap_unordered(_work, seeds), total=a.n, file=sys.stderr):
             results.append(r)
             if a.verbose or r["status"] in ("mismatch", "crash"):
