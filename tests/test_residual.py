@@ -93,3 +93,35 @@ def test_fork_and_add_kernels_signed_and_mixed_in_csim(tmp_path, odt_a, odt_b, p
     np.testing.assert_array_equal(got.reshape(want.shape), want.astype(np.int64))
     if "INT" in odt_a and not odt_a.startswith("U"):
         assert (want < 0).any()  # signed lanes really were exercised
+
+
+def test_a_residual_add_of_two_shapes_is_refused_naming_the_node():
+    """Valid ONNX (it broadcasts), but two streams of different lengths cannot be added."""
+    from onnx import TensorProto, helper
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.basic import qonnx_make_model
+
+    from flows.errors import UnsupportedError
+    from flows.passes.integer_residual_add import IntegerResidualAdd
+
+    nodes = [
+        helper.make_node("Mul", ["a", "s"], ["fa"], name="deq_a"),
+        helper.make_node("Mul", ["b", "s"], ["fb"], name="deq_b"),
+        helper.make_node("Add", ["fa", "fb"], ["y"], name="Add_skip"),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [
+            helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 8, 4, 4]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 8, 1, 1]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 4, 4])],
+    )
+    m = ModelWrapper(qonnx_make_model(g))
+    m.set_initializer("s", np.float32(0.25))
+    for t in ("a", "b"):
+        m.set_tensor_datatype(t, DataType["UINT4"])
+    with pytest.raises(UnsupportedError, match=r"node 'Add_skip': adds a \[1, 8, 4, 4\] tensor"):
+        m.transform(IntegerResidualAdd())
