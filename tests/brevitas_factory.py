@@ -97,3 +97,75 @@ def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
         q.input[1] = "main_path_scale"
         m.save(str(path))
     return path
+
+
+def conv1d_net(path: Path, seed: int = 0) -> Path:
+    """A 1-D conv net for radio I/Q samples (input 1x2x64), Brevitas' default quantizers:
+    QuantIdentity(int8) -> QuantConv1d(2->8, k3, pad 1) BN1d QuantReLU(u4) -> MaxPool1d(2)
+    -> QuantConv1d(8->16, k3, stride 2) BN1d QuantReLU(u4) -> flatten -> QuantLinear(->4)."""
+    import torch.nn as nn
+    from brevitas.export import export_qonnx
+    from brevitas.nn import QuantConv1d
+
+    def conv(c_in: int, c_out: int, **kw) -> QuantConv1d:
+        return QuantConv1d(c_in, c_out, 3, bias=False, weight_bit_width=4, **kw)
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        QuantIdentity(bit_width=8, return_quant_tensor=True),
+        conv(2, 8, padding=1),
+        nn.BatchNorm1d(8),
+        QuantReLU(bit_width=4, return_quant_tensor=True),
+        nn.MaxPool1d(2),
+        conv(8, 16, stride=2),
+        nn.BatchNorm1d(16),
+        QuantReLU(bit_width=4, return_quant_tensor=True),
+        nn.Flatten(),
+        QuantLinear(16 * 15, 4, bias=False, weight_bit_width=4),
+    )
+    net.train()
+    with torch.no_grad():  # calibrate the BN and activation statistics
+        for _ in range(8):
+            net(torch.rand(16, 2, 64) * 2 - 1)
+    net.eval()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(net, torch.rand(1, 2, 64) * 2 - 1, str(path))
+    return path
+
+
+def mini_mobilenet(path: Path, seed: int = 0) -> Path:
+    """brevitas_examples' own MobileNet-v1 class (4-bit) at toy size: an 8-bit input quantizer
+    (MobileNet has none), the init block (3x3/2, per-channel activation scales), a depthwise-
+    separable stage with per-channel pointwise scales, a strided one, the truncating average
+    pool and the Int32-bias classifier. Input 1x3x32x32."""
+    from brevitas.export import export_qonnx
+    from brevitas_examples.imagenet_classification.models.mobilenetv1 import MobileNet
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = QuantIdentity(bit_width=8, return_quant_tensor=True)
+            self.net = MobileNet(
+                channels=[[8], [16], [32]],
+                first_stage_stride=False,
+                act_bit_width=4,
+                weight_bit_width=4,
+                avg_pool_kernel_size=8,
+                num_classes=10,
+            )
+
+        def forward(self, x):
+            return self.net(self.inp(x))
+
+    torch.manual_seed(seed)
+    net = Net()
+    net.train()
+    with torch.no_grad():
+        for _ in range(8):
+            net(torch.rand(16, 3, 32, 32) * 2 - 1)
+    net.eval()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(net, torch.rand(1, 3, 32, 32) * 2 - 1, str(path))
+    return path

@@ -124,17 +124,12 @@ def _check_operands(model: ModelWrapper, mm: NodeProto, wq_node: NodeProto) -> _
             f"node '{mm.name}': a non-zero zero point feeds this MatMul; the hardware "
             "has no zero-point correction; quantize symmetrically (zero_point=0)"
         )
-    if xq.scale.size != 1:
-        raise UnsupportedError(
-            f"node '{xq.node_name}': per-channel activation scales before MatMul "
-            f"'{mm.name}' are not supported; use a per-tensor activation scale"
-        )
     w_int = quantized_weight_integers(model, wq_node, wq)
     if w_int.ndim != 2:
         raise UnsupportedError(f"node '{mm.name}': weights of shape {w_int.shape} are not 2-D")
     mw, mh = w_int.shape
     s_w = weight_scale_per_channel(wq.scale, mw, mh, wq_node.name)
-    to_float = np.float64(xq.scale.ravel()[0]) * s_w.astype(np.float64)
+    to_float = _input_scale(xq, w_int, mm) * s_w.astype(np.float64)
     acc_lo, acc_hi = accumulator_bounds(w_int, xq.qmin, xq.qmax)
     acc_bits = signed_type_holding(int(acc_lo.min()) - 1, int(acc_hi.max()) + 1).bitwidth()
     if acc_bits > MAX_ACC_BITS:
@@ -294,6 +289,27 @@ def _place_layer(
     replace_nodes(model, old, new)
 
 
+def _input_scale(xq: Quantizer, w_int: np.ndarray, mm: NodeProto) -> np.ndarray:
+    """The input scale each output channel's accumulator carries, float64 [MH].
+
+    A per-tensor scale is shared. A per-channel one (MobileNet's pointwise activations) can
+    only be factored out of a product whose every output reads a single input channel: a
+    depthwise conv's channel-diagonal weights (input element i of the (ky, kx, c) window is
+    channel i mod C, and output o reads channel o only)."""
+    mw, mh = w_int.shape
+    if xq.scale.size == 1:
+        return np.full(mh, np.float64(xq.scale.ravel()[0]))
+    rows = np.arange(mw)[:, None] % mh
+    diagonal = xq.scale.size == mh and not np.any((w_int != 0) & (rows != np.arange(mh)))
+    if not diagonal:
+        raise UnsupportedError(
+            f"node '{xq.node_name}': per-channel activation scales before MatMul "
+            f"'{mm.name}' are supported only into a depthwise conv; use a per-tensor "
+            "activation scale (scaling_per_output_channel=False)"
+        )
+    return xq.scale.ravel().astype(np.float64)
+
+
 def _integerize_input(model: ModelWrapper, mm: NodeProto, ops: _Operands) -> str:
     """Insert ``Div(s_x)`` right after the quantizer so the layout ops in front of the MatMul
     (transposes, sliding window, pooling) carry the integers; returns the MatMul's input."""
@@ -301,7 +317,9 @@ def _integerize_input(model: ModelWrapper, mm: NodeProto, ops: _Operands) -> str
     first = ops.path[0] if ops.path else mm
     x_int = model.make_new_valueinfo_name()
     s_x = model.make_new_valueinfo_name()
-    model.set_initializer(s_x, ops.xq.scale.reshape(()).astype(np.float32))
+    # per tensor, or per channel in the quantizer's own broadcast shape (NCHW)
+    scale = ops.xq.scale if ops.xq.scale.size > 1 else ops.xq.scale.reshape(())
+    model.set_initializer(s_x, scale.astype(np.float32))
     div = helper.make_node("Div", [q_out, s_x], [x_int], name=mm.name + "_to_int")
     first.input[0] = x_int
     model.graph.node.insert(list(model.graph.node).index(first), div)

@@ -27,9 +27,11 @@ class RemoveScaleRoundTrips(Transformation):
                 continue
             s_div = model.get_initializer(div.input[1])
             s_mul = model.get_initializer(mul.input[1])
-            if s_div is None or s_mul is None or s_div.size != 1 or s_mul.size != 1:
+            if s_div is None or s_mul is None:
                 continue
-            if not np.array_equal(s_div.ravel(), s_mul.ravel()):
+            # one scale, or the same per-channel scales in the same layout
+            same_shape = s_div.size == s_mul.size == 1 or s_div.shape == s_mul.shape
+            if not same_shape or not np.array_equal(s_div.ravel(), s_mul.ravel()):
                 continue
             if is_graph_output(model, div.output[0]) or is_graph_output(model, mul.output[0]):
                 continue  # nothing reads it to rewire: the pair stays for the host tail
