@@ -46,6 +46,7 @@ from flows.layers.registry import KINDS
 from flows.partition import Partition, split
 from flows.passes.absorb_into_thresholds import AbsorbIntoThresholds
 from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
+from flows.passes.conv1d_as_conv2d import Conv1dAsConv2d
 from flows.passes.fold_constant_quants import FoldConstantQuants
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
@@ -100,7 +101,7 @@ def step_import(ctx: BuildContext) -> None:
 
 
 def step_integerize(ctx: BuildContext) -> None:
-    m = ctx.model.transform(FoldConstantQuants())
+    m = ctx.model.transform(FoldConstantQuants()).transform(Conv1dAsConv2d())
     m = m.transform(LowerConvToMatMul()).transform(InferShapes())
     m = m.transform(GiveUniqueNodeNames())  # qonnx's lowering leaves its new nodes unnamed
     m = m.transform(AbsorbIntoThresholds())

@@ -39,6 +39,16 @@ def conv2d_f64(x, w, b, strides, pads, dilations, group: int = 1) -> np.ndarray:
     return y
 
 
+def conv_f64(x, w, strides, pads, dilations, group: int = 1) -> np.ndarray:
+    """:func:`conv2d_f64`, also for a 1-D Conv (NCL x, OIL w: the 2-D one of height 1)."""
+    if np.ndim(x) != 3:
+        return conv2d_f64(x, w, None, strides, pads, dilations, group)
+    x, w = np.asarray(x)[:, :, None], np.asarray(w)[:, :, None]
+    s, d = list(strides)[-1:], list(dilations)[-1:]
+    pb, pe = list(pads)[-2:] if len(pads) == 2 else (pads[1], pads[3])
+    return conv2d_f64(x, w, None, [1, *s], [0, pb, 0, pe], [1, *d], group)[:, :, 0]
+
+
 def _exact(x, scale) -> np.ndarray:
     """``x`` in float64; with the scale of the quantizer that produced it, the exact multiple
     ``rint(x / scale) * scale`` that the float32 value rounds."""
@@ -57,8 +67,8 @@ def _output_scale(sa, sb, conv: bool) -> np.ndarray | None:
         return None
     if sb.size == 1:
         return sa.reshape(()) * sb.reshape(())
-    if conv and sb.ndim == 4 and sb.shape[1:] == (1, 1, 1):
-        return sa.reshape(()) * sb.reshape(1, -1, 1, 1)
+    if conv and sb.ndim in (3, 4) and set(sb.shape[1:]) == {1}:  # 1-D or 2-D conv
+        return sa.reshape(()) * sb.reshape(1, -1, *sb.shape[2:])
     if not conv and sb.ndim >= 2 and sb.shape[-2] == 1:
         return sa.reshape(()) * sb
     return None
@@ -97,7 +107,7 @@ class ExactAccumulate(CustomOp):
         else:
             a, b = _exact(a, sa), _exact(b, sb)
         if conv:
-            y = conv2d_f64(a, b, None, g("strides"), g("pads"), g("dilations"), g("group"))
+            y = conv_f64(a, b, g("strides"), g("pads"), g("dilations"), g("group"))
         else:
             y = np.matmul(a, b)
         if out_scale is not None:
@@ -107,9 +117,9 @@ class ExactAccumulate(CustomOp):
             # The compiler lowers a Conv's bias to an Add after the accumulation, which the
             # thresholds evaluate in float32 on the once-rounded accumulator; do the same, so
             # the re-check differs from the hardware only where the hardware is wrong.
-            bias = np.asarray(context[ins[2]])
-            y32 = y32 + bias.astype(np.float32).reshape(1, -1, 1, 1)
-            y = y + bias.astype(np.float64).reshape(1, -1, 1, 1)
+            bias = np.asarray(context[ins[2]]).reshape(1, -1, *[1] * (y.ndim - 2))
+            y32 = y32 + bias.astype(np.float32)
+            y = y + bias.astype(np.float64)
         context[n.output[0]] = y32
         context[n.output[1]] = y
 

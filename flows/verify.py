@@ -191,9 +191,20 @@ def _conv_pads(model: ModelWrapper, node) -> list[int]:
     auto = attr(node, "auto_pad", "NOTSET")
     if auto in ("NOTSET", "VALID"):
         return [0, 0, 0, 0]
+    if len(model.get_tensor_shape(node.input[0])) == 3:  # 1-D: the 2-D one of height 1
+        _, _, w = model.get_tensor_shape(node.input[0])
+        h, k = 1, [1, *model.get_tensor_shape(node.input[1])[2:]]
+        s = [1, *attr(node, "strides", [1])]
+        return _auto_pads(auto, (h, w), k, s)[1::2]
     _, _, h, w = model.get_tensor_shape(node.input[0])
     k = model.get_tensor_shape(node.input[1])[2:]
     s = list(attr(node, "strides", [1, 1]))
+    return _auto_pads(auto, (h, w), k, s)
+
+
+def _auto_pads(auto: str, hw, k, s) -> list[int]:
+    """ONNX's SAME_UPPER/SAME_LOWER pads [top, left, bottom, right] of a 2-D window."""
+    h, w = hw
     pads = []
     for size, kk, ss in zip((h, w), k, s):
         total = max((-(-size // ss) - 1) * ss + kk - size, 0)
@@ -313,6 +324,8 @@ def _first_bad_layer(
         want = np.rint(np.asarray(val, np.float64) / scale).astype(np.int64)
         if want.ndim == 4 and got.ndim == 4:  # reference NCHW, dataflow channels last
             want = want.transpose(TO_NHWC)
+        elif want.ndim == 3 and got.ndim == 4:  # a 1-D net's NCL, run as N1LC
+            want = want.transpose(0, 2, 1)
         if not np.array_equal(want.reshape(got.shape), got):
             return node.name
     return None

@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     # Brevitas warns at import time about optional CUDA kernels that a CPU flow never uses.
     warnings.simplefilter("ignore")
     from brevitas.core.restrict_val import RestrictValueType
-    from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
+    from brevitas.nn import QuantConv1d, QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
     from brevitas.quant import Int8WeightPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
     from brevitas.quant_tensor import QuantTensor
     from brevitas_examples.bnn_pynq.models.CNV import CNV, CNV_OUT_CH_POOL, KERNEL_SIZE, POOL_SIZE
@@ -41,9 +41,10 @@ CALIBRATION_BATCH = 64
 class ZooModel:
     """One zoo entry: everything the compiler and the trainer need to know before building it.
 
-    ``input_shape`` has batch 1 and is NCHW; the network takes float input in [0, 1] and does its
-    own ``2x - 1`` preprocessing. ``hidden`` is the hidden layer widths (for CNV: the six conv
-    channel counts, then the two FC widths). ``quant`` names the quantizer family: ``"bnn"`` is
+    ``input_shape`` has batch 1 and is NCHW (NCL for a 1-D net); the network takes float input
+    in [0, 1] and does its own ``2x - 1`` preprocessing. ``hidden`` is the hidden layer widths
+    (for CNV: the six conv channel counts, then the two FC widths; for radio1d: the conv channel
+    counts, then the FC widths). ``quant`` names the quantizer family: ``"bnn"`` is
     BNN-PYNQ's constant-scale quantizers (the ``bnn_pynq`` classes as they are), ``"fixed_point"``
     is Brevitas' power-of-two fixed-point ones (``Int8WeightPerTensorFixedPoint`` weights,
     ``QuantReLU`` with ``Uint8ActPerTensorFixedPoint`` activations, at the entry's bit widths).
@@ -69,6 +70,9 @@ _CNV_HIDDEN = (64, 64, 128, 128, 256, 256, 512, 512)
 _BITS = ((1, 1), (1, 2), (2, 2))
 #: (topology, W, A) of the power-of-two fixed-point entries; all have an 8-bit Q1.7 input.
 _FIXED_POINT = (("tfc", 8, 8), ("cnv", 8, 8), ("cnv", 4, 4), ("digits", 8, 8))
+#: radio1d: conv 3 (padded) + BN + ReLU + max-pool 2 per conv width, then the FC widths.
+_RADIO1D_CONVS = (16, 16)
+_RADIO1D_HIDDEN = (*_RADIO1D_CONVS, 32)
 _SHAPES = {
     "tfc": ("mnist", (1, 1, 28, 28), _FC_HIDDEN["tfc"]),
     "cnv": ("cifar10", (1, 3, 32, 32), _CNV_HIDDEN),
@@ -150,6 +154,22 @@ def _make_registry() -> dict[str, ZooModel]:
             quant="bnn_pynq_resnet",
         )
     )
+    entries.append(
+        ZooModel(
+            name="radio1d-w4a4",
+            topology="radio1d",
+            weight_bits=4,
+            act_bits=4,
+            in_bits=8,
+            # RadioML 2016.10a's shape (I/Q frames of 128 samples, 11 modulations); no loader:
+            # built untrained from seeded weights, nothing is downloaded
+            dataset="radioml",
+            input_shape=(1, 2, 128),
+            num_classes=11,
+            hidden=_RADIO1D_HIDDEN,
+            quant="fixed_point",
+        )
+    )
     return {e.name: e for e in entries}
 
 
@@ -159,7 +179,8 @@ _REGISTRY = _make_registry()
 def list_models() -> list[ZooModel]:
     """All zoo entries, in a fixed order so listings are reproducible.
 
-    BNN-PYNQ nets first (FC nets, CNV, digits), then the fixed-point ones (tfc, cnv, digits).
+    BNN-PYNQ nets first (FC nets, CNV, digits), then the fixed-point ones (tfc, cnv, digits),
+    ResNet-18, and the 1-D radio1d.
     """
     return list(_REGISTRY.values())
 
@@ -230,7 +251,7 @@ def _fixed_point_relu(bits: int) -> QuantReLU:
 
 def _uniform_init(model: nn.Module) -> None:
     for m in model.modules():
-        if isinstance(m, (QuantLinear, QuantConv2d)):
+        if isinstance(m, (QuantLinear, QuantConv1d, QuantConv2d)):
             nn.init.uniform_(m.weight.data, -1, 1)
 
 
@@ -312,6 +333,52 @@ class FixedPointCNV(CNV):
         _uniform_init(self)
 
 
+class FixedPointRadio1D(nn.Module):
+    """A small 1-D conv net for radio I/Q frames (N, 2, L), as in RadioML modulation
+    classifiers: per conv width, a padded QuantConv1d k=3, BatchNorm1d, QuantReLU and
+    MaxPool1d(2); then flatten, per FC width QuantLinear, BatchNorm1d and QuantReLU; a final
+    QuantLinear. The ``2x - 1``, the Q1.7 input and the quantizers are :class:`FixedPointFC`'s.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        weight_bit_width: int,
+        act_bit_width: int,
+        in_shape: tuple[int, int],
+        convs: tuple[int, ...],
+        fcs: tuple[int, ...],
+    ) -> None:
+        super().__init__()
+        in_ch, length = in_shape
+        layers: list[nn.Module] = [_q17_input()]
+        for out_ch in convs:
+            conv = QuantConv1d(
+                in_ch,
+                out_ch,
+                kernel_size=3,
+                padding=1,
+                bias=False,
+                weight_quant=Int8WeightPerTensorFixedPoint,
+                weight_bit_width=weight_bit_width,
+            )
+            layers += [conv, nn.BatchNorm1d(out_ch), _fixed_point_relu(act_bit_width)]
+            layers.append(nn.MaxPool1d(2))
+            in_ch, length = out_ch, length // 2
+        layers.append(nn.Flatten())
+        width = in_ch * length
+        for features in fcs:
+            layers.append(_fixed_point_linear(width, features, weight_bit_width))
+            layers += [nn.BatchNorm1d(features), _fixed_point_relu(act_bit_width)]
+            width = features
+        layers.append(_fixed_point_linear(width, num_classes, weight_bit_width))
+        self.features = nn.Sequential(*layers)
+        _uniform_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(2.0 * x - 1.0)
+
+
 def _construct_fixed_point(entry: ZooModel) -> nn.Module:
     if entry.topology in ("tfc", "digits"):
         return FixedPointFC(
@@ -327,6 +394,16 @@ def _construct_fixed_point(entry: ZooModel) -> nn.Module:
             weight_bit_width=entry.weight_bits,
             act_bit_width=entry.act_bits,
             in_ch=entry.input_shape[1],
+        )
+    if entry.topology == "radio1d":
+        n = len(_RADIO1D_CONVS)
+        return FixedPointRadio1D(
+            num_classes=entry.num_classes,
+            weight_bit_width=entry.weight_bits,
+            act_bit_width=entry.act_bits,
+            in_shape=entry.input_shape[1:],
+            convs=entry.hidden[:n],
+            fcs=entry.hidden[n:],
         )
     raise ModelError(f"model {entry.name!r}: no fixed-point {entry.topology!r} topology")
 

@@ -40,6 +40,7 @@ ALL_NAMES = [
     "cnv-w4a4",
     "digits-w8a8",
     "resnet18-w4a4",
+    "radio1d-w4a4",
 ]
 # building (and calibrating the BatchNorms of) ResNet-18 on the CPU takes half a minute
 SLOW_NAMES = {"resnet18-w4a4"}

@@ -1,4 +1,5 @@
-"""Tests of the power-of-two fixed-point zoo entries (tfc-w8a8, cnv-w8a8, cnv-w4a4, digits-w8a8).
+"""Tests of the power-of-two fixed-point zoo entries (tfc-w8a8, cnv-w8a8, cnv-w4a4, digits-w8a8,
+radio1d-w4a4).
 
 They use Brevitas' fixed-point quantizers (``Int8WeightPerTensorFixedPoint`` weights,
 ``QuantReLU`` + ``Uint8ActPerTensorFixedPoint`` activations, CNV's Q1.7 input), whose scales
@@ -25,7 +26,7 @@ from models.export import export_qonnx_model, read_metadata
 from models.train import predict, train
 from models.zoo import build_model, get_model, list_models
 
-NEW_NAMES = ["tfc-w8a8", "cnv-w8a8", "cnv-w4a4", "digits-w8a8"]
+NEW_NAMES = ["tfc-w8a8", "cnv-w8a8", "cnv-w4a4", "digits-w8a8", "radio1d-w4a4"]
 FC_NAMES = ["tfc-w8a8", "digits-w8a8"]
 CNV_NAMES = ["cnv-w8a8", "cnv-w4a4"]
 
@@ -178,7 +179,7 @@ def test_export_ops_and_quantizers(exported: dict[str, Path], name: str) -> None
     ops = {n.op_type for n in model.graph.node}
     assert ops <= ALLOWED_OPS, ops - ALLOWED_OPS
     assert {"Quant", "Gemm", "BatchNormalization", "Relu"} <= ops
-    if name in CNV_NAMES:
+    if name in CNV_NAMES or name == "radio1d-w4a4":
         assert {"Conv", "MaxPool"} <= ops
     _assert_pot_quantizers(model, name)
     assert read_metadata(exported[name])["bitfab.model"] == name
@@ -207,7 +208,10 @@ def _onnx_outputs(path: Path, x: np.ndarray) -> np.ndarray:
     return np.concatenate([execute_onnx(model, {"x": xi[None]})[out] for xi in x])
 
 
-@pytest.mark.parametrize(("name", "n"), [(n, 16) for n in FC_NAMES] + [(n, 2) for n in CNV_NAMES])
+@pytest.mark.parametrize(
+    ("name", "n"),
+    [(n, 16) for n in [*FC_NAMES, "radio1d-w4a4"]] + [(n, 2) for n in CNV_NAMES],
+)
 def test_export_matches_torch(
     built: dict[str, torch.nn.Module], exported: dict[str, Path], name: str, n: int
 ) -> None:

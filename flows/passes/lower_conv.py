@@ -94,7 +94,10 @@ def _check(node, model: ModelWrapper) -> None:
         )
     shape = model.get_tensor_shape(node.input[0])
     if shape is None or len(shape) != 4:
-        raise UnsupportedError(f"{where}: only 2-D convolutions (NCHW input) are supported")
+        raise UnsupportedError(
+            f"{where}: only 1-D and 2-D convolutions (NCL or NCHW input) are supported, not "
+            f"a {list(shape or [])} input (1-D ones run as 2-D of height 1: Conv1dAsConv2d)"
+        )
     ks = attr(node, "kernel_shape")
     if ks is None:
         w = model.get_tensor_shape(node.input[1])
