@@ -1,6 +1,6 @@
 """Build time and peak memory of `bitfab build`, per process and for the whole process tree.
 
-    python bench/build_cost.py MODEL [--board B] [--verify N] [-- extra bitfab build args]
+    python bench/build_cost.py MODEL [--board B] [--verify N] [other `bitfab build` options]
 
 Runs the CLI in a fresh build directory and samples every process of its tree (the Python
 build, g++, Verilator...) from /proc every 0.1 s. Prints the wall time, the peak resident
@@ -88,11 +88,10 @@ def main() -> int:
     ap.add_argument("--board", default="pynq-z2")
     ap.add_argument("--verify", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="build directory (default: fresh)")
-    ap.add_argument("extra", nargs="*", help="more `bitfab build` arguments, after --")
-    a = ap.parse_args()
+    a, extra = ap.parse_known_args()  # the rest goes to `bitfab build` as it is
     out = a.out or Path(tempfile.mkdtemp(prefix="bench-build-")) / a.model
     cmd = [sys.executable, "-m", "flows.cli", "build", a.model, "--board", a.board]
-    cmd += ["--out", str(out), "--verify", str(a.verify), *a.extra]
+    cmd += ["--out", str(out), "--verify", str(a.verify), *[x for x in extra if x != "--"]]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
