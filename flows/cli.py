@@ -417,10 +417,14 @@ def models():
     """List the zoo models."""
     from models.zoo import list_models
 
-    for m in list_models():
+    zoo = list_models()
+    wn = max(len(m.name) for m in zoo)
+    wt = max(len(m.topology) for m in zoo)
+    wd = max(len(m.dataset) for m in zoo)
+    for m in zoo:
         click.echo(
-            f"{m.name:14s} {m.topology:7s} W{m.weight_bits}A{m.act_bits} "
-            f"in={m.in_bits}b  {m.dataset:8s} input {tuple(m.input_shape)}"
+            f"{m.name:{wn}s} {m.topology:{wt}s} W{m.weight_bits}A{m.act_bits} "
+            f"in={m.in_bits}b  {m.dataset:{wd}s} input {tuple(m.input_shape)}"
         )
 
 

@@ -68,6 +68,8 @@ _FC_HIDDEN = {"tfc": (64, 64, 64), "sfc": (256, 256, 256), "lfc": (1024, 1024, 1
 _FC_IN_BITS = {(1, 1): 1, (1, 2): 2, (2, 2): 2}
 _CNV_HIDDEN = (64, 64, 128, 128, 256, 256, 512, 512)
 _BITS = ((1, 1), (1, 2), (2, 2))
+#: quant_mobilenet_v1's pointwise widths, stage by stage flattened (brevitas_examples)
+_MOBILENET_V1_CHANNELS = (32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024)
 #: (topology, W, A) of the power-of-two fixed-point entries; all have an 8-bit Q1.7 input.
 _FIXED_POINT = (("tfc", 8, 8), ("cnv", 8, 8), ("cnv", 4, 4), ("digits", 8, 8))
 #: radio1d: conv 3 (padded) + BN + ReLU + max-pool 2 per conv width, then the FC widths.
@@ -168,6 +170,20 @@ def _make_registry() -> dict[str, ZooModel]:
             num_classes=11,
             hidden=_RADIO1D_HIDDEN,
             quant="fixed_point",
+        )
+    )
+    entries.append(
+        ZooModel(
+            name="mobilenet-v1-w4a4",
+            topology="mobilenet-v1",
+            weight_bits=4,
+            act_bits=4,
+            in_bits=8,
+            dataset="imagenet",
+            input_shape=(1, 3, 224, 224),
+            num_classes=1000,
+            hidden=_MOBILENET_V1_CHANNELS,
+            quant="brevitas_imagenet",
         )
     )
     return {e.name: e for e in entries}
@@ -449,9 +465,39 @@ class Q17ResNet18(nn.Module):
         return self.net(self.input_quant(2.0 * x - 1.0))
 
 
+class Q17MobileNetV1(nn.Module):
+    """brevitas_examples' ``quant_mobilenet_v1_4b`` (MobileNet-v1, 4-bit weights and
+    activations, 8-bit first layer, per-channel pointwise activation scales, a truncating 7x7
+    average pool, 4-bit classifier with an Int32 bias; the channels of its cfg) behind CNV's
+    ``2x - 1`` and Q1.7 input quantizer: the network itself takes float input into its first
+    conv, which bitfab cannot map."""
+
+    def __init__(self, num_classes: int, bits: int) -> None:
+        super().__init__()
+        from brevitas_examples.imagenet_classification.models.mobilenetv1 import MobileNet
+
+        c = _MOBILENET_V1_CHANNELS
+        self.input_quant = _q17_input()
+        self.input_quant.return_quant_tensor = True
+        self.net = MobileNet(
+            channels=[[c[0]], [c[1]], list(c[2:4]), list(c[4:6]), list(c[6:12]), list(c[12:])],
+            first_stage_stride=False,
+            round_average_pool=False,
+            act_bit_width=bits,
+            weight_bit_width=bits,
+            last_layer_bit_width=bits,
+            num_classes=num_classes,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.input_quant(2.0 * x - 1.0))
+
+
 def _construct(entry: ZooModel) -> nn.Module:
     if entry.quant == "bnn_pynq_resnet":
         return Q17ResNet18(entry.num_classes, entry.weight_bits, entry.act_bits)
+    if entry.quant == "brevitas_imagenet":
+        return Q17MobileNetV1(entry.num_classes, entry.weight_bits)
     if entry.quant == "fixed_point":
         return _construct_fixed_point(entry)
     if entry.topology in _FC_HIDDEN:

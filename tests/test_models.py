@@ -41,9 +41,10 @@ ALL_NAMES = [
     "digits-w8a8",
     "resnet18-w4a4",
     "radio1d-w4a4",
+    "mobilenet-v1-w4a4",
 ]
 # building (and calibrating the BatchNorms of) ResNet-18 on the CPU takes half a minute
-SLOW_NAMES = {"resnet18-w4a4"}
+SLOW_NAMES = {"resnet18-w4a4", "mobilenet-v1-w4a4"}
 
 
 # --- registry -------------------------------------------------------------------------------
