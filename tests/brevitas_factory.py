@@ -16,10 +16,24 @@ from brevitas.quant import (
 )
 
 
+def _calibrate_and_export(net, shape: tuple[int, ...], path: Path, batch: int = 16) -> None:
+    """Set ``net``'s BN and activation statistics from 8 batches of inputs in [-1, 1), then
+    export it to QONNX at batch 1 (Brevitas' and torch's chatter silenced)."""
+    from brevitas.export import export_qonnx
+
+    net.train()
+    with torch.no_grad():
+        for _ in range(8):
+            net(torch.rand(batch, *shape) * 2 - 1)
+    net.eval()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(net, torch.rand(1, *shape) * 2 - 1, str(path))
+
+
 def fixed_point_mlp(path: Path, seed: int = 0) -> Path:
     """QuantIdentity(int8) -> QuantLinear(+bias) -> QuantReLU(uint8) -> QuantLinear(+bias)
     -> QuantReLU -> QuantLinear: Brevitas' FixedPoint quantizers, calibrated, exported."""
-    from brevitas.export import export_qonnx
 
     torch.manual_seed(seed)
     net = torch.nn.Sequential(
@@ -30,14 +44,7 @@ def fixed_point_mlp(path: Path, seed: int = 0) -> Path:
         QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True),
         QuantLinear(16, 10, bias=True, weight_quant=Int8WeightPerTensorFixedPoint),
     )
-    net.train()
-    with torch.no_grad():  # calibrate the activation statistics
-        for _ in range(8):
-            net(torch.rand(64, 24) * 2 - 1)
-    net.eval()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        export_qonnx(net, torch.rand(1, 24) * 2 - 1, str(path))
+    _calibrate_and_export(net, (24,), path, batch=64)
     return path
 
 
@@ -49,7 +56,6 @@ def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
     last quantizer a scale 1.5 times as large in the exported file (Brevitas itself refuses
     to add QuantTensors of different scales), which bitfab must refuse with a clear error."""
     import torch.nn as nn
-    from brevitas.export import export_qonnx
     from brevitas.nn import QuantConv2d
 
     class Residual(nn.Module):
@@ -78,14 +84,7 @@ def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
 
     torch.manual_seed(seed)
     net = Residual()
-    net.train()
-    with torch.no_grad():  # calibrate the BN and activation statistics
-        for _ in range(8):
-            net(torch.rand(16, 3, 8, 8) * 2 - 1)
-    net.eval()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        export_qonnx(net, torch.rand(1, 3, 8, 8) * 2 - 1, str(path))
+    _calibrate_and_export(net, (3, 8, 8), path)
     if not shared_scale:
         import numpy as np
         from qonnx.core.modelwrapper import ModelWrapper
@@ -104,7 +103,6 @@ def conv1d_net(path: Path, seed: int = 0) -> Path:
     QuantIdentity(int8) -> QuantConv1d(2->8, k3, pad 1) BN1d QuantReLU(u4) -> MaxPool1d(2)
     -> QuantConv1d(8->16, k3, stride 2) BN1d QuantReLU(u4) -> flatten -> QuantLinear(->4)."""
     import torch.nn as nn
-    from brevitas.export import export_qonnx
     from brevitas.nn import QuantConv1d
 
     def conv(c_in: int, c_out: int, **kw) -> QuantConv1d:
@@ -123,14 +121,7 @@ def conv1d_net(path: Path, seed: int = 0) -> Path:
         nn.Flatten(),
         QuantLinear(16 * 15, 4, bias=False, weight_bit_width=4),
     )
-    net.train()
-    with torch.no_grad():  # calibrate the BN and activation statistics
-        for _ in range(8):
-            net(torch.rand(16, 2, 64) * 2 - 1)
-    net.eval()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        export_qonnx(net, torch.rand(1, 2, 64) * 2 - 1, str(path))
+    _calibrate_and_export(net, (2, 64), path)
     return path
 
 
@@ -139,7 +130,6 @@ def mini_mobilenet(path: Path, seed: int = 0) -> Path:
     (MobileNet has none), the init block (3x3/2, per-channel activation scales), a depthwise-
     separable stage with per-channel pointwise scales, a strided one, the truncating average
     pool and the Int32-bias classifier. Input 1x3x32x32."""
-    from brevitas.export import export_qonnx
     from brevitas_examples.imagenet_classification.models.mobilenetv1 import MobileNet
 
     class Net(torch.nn.Module):
@@ -160,12 +150,5 @@ def mini_mobilenet(path: Path, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     net = Net()
-    net.train()
-    with torch.no_grad():
-        for _ in range(8):
-            net(torch.rand(16, 3, 32, 32) * 2 - 1)
-    net.eval()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        export_qonnx(net, torch.rand(1, 3, 32, 32) * 2 - 1, str(path))
+    _calibrate_and_export(net, (3, 32, 32), path)
     return path
