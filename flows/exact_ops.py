@@ -1,7 +1,8 @@
 """Reference ops with exact accumulation, for verification's rounding re-check.
 
 Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (any group) computed in
-float64 with numpy. When both operands come from quantizers with known scales, the integers
+float64 with numpy, or a residual Add of two quantizers' outputs of one scale (the integers
+added exactly and scaled once, as the hardware's StreamAdd does). When both operands come from quantizers with known scales, the integers
 behind them are summed exactly and scaled once (so an exactly-zero accumulator stays zero,
 as in the hardware); otherwise every product of two float32 values is exact in float64 and
 only the sum rounds, far below float32. It writes the float32 rounding to its first output,
@@ -79,7 +80,7 @@ class ExactAccumulate(CustomOp):
 
     def get_nodeattr_types(self):
         return {
-            "kind": ("s", True, ""),  # "MatMul" | "Conv"
+            "kind": ("s", True, ""),  # "MatMul" | "Conv" | "Add" (two quantized operands)
             "strides": ("ints", False, [1, 1]),
             "pads": ("ints", False, [0, 0, 0, 0]),
             "dilations": ("ints", False, [1, 1]),
@@ -101,6 +102,11 @@ class ExactAccumulate(CustomOp):
         sa, sb = (
             np.asarray(context[ins[3 + i]], np.float64) if ins[3 + i] else None for i in (0, 1)
         )
+        if g("kind") == "Add":  # a residual join: the integers summed exactly, scaled once
+            y = np.rint(a / sa) * sa + np.rint(b / sb) * sb
+            context[n.output[0]] = y.astype(np.float32)
+            context[n.output[1]] = y
+            return
         out_scale = _output_scale(sa, sb, conv)
         if out_scale is not None:  # integer operands: an exact integer sum, scaled once
             a, b = np.rint(a / sa), np.rint(b / sb)

@@ -150,7 +150,8 @@ def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
     """
     m = ModelWrapper(ref.model.__deepcopy__())
     g = m.graph
-    for node in [n for n in g.node if n.op_type in ACCUMULATING_OPS]:
+    nodes = [n for n in g.node if n.op_type in ACCUMULATING_OPS or _residual_add(m, n)]
+    for node in nodes:
         inputs = list(node.input) + [""] * (3 - len(node.input))
         inputs += [_operand_scale(m, node.input[0]), _operand_scale(m, node.input[1])]
         attrs = {"kind": node.op_type}
@@ -173,6 +174,18 @@ def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
         )
         replace_nodes(m, [node], [new])
     return m
+
+
+def _residual_add(model: ModelWrapper, node) -> bool:
+    """An Add of two quantizers' outputs of one scale (a residual join): the hardware adds
+    their integers exactly, where the float32 reference rounds each product and the sum."""
+    if node.op_type != "Add" or len(node.input) != 2:
+        return False
+    scales = [_operand_scale(model, t) for t in node.input]
+    if not all(scales):
+        return False
+    a, b = (model.get_initializer(t) for t in scales)
+    return a.size == b.size == 1 and float(a.ravel()[0]) == float(b.ravel()[0])
 
 
 def _operand_scale(model: ModelWrapper, tensor: str) -> str:
