@@ -2,12 +2,13 @@
 
 Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (any group) computed in
 float64 with numpy, or a residual Add of two quantizers' outputs of one scale (the integers
-added exactly and scaled once, as the hardware's StreamAdd does). When both operands come from quantizers with known scales, the integers
-behind them are summed exactly and scaled once (so an exactly-zero accumulator stays zero,
-as in the hardware); otherwise every product of two float32 values is exact in float64 and
-only the sum rounds, far below float32. It writes the float32 rounding to its first output,
-where the graph's float32 ops continue, and the float64 value to its second output for the
-comparison. onnxruntime has no float64 Conv kernel, so a Cast-to-double graph cannot do this.
+added exactly and scaled once, as the hardware's StreamAdd does). When both operands come
+from quantizers with known scales, the integers behind them are summed exactly and scaled
+once (so an exactly-zero accumulator stays zero, as in the hardware); otherwise every product
+of two float32 values is exact in float64 and only the sum rounds, far below float32. It
+writes the float32 rounding to its first output, where the graph's float32 ops continue, and
+the float64 value to its second output for the comparison. onnxruntime has no float64 Conv
+kernel, so a Cast-to-double graph cannot do this.
 """
 
 from __future__ import annotations
