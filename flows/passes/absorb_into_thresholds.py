@@ -283,9 +283,10 @@ def _place_layer(
     """Store the integer weights, annotate the weights and the accumulator, swap the nodes."""
     model.set_initializer(w_name, w_int.astype(np.float32))
     model.set_tensor_datatype(w_name, _weight_dtype(ops.wq, w_int))
-    model.set_tensor_datatype(
-        acc, signed_type_holding(int(ops.acc_lo.min()), int(ops.acc_hi.max()))
-    )
+    # from the weights as stored: a negated (decreasing) channel's sums span the negated
+    # range, which an asymmetric input type (INT3: -4 .. 3) can make one value wider
+    lo, hi = accumulator_bounds(w_int, ops.xq.qmin, ops.xq.qmax)
+    model.set_tensor_datatype(acc, signed_type_holding(int(lo.min()), int(hi.max())))
     replace_nodes(model, old, new)
 
 
