@@ -34,7 +34,8 @@ class SetFifoDepths(Transformation):
             if not op.get_nodeattr("inFIFODepths"):
                 burst = op.spec().input_burst()
                 inputs = op.stream_inputs()
-                held = [_held_pixels(model, t) for t in inputs]
+                # only a join's inputs can be skewed; walking a chain's paths back is wasted
+                held = [_held_pixels(model, t) for t in inputs] if len(inputs) > 1 else [0]
                 depths = [
                     fifo_depth_for(burst + (max(held) - h) * _words_per_pixel(model, node, t))
                     for t, h in zip(inputs, held)

@@ -9,6 +9,26 @@ from flows.layers.base import DataflowOp
 from flows.layers.mvau import ref
 from flows.layers.mvau.spec import MvauSpec
 
+# The datatypes, activation and provenance attributes every weighted layer shares (the MVAU
+# and the depthwise VVAU): the activation's thresholds or shift, and the reference tensor.
+ACTIVATION_ATTRS = {
+    "idt": ("s", True, ""),
+    "wdt": ("s", True, ""),
+    "odt": ("s", True, ""),
+    "acc_dt": ("s", True, ""),
+    "n_thres": ("i", False, 0),
+    "out_bias": ("i", False, 0),
+    "out_step": ("i", False, 1),
+    "pixels": ("i", False, 1),
+    # hardware encoding of the thresholds: "thresholds" or "shift" (see requant.py)
+    "requant": ("s", False, "thresholds"),
+    "shift": ("i", False, -1),
+    "rne": ("i", False, 0),
+    # provenance: the reference tensor this layer's integers reproduce
+    "ref_tensor": ("s", False, ""),
+    "ref_scale": ("floats", False, []),
+}
+
 
 class MVAU(DataflowOp):
     """Inputs: x (integers, [..., MW]), W (integer initializer [MW, MH]), optional T [MH, n]."""
@@ -18,23 +38,9 @@ class MVAU(DataflowOp):
         "MH": ("i", True, 0),
         "SIMD": ("i", False, 1),
         "PE": ("i", False, 1),
-        "idt": ("s", True, ""),
-        "wdt": ("s", True, ""),
-        "odt": ("s", True, ""),
-        "acc_dt": ("s", True, ""),
-        "n_thres": ("i", False, 0),
-        "out_bias": ("i", False, 0),
-        "out_step": ("i", False, 1),
-        "pixels": ("i", False, 1),
-        # hardware encoding of the thresholds: "thresholds" or "shift" (see requant.py)
-        "requant": ("s", False, "thresholds"),
-        "shift": ("i", False, -1),
-        "rne": ("i", False, 0),
+        **ACTIVATION_ATTRS,
         # the weight ROM's storage, a folding choice: "auto" or "block" (spec.RAM_STYLES)
         "ram_style": ("s", False, "auto"),
-        # provenance: the reference tensor this layer's integers reproduce
-        "ref_tensor": ("s", False, ""),
-        "ref_scale": ("floats", False, []),
     }
     PARAMS = ("weights", "thresholds")
     OUT_DTYPE_ATTR = "odt"

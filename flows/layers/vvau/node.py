@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from flows.layers.base import DataflowOp
+from flows.layers.mvau.node import ACTIVATION_ATTRS
 from flows.layers.vvau import ref
 from flows.layers.vvau.spec import VvauSpec
 
@@ -18,21 +19,7 @@ class VVAU(DataflowOp):
         "Kernel": ("ints", True, []),  # K_H, K_W
         "SIMD": ("i", False, 1),
         "PE": ("i", False, 1),
-        "idt": ("s", True, ""),
-        "wdt": ("s", True, ""),
-        "odt": ("s", True, ""),
-        "acc_dt": ("s", True, ""),
-        "n_thres": ("i", False, 0),
-        "out_bias": ("i", False, 0),
-        "out_step": ("i", False, 1),
-        "pixels": ("i", False, 1),
-        # hardware encoding of the thresholds: "thresholds" or "shift" (mvau/requant.py)
-        "requant": ("s", False, "thresholds"),
-        "shift": ("i", False, -1),
-        "rne": ("i", False, 0),
-        # provenance: the reference tensor this layer's integers reproduce
-        "ref_tensor": ("s", False, ""),
-        "ref_scale": ("floats", False, []),
+        **ACTIVATION_ATTRS,
     }
     PARAMS = ("weights", "thresholds")
     OUT_DTYPE_ATTR = "odt"
