@@ -9,6 +9,8 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.basic import qonnx_make_model
 
+from flows.datatypes import integer_type_holding
+from flows.layers.add.spec import sum_bounds
 from flows.layers.common import DOMAIN
 
 PIXELS, C = 4, 16
@@ -40,18 +42,17 @@ def fork_join_model(
     odt_a: str = "UINT2",
     odt_b: str = "UINT2",
     pe: int = 4,
+    a_mul: int = 1,
+    b_mul: int = 1,
 ) -> ModelWrapper:
     """x (idt) -> StreamFork -> Thresholding A (PE pe_a, to odt_a) / Thresholding B (PE pe_b,
-    to odt_b) -> StreamAdd; the fork and the add move ``pe`` lanes a word, so a branch of
-    another PE gets width converters. A signed branch type gives a signed sum."""
+    to odt_b) -> StreamAdd (``a_mul*a + b_mul*b``); the fork and the add move ``pe`` lanes a
+    word, so a branch of another PE gets width converters. A signed branch type (or a negative
+    multiplier) gives a signed sum."""
     rng = np.random.default_rng(0)
     a_dt, b_dt = DataType[odt_a], DataType[odt_b]
-    lo, hi = int(a_dt.min()) + int(b_dt.min()), int(a_dt.max()) + int(b_dt.max())
-    sum_dt = (
-        DataType[f"UINT{hi.bit_length()}"]
-        if lo >= 0
-        else DataType[f"INT{max(lo.bit_length(), hi.bit_length()) + 1}"]
-    )
+    sum_dt = integer_type_holding(*sum_bounds(a_dt, b_dt, a_mul, b_mul))
+    muls = {"a_mul": a_mul, "b_mul": b_mul} if (a_mul, b_mul) != (1, 1) else {}
     lanes = dict(domain=DOMAIN, C=c, pixels=pixels, PE=pe)
     levels = {t: 2 ** DataType[t].bitwidth() - 1 for t in (odt_a, odt_b)}
     nodes = [
@@ -67,6 +68,7 @@ def fork_join_model(
             bdt=odt_b,
             odt=sum_dt.name,
             **lanes,
+            **muls,
         ),
     ]
     shape = [1, pixels, c]

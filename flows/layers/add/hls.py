@@ -24,6 +24,8 @@ class AddHls:
     b_kind: str
     out_bits: int
     out_kind: str
+    a_mul: int = 1
+    b_mul: int = 1
 
     @property
     def widest_word(self) -> int:
@@ -44,4 +46,6 @@ def context(s: AddSpec, params: dict[str, np.ndarray]) -> AddHls:
         kind(s.bdt),
         s.odt.bitwidth(),
         kind(s.odt),
+        s.a_mul,
+        s.b_mul,
     )

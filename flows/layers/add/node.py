@@ -18,6 +18,8 @@ class StreamAdd(DataflowOp):
         "adt": ("s", True, ""),
         "bdt": ("s", True, ""),
         "odt": ("s", True, ""),
+        "a_mul": ("i", False, 1),
+        "b_mul": ("i", False, 1),
     }
     STREAM_INPUTS = 2
     OUT_DTYPE_ATTR = "odt"
@@ -32,6 +34,8 @@ class StreamAdd(DataflowOp):
             self.dtype_attr("adt"),
             self.dtype_attr("bdt"),
             self.dtype_attr("odt"),
+            g("a_mul"),
+            g("b_mul"),
         )
 
     def make_shape_compatible_op(self, model):
@@ -39,5 +43,10 @@ class StreamAdd(DataflowOp):
         return helper.make_node("Add", list(node.input[:2]), [node.output[0]])
 
     def execute_node(self, context, graph):
-        a, b = (context[t] for t in self.onnx_node.input[:2])
-        context[self.onnx_node.output[0]] = ref.add(a, b).astype(np.float32)
+        s = self.spec()
+        a, b = (np.rint(context[t]) for t in self.onnx_node.input[:2])
+        y = ref.add(a, b, s.a_mul, s.b_mul)
+        # float32 like every layer's output, unless a sum is beyond float32's exact integers
+        # (scaled sums up to 32 bits): then float64, which the thresholds after it read exactly
+        big = s.odt.bitwidth() > 24
+        context[self.onnx_node.output[0]] = y.astype(np.float64 if big else np.float32)

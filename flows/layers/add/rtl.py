@@ -19,6 +19,7 @@ def context(s: AddSpec, params: dict[str, np.ndarray]) -> RtlInstance:
             "B_BITS": s.bdt.bitwidth(),
             "B_KIND": FieldKind.from_dtype(s.bdt).rtl,
             "OUT_BITS": s.odt.bitwidth(),
+            **({"A_MUL": s.a_mul, "B_MUL": s.b_mul} if (s.a_mul, s.b_mul) != (1, 1) else {}),
         },
         in_width=s.pe * s.adt.bitwidth(),
         out_width=s.pe * s.odt.bitwidth(),

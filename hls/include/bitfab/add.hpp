@@ -1,6 +1,8 @@
 /// \file add.hpp
 /// \brief Lane-wise sum of two integer streams (a residual add), exact: the output type holds
-/// every sum, and the requantization after it is a separate thresholding layer.
+/// every sum, and the requantization after it is a separate thresholding layer. Each input
+/// has a constant integer multiplier that puts paths of different scales on one integer
+/// scale (1 and 1 when they share a scale: a plain adder).
 #pragma once
 
 #include "bitfab/types.hpp"
@@ -19,12 +21,15 @@ struct add_config {
   /// Bits and encoding of input b's values.
   static constexpr unsigned B_BITS = 0;
   static constexpr Kind B_KIND = Kind::Unsigned;
-  /// Bits and encoding of the sums (wide enough for every a + b).
+  /// Constant multipliers of a and b (non-zero; |A_MUL*a + B_MUL*b| fits OUT_BITS).
+  static constexpr long long A_MUL = 1;
+  static constexpr long long B_MUL = 1;
+  /// Bits and encoding of the sums (wide enough for every A_MUL*a + B_MUL*b).
   static constexpr unsigned OUT_BITS = 0;
   static constexpr Kind OUT_KIND = Kind::Unsigned;
 };
 
-/// out[p] = a[p] + b[p] for each of the PE lanes of one word from each input.
+/// out[p] = A_MUL*a[p] + B_MUL*b[p] for each of the PE lanes of one word from each input.
 /// \tparam CFG an add_config
 template <class CFG>
 void stream_add(hls::stream<ap_uint<CFG::PE * CFG::A_BITS>>& in_a,
@@ -35,6 +40,8 @@ void stream_add(hls::stream<ap_uint<CFG::PE * CFG::A_BITS>>& in_a,
   static_assert(CFG::A_KIND != Kind::Bipolar && CFG::B_KIND != Kind::Bipolar,
                 "a residual add takes integer (non-bipolar) inputs");
   static_assert(CFG::OUT_KIND != Kind::Bipolar, "the sum is an integer");
+  static_assert(CFG::A_MUL != 0 && CFG::B_MUL != 0, "a multiplier is non-zero");
+  static_assert(CFG::OUT_BITS <= 32, "a sum has at most 32 bits");
 add_words:
   for (unsigned long i = 0; i < (unsigned long)CFG::WORDS * n_images; i++) {
 #pragma HLS PIPELINE II = 1
@@ -44,8 +51,9 @@ add_words:
   add_lanes:
     for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
-      const auto sum = decode_value<CFG::A_KIND, CFG::A_BITS>(a[p]) +
-                       decode_value<CFG::B_KIND, CFG::B_BITS>(b[p]);
+      // exact in 64 bits: each product is below 2^32 in magnitude (the sum fits OUT_BITS)
+      const ap_int<64> sum = ap_int<64>(CFG::A_MUL) * decode_value<CFG::A_KIND, CFG::A_BITS>(a[p]) +
+                             ap_int<64>(CFG::B_MUL) * decode_value<CFG::B_KIND, CFG::B_BITS>(b[p]);
       r.set(p, encode<CFG::OUT_KIND, CFG::OUT_BITS>(sum));
     }
     out.write(r.word());
