@@ -30,8 +30,8 @@ from flows.build import check_finished
 from flows.codegen.backends import BACKENDS
 from flows.codegen.rtl import DESIGN_JSON, SOURCES, RtlBackend
 from flows.errors import InputError, ToolError, ToolMissingError
+from flows.hwlib import HLS_INCLUDE
 from flows.layers.registry import KINDS
-from flows.sim.toolchain import HLS_LIBRARY_INCLUDE
 from flows.testbench import (
     COSIM_EXPECTED,
     COSIM_INPUT,
@@ -134,7 +134,7 @@ def prepare(build_dir: Path, cosim: int = 0, backend: str = "hls") -> list[Path]
     lib = build_dir / "hls" / "include" / "bitfab"
     if lib.exists():
         shutil.rmtree(lib)
-    shutil.copytree(HLS_LIBRARY_INCLUDE / "bitfab", lib)
+    shutil.copytree(HLS_INCLUDE / "bitfab", lib)
     data = write_testbench_data(build_dir)
     if cosim:
         files = (COSIM_INPUT, COSIM_EXPECTED)

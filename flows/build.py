@@ -27,6 +27,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 
+import boards.driver
 from boards._zynq import Board
 from boards.deploy import deploy_readme
 from boards.driver.accelerator import ACCEL_FORMAT
@@ -186,7 +187,7 @@ def step_deploy(ctx: BuildContext) -> None:
     dep = ctx.out / "deploy"
     if dep.exists():
         shutil.rmtree(dep)
-    driver_src = Path(__file__).resolve().parents[1] / "boards" / "driver"
+    driver_src = Path(boards.driver.__file__).parent
     shutil.copytree(driver_src, dep / "driver", ignore=shutil.ignore_patterns("__pycache__"))
     p = ctx.partition
     ref = ModelWrapper(str(ctx.out / "reference.onnx"))

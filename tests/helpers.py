@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -14,6 +15,9 @@ from flows.sim.toolchain import CXXFLAGS
 #: ``bitfab`` as a separate process, for what needs one: real signals, a fresh interpreter
 #: (PYTHONHASHSEED, "no traceback" on the real stderr). Everything else uses :func:`run_cli`.
 BITFAB = [sys.executable, "-m", "flows.cli"]
+
+#: The repository checkout the tests run in (hls/tests, hls/.clang-format, README.md live here).
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Flags for the HLS kernel testbenches; the session's precompiled header is built with them.
 TB_CXXFLAGS = [*CXXFLAGS, "-O1"]

@@ -16,8 +16,8 @@ import pytest
 from boards.driver.packing import to_storage
 from flows.codegen.hls import limbs
 from flows.codegen.hls_types import FieldKind
-from flows.sim.toolchain import REPO_ROOT, cxx, include_flags
-from tests.helpers import TB_CXXFLAGS
+from flows.sim.toolchain import cxx, include_flags
+from tests.helpers import REPO_ROOT, TB_CXXFLAGS
 
 TB_DIR = REPO_ROOT / "hls" / "tests"
 

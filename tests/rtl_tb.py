@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sim.toolchain import REPO_ROOT
+from flows.hwlib import RTL_KERNELS
 from flows.sim.verilator import ModelSpec, compile_model
 
-RTL_DIR = REPO_ROOT / "hls" / "rtl"
+RTL_DIR = RTL_KERNELS
 STREAM_TB = RTL_DIR / "tb" / "stream_tb.cpp"
 CACHE = Path(os.environ.get("BITFAB_VERILATOR_CACHE", tempfile.gettempdir())) / (
     f"bitfab-verilator-{os.getuid()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from qonnx.core.datatype import DataType
 
+from flows.hwlib import RTL_KERNELS
 from flows.layers import calibration
 from flows.layers.base import memory_map
 from flows.layers.fifo_cost import fifo_resources
@@ -63,7 +64,7 @@ def test_one_real_synthesis_is_within_the_fitted_error(tmp_path):
     inst = rtl.context(s, {"thresholds": t})
     (tmp_path / "t.mem").write_text("\n".join(inst.memories["THRESH_FILE"]) + "\n")
     params = {**inst.params, "THRESH_FILE": "t.mem"}
-    src = calibration.DATA_FILE.parents[2] / "hls" / "rtl" / "bitfab_thresholding.v"
+    src = RTL_KERNELS / "bitfab_thresholding.v"
     res = synthesize([src], inst.module, params, "xc7", tmp_path, cache=tmp_path / "cache")
     est = cost.resources(s)
     worst = calibration.held_back_error("thresholding")["LUT"]["max"]

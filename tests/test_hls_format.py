@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sim.toolchain import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 HLS_DIR = REPO_ROOT / "hls"
 

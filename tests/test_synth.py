@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows.codegen.rtl import KERNELS
+from flows.hwlib import RTL_KERNELS as KERNELS
 from flows.synth.cells import Cells, cell_types
 from flows.synth.wrapper import parse_header, render_wrapper
 from tests.helpers import run_cli

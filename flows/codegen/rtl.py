@@ -24,10 +24,9 @@ from boards.vivado import TOP
 from flows.codegen.design import Design
 from flows.codegen.hls import c_name
 from flows.codegen.rtl_types import RtlInstance
-from flows.sim.toolchain import REPO_ROOT
+from flows.hwlib import RTL_KERNELS
 
 TEMPLATES = Path(__file__).parent / "templates"
-KERNELS = REPO_ROOT / "hls" / "rtl"
 DESIGN_JSON = "design.json"
 SOURCES = "sources.f"  # the Verilog files in compile order, one per line
 # per FIFO under BITFAB_PROBES: {count[31:0], out_ready, out_valid, in_ready, in_valid}
@@ -136,7 +135,7 @@ class RtlBackend:
         fifo_of = {f.tensor: f.index for f in fifos}
         extra: dict[str, Path] = {}
         layers = _layers(design, fifo_of, out_dir, extra)
-        kernels = sorted(KERNELS.glob("*.v")) + [extra[k] for k in sorted(extra)]
+        kernels = sorted(RTL_KERNELS.glob("*.v")) + [extra[k] for k in sorted(extra)]
         for src in kernels:
             shutil.copyfile(src, out_dir / src.name)
         edge = dict(

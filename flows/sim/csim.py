@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 from flows.errors import ToolError
-from flows.sim.toolchain import CXXFLAGS, HLS_LIBRARY_INCLUDE, cxx, include_flags
+from flows.hwlib import HLS_INCLUDE
+from flows.sim.toolchain import CXXFLAGS, cxx, include_flags
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 def source_hash(hls_dir: Path) -> str:
     h = hashlib.sha256()
     files = sorted(hls_dir.rglob("*.cpp")) + sorted(hls_dir.rglob("*.h"))
-    files += sorted(HLS_LIBRARY_INCLUDE.rglob("*.hpp"))
+    files += sorted(HLS_INCLUDE.rglob("*.hpp"))
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -21,9 +21,9 @@ from boards.driver.accelerator import Accelerator
 from boards.driver.rtlsim import MODEL_JSON, SimDeadlock, SimRun
 from flows.codegen.rtl import DESIGN_JSON, SOURCES
 from flows.errors import InputError
+from flows.hwlib import RTL_TOP_HARNESS
 from flows.sim.verilator import ModelSpec, compile_model, verilator
 
-HARNESS = Path(__file__).resolve().parents[2] / "hls" / "rtl" / "tb" / "top_tb.cpp"
 OBJ_DIR = "obj"
 # Cycles with no output beat before a run is declared deadlocked: far above any layer's
 # legitimate silence (a whole image through the slowest layer), so a stall is a deadlock.
@@ -102,7 +102,7 @@ def compile_top(design: RtlDesign, depths: dict[int, int] | None = None, n: int 
     spec = ModelSpec(
         sources,
         design.info["top"],
-        HARNESS,
+        RTL_TOP_HARNESS,
         {f"FIFO_DEPTH_{i}": d for i, d in sorted(depths.items())},
         defines=("BITFAB_PROBES",),
         opt=_opt(design.estimated_cycles() * (n + 1)),

@@ -12,9 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flows.errors import ToolMissingError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HLS_LIBRARY_INCLUDE = REPO_ROOT / "hls" / "include"
+from flows.hwlib import HLS_INCLUDE
 
 # -mpopcnt: without it g++ calls libgcc's software popcount, the XNOR layers' inner loop.
 CXXFLAGS = ["-std=c++14", "-O2", "-fPIC", "-w"] + (
@@ -48,4 +46,4 @@ def cxx() -> str:
 
 def include_flags() -> list[str]:
     """-I flags for our HLS library and the ap_types headers."""
-    return ["-I", str(HLS_LIBRARY_INCLUDE), "-I", str(ap_types_dir())]
+    return ["-I", str(HLS_INCLUDE), "-I", str(ap_types_dir())]
