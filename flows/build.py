@@ -234,7 +234,7 @@ def step_verify(ctx: BuildContext) -> None:
 
 
 def step_report(ctx: BuildContext) -> None:
-    report_mod.write_report(ctx)
+    report_mod.write_report(ctx, _versions())
 
 
 STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [

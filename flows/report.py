@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
@@ -143,104 +142,26 @@ def build_report(ctx) -> dict:
     }
 
 
-def write_report(ctx) -> None:
+def write_report(ctx, versions: dict) -> None:
+    """report.json and report.html of a build; ``versions``: the packages the manifest
+    records (the manifest itself is written after this step)."""
     rep = build_report(ctx)
     (ctx.out / "report.json").write_text(json.dumps(rep, indent=2, sort_keys=True) + "\n")
-    (ctx.out / "report.html").write_text(to_html(rep))
+    (ctx.out / "report.html").write_text(_html(rep, versions))
 
 
-def to_html(rep: dict) -> str:
-    cols = [
-        "name",
-        "kind",
-        "in_shape",
-        "out_shape",
-        "in_dtype",
-        "out_dtype",
-        "SIMD",
-        "PE",
-        "mac",
-        "ram_style",
-        "cycles",
-    ]
-    head = "".join(f"<th>{c}</th>" for c in cols + ["LUT*", "BRAM18*", "DSP*"])
-    body = []
-    worst = rep["totals"]["bottleneck_cycles"]
-    for r in rep["layers"]:
-        cells = "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols)
-        res = "".join(f"<td>{r['resources'][k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
-        bar = int(200 * r["cycles"] / worst)
-        body.append(
-            f"<tr>{cells}{res}<td><div style='background:#48c;height:10px;"
-            f"width:{bar}px'></div></td></tr>"
-        )
-    t = rep["totals"]
-    v = rep.get("verification") or {}
-    return (
-        "<!doctype html><meta charset='utf-8'><title>bitfab report</title>"
-        f"<h1>{html.escape(rep['model'])} on {html.escape(rep['board'])}</h1>"
-        f"<p>Clock {rep['clock_mhz']} MHz; estimated {t['estimated_fps']:.0f} FPS "
-        f"(bottleneck {worst} cycles). Resources* {t['resources']} of {t['board_budget']}.</p>"
-        f"<p>Verification: {html.escape(json.dumps(v))}</p>"
-        f"{_rtlsim_html(rep.get('rtlsim'))}"
-        f"{_synth_html(rep.get('synth'))}"
-        f"{_backends_html(t)}"
-        f"<table border=1 cellspacing=0><tr>{head}<th>cycles</th></tr>{''.join(body)}</table>"
-        f"<p>* {ESTIMATE_NOTE}</p>"
-    )
+def _html(rep: dict, versions: dict) -> str:
+    # imported here: the page's charts need matplotlib, which no other command should load
+    from flows.report_html import render_html
+
+    return render_html(rep, versions)
 
 
-def _rtlsim_html(r: dict | None) -> str:
-    """The measured figures of ``bitfab rtlsim``, labelled as such."""
-    if not r:
-        return ""
-    text = (
-        f"RTL simulation (measured, {r['simulator']}, {r['n']} images): {r['status']}; "
-        f"{r['cycles_per_image']:.0f} cycles an image = {r['fps']:.0f} FPS at "
-        f"{r['clock_mhz']:g} MHz; latency {r['latency_cycles']} cycles "
-        f"({r['latency_us']:.1f} us)"
-    )
-    if "deadlock" in r:
-        text += f"; {r['deadlock']}"
-    return f"<p>{html.escape(text)}</p>"
-
-
-def _synth_html(s: dict | None) -> str:
-    """The totals of ``bitfab synth`` against the board, labelled as Yosys's counts, and the
-    estimate's error against them."""
-    if not s or "fits" not in s:
-        return ""
-    used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in s["fits"].items())
-    text = f"{s['label']}, {s['family']}: {used} on {s['board']}"
-    err = s.get("estimate_error")
-    if err:
-        text += "; estimate error " + ", ".join(
-            f"{k} {v['error']:+.1%}" for k, v in err.items() if v["error"] is not None
-        )
-    return f"<p>{html.escape(text)}</p>"
-
-
-def _yes_no(v: bool | None) -> str:
-    return "" if v is None else ("yes" if v else "no")
-
-
-def _backends_html(t: dict) -> str:
-    """Both backends' estimates side by side, with the shell the board adds."""
-    by = t.get("resources_by_backend")
-    if not by:
-        return ""
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td>"
-        + "".join(f"<td>{r[k]}</td>" for k in ("LUT", "BRAM18", "DSP"))
-        + f"<td>{_yes_no(t.get('fits_board_by_backend', {}).get(name))}</td></tr>"
-        for name, r in by.items()
-    )
-    return (
-        "<table border=1 cellspacing=0><tr><th>backend (estimate)</th><th>LUT</th>"
-        f"<th>BRAM18</th><th>DSP</th><th>fits with shell</th></tr>{rows}</table>"
-        f"<p>HLS: {html.escape(t.get('hls_note', ''))}. Shell (not in these figures): "
-        f"{html.escape(json.dumps(t.get('shell', {})))}</p>"
-    )
+def _manifest_versions(build_dir: Path) -> dict:
+    try:
+        return json.loads((build_dir / "manifest.json").read_text()).get("versions", {})
+    except (OSError, ValueError):
+        return {}
 
 
 def add_section(build_dir: Path, name: str, section: dict) -> None:
@@ -252,7 +173,7 @@ def add_section(build_dir: Path, name: str, section: dict) -> None:
     rep[name] = section
     for fname, text in (
         ("report.json", json.dumps(rep, indent=2, sort_keys=True) + "\n"),
-        ("report.html", to_html(rep)),
+        ("report.html", _html(rep, _manifest_versions(d))),
     ):
         tmp = d / (fname + ".tmp")
         tmp.write_text(text)
