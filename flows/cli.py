@@ -237,13 +237,16 @@ def _err_console():
 @click.option("--inputs", type=click.Path(path_type=Path), default=None, help="x.npy")
 @click.option("--seed", type=int, default=0)
 def verify(build_dir, n, inputs, seed):
-    """Check the build bit-exactly against the QONNX reference (exit 3 on mismatch)."""
+    """Check the build bit-exactly against the QONNX reference (exit 3 on mismatch); the
+    result replaces report.json's ``verification`` and report.html is re-rendered."""
     from flows.build import check_finished
+    from flows.report import add_section
     from flows.verify import verify_build
 
     check_finished(build_dir)
     x = _load_npy(inputs) if inputs is not None else None
     v = verify_build(build_dir, n, seed=seed, inputs=x)
+    add_section(build_dir, "verification", v)
     click.echo(_verify_line(v))
     if v["status"] != "pass":
         raise VerificationError(
