@@ -300,24 +300,42 @@ def write_manifest(out: Path, data: dict) -> None:
     tmp.replace(out / MANIFEST)
 
 
-def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str]:
-    """A zoo name is exported to QONNX first; a path is used as it is."""
+def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str, dict | None]:
+    """A zoo name is exported to QONNX first; a path is used as it is. The third value says
+    where pretrained weights came from (URL, file, sha256), for the manifest."""
     p = Path(cfg.model)
     if cfg.model.endswith(".onnx") or p.exists():
+        if cfg.pretrained:
+            raise InputError(
+                f"--pretrained loads Brevitas' published weights into a zoo model; {cfg.model} "
+                "is a model file and keeps its own weights: drop --pretrained"
+            )
         load_model(p)  # raises a ModelFileError naming the file if it is missing or unreadable
-        return p, p.stem
+        return p, p.stem, None
     from models.checkpoint import load_checkpoint
     from models.export import export_qonnx_model
     from models.zoo import get_model
 
     entry = get_model(cfg.model)
     src = scratch / "source.onnx"
+    if cfg.pretrained and cfg.checkpoint is not None:
+        raise InputError(
+            f"{cfg.model}: --pretrained and --checkpoint {cfg.checkpoint} both give the "
+            "weights; pass one of them"
+        )
+    if cfg.pretrained:
+        from models.pretrained import load_pretrained
+
+        model, info = load_pretrained(entry)
+        weights = f"pretrained (Brevitas, {info['url']}, sha256 {info['sha256']})"
+        export_qonnx_model(entry, src, model=model, trained=True, weights=weights)
+        return src, cfg.model, info
     if cfg.checkpoint is not None:
         model, _ = load_checkpoint(entry, cfg.checkpoint)
         export_qonnx_model(entry, src, model=model, trained=True)
     else:
         export_qonnx_model(entry, src, seed=cfg.seed, trained=False)
-    return src, cfg.model
+    return src, cfg.model, None
 
 
 def run_build(cfg: BuildConfig) -> Path:
@@ -331,14 +349,15 @@ def run_build(cfg: BuildConfig) -> Path:
     out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
     _claim_output_dir(out)
     (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
-    src, _ = resolve_source(cfg, out)
+    src, _, pretrained = resolve_source(cfg, out)
     ctx = BuildContext(cfg=cfg, out=out, source=src, board=board)
     status = {}
     manifest = {
         "format": FORMAT_VERSION,
         "config": cfg.to_json(),
         "versions": _versions(),
-        "inputs": {"model_sha256": _sha256(src)},
+        "inputs": {"model_sha256": _sha256(src)}
+        | ({"pretrained": pretrained} if pretrained else {}),
         "created": datetime.datetime.now(datetime.UTC).isoformat(),
         "host": platform.node(),
         "steps": status,

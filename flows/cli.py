@@ -114,6 +114,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 )
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
 @click.option(
+    "--pretrained",
+    is_flag=True,
+    help="Brevitas' published trained weights (tfc/sfc/lfc/cnv), read from the torch.hub cache "
+    "or downloaded into it",
+)
+@click.option(
     "--folding",
     type=click.Path(path_type=Path),
     default=None,
@@ -142,6 +148,7 @@ def build(
     target_fps,
     budget,
     checkpoint,
+    pretrained,
     folding,
     verify_n,
     from_step,
@@ -161,6 +168,7 @@ def build(
         target_fps=target_fps,
         budget=budget,
         checkpoint=checkpoint,
+        pretrained=pretrained,
         folding=folding,
         verify_n=verify_n,
         from_step=from_step,
@@ -413,6 +421,28 @@ def train(model, data, epochs, seed, out):
         f"{metrics['test_accuracy']:.4f} ({len(yte)} images), {n_epochs} epochs; "
         f"checkpoint {path}"
     )
+
+
+@main.command("eval")
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--data", required=True, help="'digits' or a directory holding the data set")
+@click.option(
+    "--n", "n", type=click.IntRange(min=1), default=None, help="only the first N test images"
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="digits' train/test split (as `bitfab train --seed`)",
+)
+def eval_(build_dir, data, n, seed):
+    """Accuracy of the QONNX reference and of the C-sim on a labelled test set (MNIST/CIFAR-10
+    from a local directory, or digits); exit 3 if their outputs differ."""
+    from flows.evaluate import evaluate_build, summary_lines
+
+    for line in summary_lines(evaluate_build(build_dir, data, n, seed)):
+        click.echo(line)
 
 
 @main.command()

@@ -15,6 +15,7 @@ class BuildConfig:
     target_fps: float | None = None
     budget: float = 0.85  # share of the board a default folding may take, shell included
     checkpoint: Path | None = None
+    pretrained: bool = False  # Brevitas' published weights (models.pretrained), zoo models only
     folding: Path | None = None
     verify_n: int = 0
     from_step: str | None = None

@@ -96,7 +96,8 @@ def load_mnist(directory: str | Path) -> Split:
     if missing:
         raise ModelError(
             f"MNIST directory {directory}: missing {', '.join(missing)} (or .gz); "
-            f"it needs {', '.join(MNIST_FILES)} as distributed on the MNIST page"
+            f"it needs {', '.join(MNIST_FILES)} as distributed on the MNIST page, here or in "
+            "MNIST/raw/"
         )
     arrays = []
     for split in ("train", "t10k"):

@@ -73,6 +73,7 @@ def export_qonnx_model(
     model: nn.Module | None = None,
     seed: int = 0,
     trained: bool = False,
+    weights: str | None = None,
 ) -> Path:
     """Write ``entry`` (or the given ``model`` of that entry) as a QONNX file; return its path.
 
@@ -80,7 +81,8 @@ def export_qonnx_model(
     and marked untrained. ``trained`` says whether ``model`` holds trained weights (e.g. from a
     checkpoint); it is recorded, not checked. The same model and seed give a byte-identical
     file. Metadata written: ``bitfab.model`` (name), ``bitfab.trained`` ("true"/"false"),
-    ``bitfab.weights`` ("trained" or "untrained (seeded random init, seed N)") and
+    ``bitfab.weights`` (``weights`` if given, e.g. where pretrained weights came from, else
+    "trained" or "untrained (seeded random init, seed N)") and
     ``bitfab.input_range`` ("0,1": the float range the network's input is meant to cover).
     """
     with warnings.catch_warnings():
@@ -116,7 +118,8 @@ def export_qonnx_model(
         keep = [p for p in node.metadata_props if p.key not in _PATH_DEPENDENT_NODE_META]
         del node.metadata_props[:]
         node.metadata_props.extend(keep)
-    weights = "trained" if trained else f"untrained (seeded random init, seed {seed})"
+    if weights is None:
+        weights = "trained" if trained else f"untrained (seeded random init, seed {seed})"
     meta = {
         META_MODEL: entry.name,
         META_TRAINED: "true" if trained else "false",

@@ -284,7 +284,7 @@ def test_load_mnist_missing_files(tmp_path: Path) -> None:
         f"MNIST directory {tmp_path}: missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
         "t10k-labels-idx1-ubyte (or .gz); it needs train-images-idx3-ubyte, "
         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-        "as distributed on the MNIST page"
+        "as distributed on the MNIST page, here or in MNIST/raw/"
     )
 
 
