@@ -1,6 +1,7 @@
 """Differential fuzzing: build and verify N random QONNX nets in parallel, shrink failures.
 
     python bench/fuzz.py --n 200 [--seed S] [--jobs J] [--inputs 64] [--save DIR] [--rtlsim]
+                         [--require depthwise,avgpool]
 
 Net ``i`` has seed ``S + i``. Each worker process builds in its own temporary directory.
 A failing net (mismatch or crash) is shrunk in its worker to the smallest spec that fails
@@ -71,8 +72,32 @@ def _work(seed: int) -> dict:
     return res
 
 
-# --require: what a drawn net must contain
-REQUIRE = {"residual": lambda spec: any(lay.residual for lay in spec.layers)}
+# --require: what a drawn net must contain (several, comma-separated: all of them)
+REQUIRE = {
+    "residual": lambda spec: any(lay.residual for lay in spec.layers),
+    "depthwise": lambda spec: any(lay.depthwise for lay in spec.layers),
+    "avgpool": lambda spec: any(lay.avgpool != "none" for lay in spec.layers),
+    "trunc": lambda spec: any(lay.avgpool == "trunc" for lay in spec.layers),
+    "global-pool": lambda spec: any(lay.avg_global for lay in spec.layers),
+    # one of the features added after the first campaigns
+    "new": lambda spec: any(
+        lay.residual or lay.depthwise or lay.avgpool != "none" for lay in spec.layers
+    ),
+}
+
+
+def _requirement(text: str | None):
+    """``--require a,b``: a predicate true when the spec has every feature named."""
+    if not text:
+        return None
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [t for t in names if t not in REQUIRE]
+    if unknown:
+        raise SystemExit(
+            f"--require: unknown feature(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(sorted(REQUIRE))} (comma-separated: all of them)"
+        )
+    return lambda spec: all(REQUIRE[t](spec) for t in names)
 
 
 def _seeds(first: int, n: int, keep) -> list[int]:
@@ -100,13 +125,14 @@ def main() -> None:
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per net")
     ap.add_argument(
         "--require",
-        choices=sorted(REQUIRE),
         default=None,
-        help="only the seeds whose net has this (the next N such seeds from --seed)",
+        metavar="FEATURE[,FEATURE...]",
+        help="only the seeds whose net has all of these (the next N such seeds from --seed); "
+        f"features: {', '.join(sorted(REQUIRE))}",
     )
     a = ap.parse_args()
     first = a.seed if a.seed is not None else secrets.randbelow(10**9)
-    seeds = _seeds(first, a.n, REQUIRE.get(a.require))
+    seeds = _seeds(first, a.n, _requirement(a.require))
     what = f" with {a.require}" if a.require else ""
     print(f"fuzzing {a.n} nets{what}, seeds {seeds[0]}..{seeds[-1]}, {a.jobs} jobs", flush=True)
     opts = {

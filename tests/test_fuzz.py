@@ -3,6 +3,7 @@ bit-exactly; the generator and shrinker behave as their docstrings say."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from tests.fuzz.builder import build_model
 from tests.fuzz.runner import Outcome, run_spec, verify_model_file
 from tests.fuzz.shrink import REGRESSIONS, candidates, cost, shrink, valid
 from tests.fuzz.spec import NetSpec, draw_spec
+
+GOLDEN = Path(__file__).resolve().parent / "fuzz" / "golden_draws.json"
 
 N_FIXED = 8  # ~40 s on 2 cores with -n 2 (bench/fuzz.py runs the campaigns)
 N_RTLSIM = 1  # of which this many also run through rtlsim (Verilator) on the same inputs
@@ -58,6 +61,36 @@ def test_spec_json_round_trip():
         assert NetSpec.from_json(json.loads(json.dumps(s.to_json()))) == s
 
 
+def _new_features(spec: NetSpec) -> bool:
+    return any(lay.depthwise or lay.avgpool != "none" for lay in spec.layers)
+
+
+def test_seeds_without_the_new_features_draw_the_nets_they_drew_before():
+    """Depthwise convs and average pools draw from their own streams: a seed whose streams
+    draw neither gives the spec it gave before they existed (golden hashes from then)."""
+    golden = json.loads(GOLDEN.read_text())
+    unchanged = 0
+    for seed, want in golden["hashes"].items():
+        spec = draw_spec(int(seed))
+        if _new_features(spec):
+            continue
+        d = spec.to_json()
+        d["layers"] = [{k: lay[k] for k in golden["layer_fields"]} for lay in d["layers"]]
+        got = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
+        assert got == want, seed
+        unchanged += 1
+    assert unchanged >= 120  # most seeds draw none of them
+
+
+def test_regression_files_load_and_rebuild_byte_identical():
+    """The regression format stays readable: each file's spec (older ones lack the newer
+    fields) rebuilds exactly the .onnx saved next to it."""
+    for meta_path in sorted(REGRESSIONS.glob("*.json")):
+        spec = NetSpec.from_json(json.loads(meta_path.read_text())["spec"])
+        saved = meta_path.with_suffix(".onnx").read_bytes()
+        assert build_model(spec).model.SerializeToString() == saved, meta_path.name
+
+
 def test_generator_covers_what_the_compiler_supports():
     specs = [draw_spec(s) for s in range(300)]
     layers = [lay for s in specs for lay in s.layers]
@@ -81,6 +114,25 @@ def test_generator_covers_what_the_compiler_supports():
         "uint8_input": any(s.int_input for s in specs),
         "preproc": {s.preproc for s in specs} == {"none", "subdiv", "muladd"},
         "tails": {s.tail for s in specs} == {"none", "muladd", "topk", "argmax", "softmax"},
+        "depthwise": any(lay.depthwise for lay in layers),
+        "depthwise_k3_pad_stride2": any(
+            lay.depthwise and lay.kernel == 3 and lay.pad and lay.stride == 2 for lay in layers
+        ),
+        "separable": any(
+            a.depthwise and b.kind == "conv" and b.kernel == 1 and not b.depthwise
+            for s in specs
+            for a, b in zip(s.layers, s.layers[1:])
+        ),
+        "avg_trunc": any(lay.avgpool == "trunc" for lay in layers),
+        "avg_quant": any(lay.avgpool == "quant" for lay in layers),
+        "avg_ops": {lay.avg_op for lay in layers if lay.avgpool != "none"}
+        == {"AveragePool", "GlobalAveragePool", "ReduceMean"},
+        "avg_strided_3x3": any(lay.avg_kernel == 3 and lay.avg_stride > 1 for lay in layers),
+        "avg_then_fc": any(
+            a.avgpool != "none" and b.kind == "fc"
+            for s in specs
+            for a, b in zip(s.layers, s.layers[1:])
+        ),
     }
     assert all(seen.values()), [k for k, v in seen.items() if not v]
 
@@ -88,10 +140,13 @@ def test_generator_covers_what_the_compiler_supports():
 def test_generator_stays_inside_documented_limits():
     for seed in range(300):
         s = draw_spec(seed)
-        assert 1 <= len(s.layers) <= 4 and valid(s), s
+        main = [lay for lay in s.layers if not lay.depthwise]  # each may follow a depthwise
+        assert 1 <= len(main) <= 4 and len(s.layers) <= 2 * len(main) and valid(s), s
         for lay in s.layers:
             assert lay.out <= (8 if lay.kind == "conv" else 64)
             assert lay.aq is None or lay.aq.bits <= 8
+            assert lay.avg_q is None or lay.avg_q.bits <= 8
+            assert not (lay.depthwise and lay.wq.bipolar)
 
 
 def test_model_executes_with_several_activation_levels():
@@ -112,7 +167,7 @@ def test_model_executes_with_several_activation_levels():
         quants = [
             n.output[0]
             for n in m.graph.node
-            if n.op_type in ("Quant", "BipolarQuant")
+            if n.op_type in ("Quant", "BipolarQuant", "Trunc")
             and n.input[0] in ctx
             and m.get_initializer(n.input[0]) is None
         ]
@@ -140,6 +195,45 @@ def test_shrink_keeps_the_failure_and_reaches_a_small_spec():
     assert not any(
         cost(c) < cost(small) and valid(c) and _fake_run(c).failed for c in candidates(small)
     )
+
+
+def _fake_dw_run(spec: NetSpec) -> Outcome:
+    """Fails iff a depthwise conv is followed (in its layer) by a truncating average pool."""
+    bad = any(lay.depthwise and lay.avgpool == "trunc" for lay in spec.layers)
+    return Outcome("crash", "crash:X:y") if bad else Outcome("pass", "pass")
+
+
+def test_shrink_keeps_depthwise_channels_and_pools_valid():
+    """Shrinking a depthwise-separable net with average pools: every candidate tried builds
+    (a depthwise conv keeps its input's channels), and the failing layer survives alone."""
+    from dataclasses import replace
+
+    seed = next(
+        s
+        for s in range(2000)
+        if sum(lay.depthwise for lay in draw_spec(s).layers) >= 1
+        and sum(lay.avgpool != "none" for lay in draw_spec(s).layers) >= 1
+        and len(draw_spec(s).layers) >= 3
+    )
+    spec = draw_spec(seed)
+    i = next(i for i, lay in enumerate(spec.layers) if lay.depthwise)
+    conv = next(lay for lay in spec.layers if lay.avgpool != "none")
+    dw = replace(
+        spec.layers[i],
+        **{k: getattr(conv, k) for k in ("avg_op", "avg_kernel", "avg_stride", "avg_q")},
+        avgpool="trunc",
+        aq=conv.aq,
+        act=conv.act,
+    )
+    spec = replace(spec, layers=spec.layers[:i] + (dw,) + spec.layers[i + 1 :])
+
+    def run(s: NetSpec) -> Outcome:
+        build_model(s)  # raises if the candidate is malformed
+        return _fake_dw_run(s)
+
+    small, out, _ = shrink(spec, run, "crash:X:y", max_tries=400)
+    assert out is not None and len(small.layers) == 1 and small.layers[0].depthwise
+    assert small.layers[0].out == small.input_shape[0]
 
 
 def test_candidates_differ_from_the_spec():

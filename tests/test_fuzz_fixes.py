@@ -7,6 +7,7 @@ same outputs before and after.
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -145,3 +146,24 @@ def test_exact_accumulation_keeps_an_exactly_zero_sum_zero():
     ctx = {"a": a, "b": b, "sa": sa, "sb": sb, "y": None, "y64": None}
     ExactAccumulate(node).execute_node(ctx, None)
     assert ctx["y64"][0, 0] == 0.0 and ctx["y"][0, 0] == 0.0
+
+
+@pytest.mark.parametrize("avgpool", ["trunc", "quant"])
+def test_avgpool_after_quant_then_relu_is_lowered(tmp_path, avgpool):
+    """conv -> Quant(signed) -> Relu -> AveragePool -> Trunc|Quant: the pool used to be
+    refused (its input was a Relu, not a quantizer); the Relu now moves onto the integers
+    and folds into the conv's thresholds, and the pool sums UINT3 (relu of INT4)."""
+    aq = QuantSpec(4, True, False, True, "round" if avgpool == "trunc" else "ROUND")
+    conv = dataclasses.replace(
+        _conv(act="quant_relu", aq=I4),
+        avgpool=avgpool,
+        avg_op="AveragePool",
+        avg_kernel=2,
+        avg_stride=1,
+        avg_q=aq,
+    )
+    ref, m = _net(tmp_path, (2, 6, 6), [conv, _fc()])
+    assert "Relu" not in _ops(m) and "AveragePool" not in _ops(m)
+    pool = m.get_nodes_by_op_type("QuantAvgPool2d")[0]
+    assert m.get_tensor_datatype(pool.input[0]) == DataType["UINT3"]
+    _same_outputs(ref, m)

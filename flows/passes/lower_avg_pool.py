@@ -15,7 +15,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
 from flows.chains import follow_chain
-from flows.datatypes import BIPOLAR
+from flows.datatypes import BIPOLAR, integer_type_holding
 from flows.errors import UnsupportedError
 from flows.graph import TO_NCHW, TO_NHWC, attr, replace_nodes
 from flows.layers.avgpool.spec import MAX_SUM_BITS, sum_dtype
@@ -32,13 +32,15 @@ class _Pool:
     """An average pool over quantized integers: ``x = s_x * q``, q of ``idt``."""
 
     node: NodeProto
-    x: str  # the pool's float input
+    x: str  # the float ``s_x * q`` (before the Relu, if one is between it and the pool)
     s_x: float
-    idt: DataType
+    idt: DataType  # the pool's input integers (after the Relu)
     channels: int
     ifm: tuple[int, int]
     k: tuple[int, int]
     stride: tuple[int, int]
+    relu: NodeProto | None = None  # a Relu after the quantizer (Quant -> Relu -> pool)
+    src_dt: DataType | None = None  # with a Relu: the integers before it
 
 
 class LowerAveragePool(Transformation):
@@ -54,8 +56,14 @@ class LowerAveragePool(Transformation):
     exactly when both ends agree. If the ends disagree for some S, the output depends on how
     float32 rounded that window's values, not on S alone, and the pool is refused.
 
+    A Relu between the quantizer and the pool (``Quant -> Relu``, the activation order some
+    exporters write) moves into the integer domain (``Div(s_x) -> Relu``), where
+    AbsorbReluIntoThresholds folds it into the layer before; the pool sums its non-negative
+    integers.
+
     Requires: AbsorbIntoThresholds applied (the pool's input is a quantizer output or the
-    ``Mul(s)`` of an integer tensor that an integer layer's thresholds left).
+    ``Mul(s)`` of an integer tensor that an integer layer's thresholds left, or a Relu of
+    one).
     Ensures: no AveragePool/GlobalAveragePool followed by a quantizer remains; outputs equal.
     """
 
@@ -118,14 +126,22 @@ def _read_pool(model: ModelWrapper, node: NodeProto) -> _Pool:
             f"{where}: a {k[0]}x{k[1]} average pool at stride {stride[0]}x{stride[1]}; bitfab "
             "maps square windows and strides (a global pool needs a square image)"
         )
-    s_x, idt = _integer_source(model, node)
-    return _Pool(node, node.input[0], s_x, idt, c, (h, w), k, stride)
+    x, relu = node.input[0], None
+    prod = model.find_producer(x)
+    if prod is not None and prod.op_type == "Relu":
+        x, relu = prod.input[0], prod
+    s_x, src = _integer_source(model, node, x)
+    idt = src
+    if relu is not None:  # relu(s_x * q) = s_x * max(q, 0) with s_x > 0
+        idt = integer_type_holding(max(int(src.min()), 0), max(int(src.max()), 0))
+    return _Pool(node, x, s_x, idt, c, (h, w), k, stride, relu, src)
 
 
-def _integer_source(model: ModelWrapper, node: NodeProto) -> tuple[float, DataType]:
-    """``(s_x, idt)`` of the pool's input ``s_x * q``: a quantizer's output, or the scaling of
-    an integer tensor that the layer before left (its thresholds' ``Mul(s)``)."""
-    prod = model.find_producer(node.input[0])
+def _integer_source(model: ModelWrapper, node: NodeProto, x: str) -> tuple[float, DataType]:
+    """``(s_x, idt)`` of ``x = s_x * q`` (the pool's input or the Relu's before it): a
+    quantizer's output, or the scaling of an integer tensor that the layer before left (its
+    thresholds' ``Mul(s)``)."""
+    prod = model.find_producer(x)
     scale, idt = None, None
     if is_quantizer(prod):
         q = read_quantizer(model, prod)
@@ -289,8 +305,8 @@ def _rewrite(
     kk = pool.k[0] * pool.k[1]
     odt = sum_dtype(pool.idt, kk)
     out = old[-1].output[0]
-    t = [model.make_new_valueinfo_name() for _ in range(7)]
-    x_int, x_nhwc, sums, t_name, y_int, y_nchw, s_x = t
+    t = [model.make_new_valueinfo_name() for _ in range(8)]
+    x_int, x_nhwc, sums, t_name, y_int, y_nchw, s_x, x_relu = t
     model.set_initializer(s_x, np.asarray(pool.s_x, np.float32))
     model.set_initializer(t_name, thresholds.astype(np.float64))
     s_out = model.make_new_valueinfo_name()
@@ -301,9 +317,14 @@ def _rewrite(
     # QuantAvgPool2d gives round(average * k*k) >> (accumulator bits - obits): with obits
     # the accumulator's width, no shift, the exact window sum
     acc_bits = int((2 ** pool.idt.bitwidth() - 1) * kk).bit_length()
+    relu = []
+    if pool.relu is not None:  # the Relu moves into the integer domain, before the transpose
+        relu = [helper.make_node("Relu", [x_int], [x_relu], name=name + "_relu")]
+    pooled = x_relu if relu else x_int
     new = [
         helper.make_node("Div", [pool.x, s_x], [x_int], name=name + "_to_int"),
-        helper.make_node("Transpose", [x_int], [x_nhwc], perm=list(TO_NHWC), name=name + "_nhwc"),
+        *relu,
+        helper.make_node("Transpose", [pooled], [x_nhwc], perm=list(TO_NHWC), name=name + "_nhwc"),
         helper.make_node(
             "QuantAvgPool2d",
             [x_nhwc],
@@ -332,11 +353,17 @@ def _rewrite(
         helper.make_node("Transpose", [y_int], [y_nchw], perm=list(TO_NCHW), name=name + "_nchw"),
         helper.make_node("Mul", [y_nchw, s_out], [out], name=name + "_to_float"),
     ]
-    replace_nodes(model, [pool.node, *old], new)
+    gone = [pool.node, *old]
+    if pool.relu is not None and len(model.find_consumers(pool.relu.output[0])) == 1:
+        gone.insert(0, pool.relu)  # read by the pool alone
+    replace_nodes(model, gone, new)
     n, c, h, w = model.get_tensor_shape(pool.x)
     model.set_tensor_shape(x_int, [n, c, h, w])
     model.set_tensor_shape(x_nhwc, [n, h, w, c])
-    for tensor, dt in ((x_int, pool.idt), (x_nhwc, pool.idt), (sums, odt)):
+    if relu:
+        model.set_tensor_shape(x_relu, [n, c, h, w])
+        model.set_tensor_datatype(x_relu, pool.idt)
+    for tensor, dt in ((x_int, pool.src_dt or pool.idt), (x_nhwc, pool.idt), (sums, odt)):
         model.set_tensor_datatype(tensor, dt)
     model.set_tensor_datatype(y_int, q.dtype)
     model.set_tensor_datatype(y_nchw, q.dtype)

@@ -5,7 +5,8 @@ batch through a numpy copy of the net, so activation scales and BatchNorm statis
 values that actually arrive (no layer is all saturated). This module adds what the FC
 factories lack: strided/padded convolutions, MaxPool, channel-axis BatchNorm for NCHW,
 power-of-two weight scales and per-layer weight seeds (so dropping one layer while shrinking
-leaves the other layers' weights as they were).
+leaves the other layers' weights as they were), depthwise convolutions, and average pools in
+both of Brevitas' export flavours (the pool and a Trunc, or the pool and a Quant).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import numpy as np
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.general.intquant import max_int
+from qonnx.custom_op.general.trunc import trunc_v2
 
-from tests.fuzz.spec import LayerSpec, NetSpec, QuantSpec
-from tests.qonnx_factory import BN_EPS, T, _Builder, act_scale
+from tests.fuzz.spec import LayerSpec, NetSpec, QuantSpec, avg_window, trunc_in_bits
+from tests.qonnx_factory import BN_EPS, QONNX_DOMAIN, T, _Builder, act_scale
 
 
 def _pow2_up(s: np.ndarray) -> np.ndarray:
@@ -63,14 +65,19 @@ class FuzzBuilder(_Builder):
         return self.quant(x, scale, q.bits, q.signed, q.narrow, q.rounding, check_levels=False)
 
     # ---- layers ---------------------------------------------------------------------------
-    def conv2d(self, x: T, w: T, stride: int, pad: int, bias: np.ndarray | None) -> T:
+    def conv2d(
+        self, x: T, w: T, stride: int, pad: int, bias: np.ndarray | None, group: int = 1
+    ) -> T:
+        """A Conv; ``group`` = the channels (weights ``[C, 1, k, k]``) makes it depthwise."""
         ins = [x.name, w.name] + ([self.const(bias, "conv_bias")] if bias is not None else [])
+        attrs = {"group": group} if group > 1 else {}
         out = self.node(
             "Conv",
             ins,
             kernel_shape=list(w.val.shape[2:]),
             pads=[pad] * 4,
             strides=[stride, stride],
+            **attrs,
         )
         xv = np.pad(x.val, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
         n, _, h, wd = xv.shape
@@ -80,7 +87,10 @@ class FuzzBuilder(_Builder):
         for i in range(k):
             for j in range(k):
                 patch = xv[:, :, i : i + stride * ho : stride, j : j + stride * wo : stride]
-                y += np.einsum("nchw,oc->nohw", patch, w.val[:, :, i, j])
+                if group > 1:
+                    y += patch * w.val[None, :, 0, i, j, None, None]
+                else:
+                    y += np.einsum("nchw,oc->nohw", patch, w.val[:, :, i, j])
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return T(out, y)
@@ -90,6 +100,54 @@ class FuzzBuilder(_Builder):
         n, c, h, w = x.val.shape
         v = x.val[:, :, : 2 * (h // 2), : 2 * (w // 2)].reshape(n, c, h // 2, 2, w // 2, 2)
         return T(out, v.max(axis=(3, 5)))
+
+    def avgpool(self, x: T, lay: LayerSpec) -> T:
+        """The pool (``lay.avg_op``) and its quantizer: a Trunc from the input activation's
+        quantizer (``self.last_act``) as Brevitas' TruncAvgPool2d exports it (scale
+        s_x/(k*k), input bits widened by the sum, output scale 2^(in - out bits) times
+        that), or a calibrated Quant (a float AvgPool2d, then a QuantIdentity)."""
+        n, c, h, w = x.val.shape
+        k, s = avg_window(lay, h, w)
+        if lay.avg_op == "AveragePool":
+            out = self.node("AveragePool", [x.name], kernel_shape=[k, k], strides=[s, s])
+        elif lay.avg_op == "GlobalAveragePool":
+            out = self.node("GlobalAveragePool", [x.name])
+        else:  # Brevitas' TruncAdaptiveAvgPool2d(1): a mean over H and W
+            out = self.node("ReduceMean", [x.name], axes=[-2, -1], keepdims=1)
+        ho, wo = (h - k) // s + 1, (w - k) // s + 1
+        v = np.zeros((n, c, ho, wo), np.float32)
+        for i in range(k):
+            for j in range(k):
+                v += x.val[:, :, i : i + s * ho : s, j : j + s * wo : s]
+        x = T(out, (v / np.float32(k * k)).astype(np.float32))
+        q = lay.avg_q
+        if lay.avgpool == "quant":
+            return self.act(x, q)
+        aq, s_x = self.last_act
+        in_bits = trunc_in_bits(aq, k)
+        scale = np.float32(np.float32(s_x) / np.float32(k * k))
+        out_scale = np.float32(scale * np.float32(2.0 ** (in_bits - q.bits)))
+        consts = (scale, 0.0, float(in_bits), out_scale, float(q.bits))
+        names = ("trunc_scale", "trunc_zeropt", "trunc_in_bits", "trunc_out_scale", "trunc_bits")
+        ins = [x.name] + [self.const(np.float32(v), p) for v, p in zip(consts, names)]
+        out = self.node(
+            "Trunc",
+            ins,
+            domain=QONNX_DOMAIN,
+            rounding_mode=q.rounding,
+            signed=int(q.signed),
+            narrow=int(q.narrow),
+        )
+        y = trunc_v2(
+            x.val,
+            *(np.float32(consts[i]) for i in range(3)),
+            int(q.narrow),
+            int(q.signed),
+            out_scale,
+            np.float32(q.bits),
+            q.rounding,
+        )
+        return T(out, np.asarray(y, np.float32))
 
     def bn_any(self, x: T) -> T:
         """BatchNormalization over axis 1 (FC or NCHW) with calibrated, jittered statistics
@@ -150,10 +208,12 @@ def _layer(b: FuzzBuilder, x: T, lay: LayerSpec, net_seed: int) -> T:
     skip = x
     if lay.kind == "conv":
         cin = x.val.shape[1]
-        shape = (lay.out, cin, lay.kernel, lay.kernel)
-        w = b.weight(shape, lay.wq, cin * lay.kernel**2, 0 if lay.per_channel else None)
+        group = cin if lay.depthwise else 1
+        shape = (lay.out, cin // group, lay.kernel, lay.kernel)
+        fan_in = shape[1] * lay.kernel**2
+        w = b.weight(shape, lay.wq, fan_in, 0 if lay.per_channel else None)
         bias = b.rng.normal(0.0, 0.3, size=lay.out) if lay.bias == "input" else None
-        x = b.conv2d(x, w, lay.stride, lay.pad, bias)
+        x = b.conv2d(x, w, lay.stride, lay.pad, bias, group)
     else:
         mw = x.val.shape[1]
         if lay.gemm:
@@ -187,6 +247,8 @@ def _layer(b: FuzzBuilder, x: T, lay: LayerSpec, net_seed: int) -> T:
         x = b.relu(b.act(x, lay.aq))
     if lay.pool:
         x = b.maxpool(x)
+    if lay.avgpool != "none":
+        x = b.avgpool(x, lay)
     return x
 
 
@@ -217,6 +279,10 @@ def build_model(spec: NetSpec) -> ModelWrapper:
         x = _layer(b, x, lay, spec.seed)
     x = _tail(b, x, spec)
     m = b.finish([x])
+    if m.get_nodes_by_op_type("Trunc"):  # Trunc v2 (6 inputs) is qonnx opset 2, as Brevitas
+        for op in m.model.opset_import:  # exports it; other nets keep their bytes
+            if op.domain == QONNX_DOMAIN:
+                op.version = 2
     if spec.int_input:
         m.set_tensor_datatype(m.graph.input[0].name, DataType["UINT8"])
     return m

@@ -17,7 +17,17 @@ from pathlib import Path
 
 from tests.fuzz.builder import build_model
 from tests.fuzz.runner import Outcome
-from tests.fuzz.spec import LayerSpec, NetSpec, QuantSpec
+from tests.fuzz.spec import (
+    LayerSpec,
+    NetSpec,
+    QuantSpec,
+    after_avgpool,
+    avg_window,
+    bipolar_out,
+    conv_out,
+    residual_fits,
+    trunc_in_bits,
+)
 
 log = logging.getLogger(__name__)
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
@@ -29,7 +39,8 @@ PLAIN_IN = QuantSpec(8, True, False, True)
 def _qcost(q: QuantSpec | None) -> int:
     if q is None:
         return 0
-    return q.bits + int(q.narrow) + int(not q.pow2) + int(q.rounding != "ROUND") + int(q.signed)
+    rounding = int(q.rounding.upper() != "ROUND")  # a Trunc's "round" is ROUND too
+    return q.bits + int(q.narrow) + int(not q.pow2) + rounding + int(q.signed)
 
 
 def cost(spec: NetSpec) -> int:
@@ -41,6 +52,10 @@ def cost(spec: NetSpec) -> int:
         c += _qcost(lay.wq) + _qcost(lay.aq) + int(lay.per_channel) + 2 * int(lay.bn)
         c += 2 * int(lay.bias != "none") + 2 * int(lay.pool)
         c += {"none": 0, "quant": 1, "relu_quant": 2, "quant_relu": 3}[lay.act]
+        c += int(lay.depthwise)
+        if lay.avgpool != "none":
+            c += 3 + lay.avg_kernel + lay.avg_stride + int(lay.avg_op == "ReduceMean")
+            c += _qcost(lay.avg_q)
     return c
 
 
@@ -61,10 +76,16 @@ def _quant_variants(q: QuantSpec, plain: QuantSpec, act: bool) -> Iterator[Quant
 
 def _layer_variants(lay: LayerSpec, last: bool) -> Iterator[LayerSpec]:
     r = dataclasses.replace
-    for out in sorted({1 if lay.kind == "conv" else 2, lay.out // 2, lay.out - 1}):
-        if 1 <= out < lay.out and (out >= 2 or lay.kind == "conv"):
-            yield r(lay, out=out)
+    if lay.avgpool != "none":
+        yield from _avgpool_variants(lay)
+    # a depthwise or residual conv has its input's channels (``sync_channels``)
+    if not (lay.depthwise or lay.residual):
+        for out in sorted({1 if lay.kind == "conv" else 2, lay.out // 2, lay.out - 1}):
+            if 1 <= out < lay.out and (out >= 2 or lay.kind == "conv"):
+                yield r(lay, out=out)
     if lay.kind == "conv":
+        if lay.residual and lay.kernel > 1:  # a residual conv keeps its input's shape
+            yield r(lay, kernel=1, pad=0)
         if lay.kernel > 1:
             yield r(lay, kernel=1)
             yield r(lay, kernel=lay.kernel - 1)
@@ -93,10 +114,37 @@ def _layer_variants(lay: LayerSpec, last: bool) -> Iterator[LayerSpec]:
             yield r(lay, aq=q)
 
 
+def _avgpool_variants(lay: LayerSpec) -> Iterator[LayerSpec]:
+    r = dataclasses.replace
+    yield r(lay, avgpool="none", avg_op="AveragePool", avg_kernel=0, avg_stride=0, avg_q=None)
+    if lay.avg_op == "ReduceMean":
+        yield r(lay, avg_op="GlobalAveragePool")
+    if lay.avg_kernel > 1:
+        yield r(lay, avg_kernel=lay.avg_kernel - 1, avg_stride=min(lay.avg_stride, 1))
+    if lay.avg_stride > 1:
+        yield r(lay, avg_stride=1)
+    for q in _quant_variants(lay.avg_q, PLAIN_A, act=True):
+        yield r(lay, avg_q=q)
+
+
+def sync_channels(spec: NetSpec) -> NetSpec:
+    """``spec`` with every depthwise and residual conv's ``out`` set to its input's channels
+    (what the builder needs), after a shrinking step changed the channels before it."""
+    if len(spec.input_shape) != 3:
+        return spec
+    ch, layers = spec.input_shape[0], []
+    for lay in spec.layers:
+        if lay.kind == "conv" and (lay.depthwise or lay.residual) and lay.out != ch:
+            lay = dataclasses.replace(lay, out=ch)
+        layers.append(lay)
+        ch = lay.out
+    return dataclasses.replace(spec, layers=tuple(layers))
+
+
 def candidates(spec: NetSpec) -> Iterator[NetSpec]:
     """Simpler variants of ``spec``, the boldest first, each once and none equal to it."""
     seen = {spec}
-    for c in _raw_candidates(spec):
+    for c in map(sync_channels, _raw_candidates(spec)):
         if c not in seen:
             seen.add(c)
             yield c
@@ -137,15 +185,17 @@ def _tail_for(layers: tuple[LayerSpec, ...], tail: str) -> str:
 
 
 def valid(spec: NetSpec) -> bool:
-    """Whether the spec is still one the generator could draw (shapes fit, no bipolar pad)."""
-    from tests.fuzz.spec import bipolar_out, conv_out
-
+    """Whether the spec is still one the generator could draw (shapes fit, no bipolar pad,
+    residual blocks keep their input's shape, depthwise weights not bipolar, average pools
+    where the compiler's documented limits allow them)."""
     if len(spec.input_shape) == 1 and any(lay.kind == "conv" for lay in spec.layers):
         return False
     kinds = [lay.kind for lay in spec.layers]
     if kinds != sorted(kinds, key=lambda k: k != "conv"):
         return False  # a conv after an FC
     if spec.layers[-1].pool:
+        return False
+    if any(lay.kind != "conv" and (lay.depthwise or lay.avgpool != "none") for lay in spec.layers):
         return False
     if spec.tail in ("topk", "argmax", "softmax") and spec.layers[-1].kind != "fc":
         return False
@@ -161,6 +211,12 @@ def valid(spec: NetSpec) -> bool:
                 return False
             if min(h, w) == 1 and (lay.kernel > 1 or lay.pad):
                 return False
+            if lay.depthwise and (lay.wq.bipolar or lay.residual):
+                return False
+            if lay.residual and not (
+                residual_fits(prev, lay) and lay.stride == 1 and lay.kernel == 2 * lay.pad + 1
+            ):
+                return False
             h, w = (
                 conv_out(h, lay.kernel, lay.stride, lay.pad),
                 conv_out(w, lay.kernel, lay.stride, lay.pad),
@@ -169,6 +225,19 @@ def valid(spec: NetSpec) -> bool:
                 if min(h, w) < 2:
                     return False
                 h, w = h // 2, w // 2
+            if lay.avgpool != "none":
+                q, k = lay.avg_q, avg_window(lay, h, w)[0]
+                if lay.aq is None or lay.aq.bipolar or lay.pool or q is None or q.bipolar:
+                    return False
+                if lay.avg_global and h != w:
+                    return False
+                if not lay.avg_global and not (1 <= lay.avg_kernel <= min(h, w)):
+                    return False
+                if not lay.avg_global and lay.avg_stride < 1:
+                    return False
+                if lay.avgpool == "trunc" and q.bits > trunc_in_bits(lay.aq, k):
+                    return False
+                h, w = after_avgpool(lay, h, w)
             prev = lay
     return True
 

@@ -7,8 +7,15 @@ what lets the shrinker edit a failing net one choice at a time and lets a regres
 record exactly what was drawn.
 
 The draw stays inside the compiler's documented limits (accumulators <= 32 bits,
-activations <= 12 bits, no zero points, no grouped/dilated conv, no zero padding of bipolar
-activations), so a rejection is a finding worth looking at, never the expected outcome.
+activations <= 12 bits, no zero points, no dilated conv, grouped convs only depthwise and with
+Quant (not bipolar) weights, no zero padding of bipolar activations, average pools only on a
+per-tensor integer activation, square windows, a global pool only on a square image), so a
+rejection is a finding worth looking at, never the expected outcome.
+
+Features added after the first campaigns (residual blocks, depthwise convs, average pools)
+draw from their own random streams (``np.random.default_rng([seed, tag])``): a seed whose
+new streams draw none of them gives the same net as before they existed, so regression files
+and campaign figures of older seeds keep their meaning.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ MAX_CONV_CH = 8
 MAX_HW = 8
 MAX_LAYERS = 4
 MAX_FLAT = 256  # features entering the first FC after convs (keeps MW and C-sim small)
+AVG_OPS = ("AveragePool", "GlobalAveragePool", "ReduceMean")
+# Brevitas' TruncAvgPool2d exports its rounding in lower case ("round", "floor")
+TRUNC_ROUNDING = ("round", "floor", "ceil")
+# the extra streams' tags (see the module docstring)
+RESIDUAL_STREAM, AVGPOOL_STREAM, DEPTHWISE_STREAM = 4242, 4343, 4444
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,15 @@ class LayerSpec:
     ``residual`` makes a conv a residual block as Brevitas' QuantResNet writes it: the conv
     keeps its input's shape, ends in its input's own quantizer (one shared scale), and
     ``Add(conv, input) -> act/aq`` follows.
+
+    ``depthwise``: a conv with group = channels (``out`` equals the input channels), as in
+    MobileNet's depthwise-separable block (depthwise k x k, then a pointwise 1x1 conv).
+    ``avgpool`` puts an average pool after the activation quantizer (never with ``pool``):
+    ``"trunc"`` as Brevitas' TruncAvgPool2d/TruncAdaptiveAvgPool2d export it (the pool, then
+    a Trunc at scale s_x/(k*k) to ``avg_q.bits``), ``"quant"`` as a float AvgPool2d followed
+    by a QuantIdentity (the pool, then a calibrated Quant ``avg_q``). ``avg_op`` is the ONNX
+    op: ``AveragePool`` (``avg_kernel``, ``avg_stride``) or a global pool
+    (``GlobalAveragePool``, or ``ReduceMean`` over H and W as the adaptive pool exports).
     """
 
     kind: str  # "fc" | "conv"
@@ -72,6 +93,16 @@ class LayerSpec:
     pool: bool = False
     seed: int = 0
     residual: bool = False
+    depthwise: bool = False
+    avgpool: str = "none"  # "none" | "trunc" | "quant"
+    avg_op: str = "AveragePool"
+    avg_kernel: int = 0
+    avg_stride: int = 0
+    avg_q: QuantSpec | None = None
+
+    @property
+    def avg_global(self) -> bool:
+        return self.avgpool != "none" and self.avg_op != "AveragePool"
 
 
 @dataclass(frozen=True)
@@ -96,6 +127,8 @@ class NetSpec:
             lay = dict(lay)
             lay["wq"] = QuantSpec(**lay["wq"])
             lay["aq"] = QuantSpec(**lay["aq"]) if lay["aq"] is not None else None
+            if lay.get("avg_q") is not None:  # absent in files older than average pools
+                lay["avg_q"] = QuantSpec(**lay["avg_q"])
             layers.append(LayerSpec(**lay))
         rest = {k: v for k, v in d.items() if k not in ("layers", "iq")}
         rest["input_shape"] = tuple(rest["input_shape"])
@@ -110,7 +143,7 @@ def bipolar_out(lay: LayerSpec | None, iq: QuantSpec) -> bool:
     return lay.aq is not None and lay.aq.bipolar and lay.act == "quant"
 
 
-def _residual_fits(prev: LayerSpec | None, lay: LayerSpec) -> bool:
+def residual_fits(prev: LayerSpec | None, lay: LayerSpec) -> bool:
     """A residual block needs a skip tensor that is an integer layer's quantizer output as is
     (no pool or Relu after it), and an activation after the add."""
     return (
@@ -120,6 +153,7 @@ def _residual_fits(prev: LayerSpec | None, lay: LayerSpec) -> bool:
         and prev.aq is not None
         and not prev.aq.bipolar
         and not prev.pool
+        and prev.avgpool == "none"
         and lay.act != "none"
         and not (lay.aq is not None and lay.aq.bipolar)
     )
@@ -127,6 +161,29 @@ def _residual_fits(prev: LayerSpec | None, lay: LayerSpec) -> bool:
 
 def conv_out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
+
+
+def avg_window(lay: LayerSpec, h: int, w: int) -> tuple[int, int]:
+    """The average pool's (kernel, stride) on an ``h`` x ``w`` input (global: the image)."""
+    if lay.avg_global:
+        return h, 1
+    return lay.avg_kernel, lay.avg_stride
+
+
+def after_avgpool(lay: LayerSpec, h: int, w: int) -> tuple[int, int]:
+    """The image size after ``lay``'s average pool (unchanged without one)."""
+    if lay.avgpool == "none":
+        return h, w
+    if lay.avg_global:
+        return 1, 1
+    k, s = lay.avg_kernel, lay.avg_stride
+    return (h - k) // s + 1, (w - k) // s + 1
+
+
+def trunc_in_bits(aq: QuantSpec, k: int) -> int:
+    """The Trunc's input width as Brevitas writes it: the activation's bits plus the bits a
+    sum of ``k*k`` of them adds."""
+    return aq.bits + int(np.ceil(np.log2(k * k)))
 
 
 def _bool(rng, p: float) -> bool:
@@ -194,8 +251,11 @@ def draw_spec(seed: int) -> NetSpec:
     if int_input and ibits == 1:
         iq = QuantSpec(8, True, False, True)  # a UINT8 input into a sign function is dull
 
-    # residual blocks draw from their own stream, so adding them changed no other choice
-    res_rng = np.random.default_rng([seed, 4242])
+    # residual blocks, average pools and depthwise convs draw from their own streams, so
+    # adding them changed no other choice
+    res_rng = np.random.default_rng([seed, RESIDUAL_STREAM])
+    avg_rng = np.random.default_rng([seed, AVGPOOL_STREAM])
+    dw_rng = np.random.default_rng([seed, DEPTHWISE_STREAM])
     ch = shape[0] if conv else 0
     n_layers = int(rng.integers(1, MAX_LAYERS + 1))
     n_conv = int(rng.integers(1, n_layers + 1)) if conv else 0
@@ -220,9 +280,19 @@ def draw_spec(seed: int) -> NetSpec:
             seed=int(rng.integers(2**31)),
         )
         if i < n_conv:
+            dw = _draw_depthwise(dw_rng, prev, iq, ch, h, w)
+            if dw is not None:  # a depthwise-separable block: this conv follows the depthwise
+                layers.append(dw)
+                prev = dw
+                h, w = (
+                    conv_out(h, dw.kernel, dw.stride, dw.pad),
+                    conv_out(w, dw.kernel, dw.stride, dw.pad),
+                )
             k = int(rng.integers(1, 4))
             s = int(rng.integers(1, 3))
             p = int(rng.integers(0, 2)) if not bipolar_out(prev, iq) else 0
+            if dw is not None and _bool(dw_rng, 0.7):  # pointwise, as in MobileNet
+                k, s, p = 1, 1, 0
             k = min(k, h + 2 * p, w + 2 * p)
             if min(h, w) == 1:  # qonnx's Im2Col: a 1-pixel axis takes kernel 1, no padding
                 k, p = 1, 0
@@ -234,13 +304,15 @@ def draw_spec(seed: int) -> NetSpec:
             h, w = (ho // 2, wo // 2) if pool else (ho, wo)
             lay = LayerSpec("conv", out, kernel=k, stride=s, pad=p, pool=pool, **common)
             flat_ok = i != n_conv - 1 or last or ch * prev_hw[0] * prev_hw[1] <= MAX_FLAT
-            if _residual_fits(prev, lay) and flat_ok and _bool(res_rng, 0.6):
+            if residual_fits(prev, lay) and flat_ok and _bool(res_rng, 0.6):
                 k = int(res_rng.choice([1, 3])) if min(prev_hw) > 1 else 1
                 pool = pool and min(prev_hw) >= 2
                 lay = dataclasses.replace(
                     lay, out=ch, kernel=k, stride=1, pad=k // 2, pool=pool, residual=True
                 )
                 h, w = (prev_hw[0] // 2, prev_hw[1] // 2) if pool else prev_hw
+            lay = _draw_avgpool(avg_rng, lay, h, w, 0.45 if i == n_conv - 1 else 0.25)
+            h, w = after_avgpool(lay, h, w)
             ch = lay.out
             if i == n_conv - 1 and not last:
                 while lay.out > 1 and lay.out * h * w > MAX_FLAT:
@@ -270,6 +342,75 @@ def draw_spec(seed: int) -> NetSpec:
     )
 
 
+def _draw_depthwise(
+    rng, prev: LayerSpec | None, iq: QuantSpec, ch: int, h: int, w: int
+) -> LayerSpec | None:
+    """A depthwise conv (group = ``ch``) with its own kernel, stride, padding, quantizers and
+    BN, or None. Its weights are never bipolar: the compiler refuses bipolar depthwise
+    weights (the lowered block-diagonal matrix needs zeros), a documented limit."""
+    if not _bool(rng, 0.35):
+        return None
+    k = int(rng.choice([1, 2, 3, 3, 3]))
+    s = int(rng.integers(1, 3))
+    p = int(rng.integers(0, 2)) if not bipolar_out(prev, iq) else 0
+    k = min(k, h + 2 * p, w + 2 * p)
+    if min(h, w) == 1:  # qonnx's Im2Col: a 1-pixel axis takes kernel 1, no padding
+        k, p = 1, 0
+    wq = _draw_quant(rng, int(rng.choice([2, 2, 3, 4, 4, 5, 6, 8])), True, act=False)
+    wq = dataclasses.replace(wq, narrow=wq.narrow or _bool(rng, 0.3))
+    act, aq = _draw_act(rng)
+    return LayerSpec(
+        "conv",
+        ch,
+        wq,
+        aq,
+        act,
+        kernel=k,
+        stride=s,
+        pad=p,
+        per_channel=_bool(rng, 0.5),
+        bias=str(rng.choice(["none", "add", "input"], p=[0.5, 0.25, 0.25])),
+        bn=_bool(rng, 0.6),
+        seed=int(rng.integers(2**31)),
+        depthwise=True,
+    )
+
+
+def _draw_avgpool(rng, lay: LayerSpec, h: int, w: int, p: float) -> LayerSpec:
+    """``lay`` with an average pool after its activation quantizer (with probability ``p``
+    where one fits), else ``lay``. The pool needs a per-tensor integer activation (not
+    bipolar, not the float output of a last layer) and no MaxPool; a global pool needs a
+    square image and a windowed one a square window (the compiler's documented limits)."""
+    if lay.aq is None or lay.aq.bipolar or lay.pool or not _bool(rng, p):
+        return lay
+    if h == w and _bool(rng, 0.5):
+        op, k, s = str(rng.choice(AVG_OPS[1:])), 0, 0
+        kk = h
+    elif min(h, w) >= 2:
+        op = "AveragePool"
+        k = int(rng.integers(2, min(3, h, w) + 1))
+        s = int(rng.integers(1, k + 1))
+        kk = k
+    else:
+        return lay
+    signed = lay.aq.signed
+    lo = 2 if signed else 1
+    if _bool(rng, 0.6):  # Brevitas' TruncAvgPool2d: the sum's low bits dropped
+        hi = min(trunc_in_bits(lay.aq, kk), 8)
+        bits = lay.aq.bits if lo <= lay.aq.bits <= hi and _bool(rng, 0.5) else None
+        bits = bits or int(rng.integers(min(lo, hi), hi + 1))
+        narrow = signed and bits > 1 and _bool(rng, 0.2)
+        avg_q = QuantSpec(bits, signed, narrow, True, str(rng.choice(TRUNC_ROUNDING)))
+        flavour = "trunc"
+    else:  # a float AvgPool2d followed by a QuantIdentity
+        bits = max(lo, _draw_bits(rng))
+        avg_q = _draw_quant(rng, bits, signed, act=True)
+        flavour = "quant"
+    return dataclasses.replace(
+        lay, avgpool=flavour, avg_op=op, avg_kernel=k, avg_stride=s, avg_q=avg_q
+    )
+
+
 def describe(spec: NetSpec) -> str:
     """One line for logs: shapes and layer kinds."""
     parts = [f"in{list(spec.input_shape)}", _q(spec.iq)]
@@ -278,7 +419,7 @@ def describe(spec: NetSpec) -> str:
     if spec.int_input:
         parts.insert(1, "uint8")
     for lay in spec.layers:
-        s = f"{lay.kind}{lay.out}"
+        s = ("dw" if lay.depthwise else lay.kind) + str(lay.out)
         if lay.kind == "conv":
             s += f"k{lay.kernel}s{lay.stride}p{lay.pad}"
         s += f"/w{_q(lay.wq)}"
@@ -291,6 +432,9 @@ def describe(spec: NetSpec) -> str:
             s += "+res"
         if lay.pool:
             s += "+pool"
+        if lay.avgpool != "none":
+            where = "g" + lay.avg_op[0] if lay.avg_global else f"k{lay.avg_kernel}s{lay.avg_stride}"
+            s += f"+avg:{lay.avgpool}:{where}/{_q(lay.avg_q)}"
         parts.append(s)
     if spec.tail != "none":
         parts.append(spec.tail)

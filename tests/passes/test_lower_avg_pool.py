@@ -94,3 +94,25 @@ def test_padding_is_refused_naming_the_node():
     )
     with pytest.raises(UnsupportedError, match=r"node 'AveragePool_0': AveragePool with padding"):
         m.transform(LowerAveragePool())
+
+
+@pytest.mark.parametrize("end", ["trunc", "quant"])
+def test_a_relu_between_quantizer_and_pool_moves_into_the_integer_domain(end):
+    """``Quant(signed) -> Relu -> pool`` (the quantizer before the Relu): the Relu is applied
+    to the integers (``Div -> Relu``, where AbsorbReluIntoThresholds can fold it into the
+    layer before) and the pool sums the non-negative integers, a narrower type."""
+    from onnx import helper
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    before = quant_avgpool(signed=True, k=3, stride=1, hw=5, out_bits=5, end=end, s_x=0.125)
+    pool = before.get_nodes_by_op_type("AveragePool")[0]
+    relu = helper.make_node("Relu", ["q"], ["q_relu"], name="Relu_0")
+    before.graph.node.insert(list(before.graph.node).index(pool), relu)
+    pool.input[0] = "q_relu"
+    before = before.transform(InferShapes())
+    after = before.transform(LowerAveragePool())
+    types = op_types(after)
+    assert types[:4] == ["Quant", "Div", "Relu", "Transpose"] and types.count("Relu") == 1
+    sums = after.get_nodes_by_op_type("QuantAvgPool2d")[0]
+    assert after.get_tensor_datatype(sums.input[0]).name == "UINT3"  # relu(INT4)
+    assert_same_outputs(before, after, _inputs(before))
