@@ -2,6 +2,12 @@
 
     python bench/vs_finn.py [--models cnv-w1a1,tfc-w1a1] [--boards pynq-z2] [--n 5] [--jobs 2]
                             [--out DIR]
+    python bench/vs_finn.py --builds DIR[,DIR...] [--n 1] [--jobs 2]
+
+``--builds`` takes finished build directories instead (large models, e.g. mobilenet-v1-w4a4
+on zcu104, whose rtlsim and synthesis take long): their report.json ``rtlsim`` and ``synth``
+sections are used when present (the measurement already made, with its image count), and run
+only when missing.
 
 Each model is built twice per board: with FINN's published folding (bench/finn_published.json,
 which names its sources) and with bitfab's default folding. Each build is simulated
@@ -41,12 +47,14 @@ def _build(model: str, board: str, folding: dict | None, out: Path) -> Path:
     return run_build(BuildConfig(model=model, board=board, out=out, folding=fpath))
 
 
-def _row(label: str, d: Path, n: int, jobs: int) -> dict:
+def _row(label: str, d: Path, n: int, jobs: int, reuse: bool = False) -> dict:
+    """One table row; with ``reuse``, the report's own rtlsim/synth sections when present."""
+    rep = json.loads((d / "report.json").read_text())
     t0 = time.perf_counter()
-    sim = run_rtlsim(d, n)
+    sim = rep["rtlsim"] if reuse and "rtlsim" in rep else run_rtlsim(d, n)
     t_sim = time.perf_counter() - t0
     t0 = time.perf_counter()
-    syn = run_synth(d, jobs)
+    syn = rep["synth"] if reuse and "synth" in rep else run_synth(d, jobs)
     t_syn = time.perf_counter() - t0
     rep = json.loads((d / "report.json").read_text())
     board = get_board(rep["board"])
@@ -57,6 +65,7 @@ def _row(label: str, d: Path, n: int, jobs: int) -> dict:
     return {
         "label": label,
         "fps": sim["fps"],
+        "sim_images": sim["n"],
         "fps_est": rep["totals"]["estimated_fps"],
         "synth": synth,
         "est": {k: rep["totals"]["resources"][k] for k in RES},
@@ -99,15 +108,24 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5, help="images per rtlsim run")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--builds", default=None, help="finished build dirs, comma-separated")
     a = ap.parse_args()
     published = json.loads(PUBLISHED.read_text())["models"]
+    if a.builds:
+        rows, models = [], []
+        for d in map(Path, a.builds.split(",")):
+            cfg = json.loads((d / "manifest.json").read_text())["config"]
+            models.append(Path(cfg["model"]).stem)
+            rows.append(_row(f"{models[-1]} {cfg['board']} bitfab", d, a.n, a.jobs, reuse=True))
+        _print(rows, {m: p for m, p in published.items() if m in models})
+        return
     root = a.out or Path(tempfile.mkdtemp(prefix="bench-vs-finn-"))
     root.mkdir(parents=True, exist_ok=True)
     rows = []
     for model in a.models.split(","):
         for board in a.boards.split(","):
             configs = [("bitfab default", None)]
-            if model in published and published[model]["board"] == board:
+            if published.get(model, {}).get("board") == board and "folding" in published[model]:
                 configs.insert(0, ("FINN folding", published[model]["folding"]))
             for label, folding in configs:
                 out = root / f"{model}-{board}-{'finn' if folding else 'default'}"
