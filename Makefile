@@ -6,6 +6,7 @@ MODEL   ?= cnv-w1a1
 BOARD   ?= pynq-z2
 OUT     ?= build/$(MODEL)-$(BOARD)
 VERIFY  ?= 100
+ARGS    ?=
 
 .PHONY: install test test-all build verify rtlsim synth run bitstream bench lint format clean
 
@@ -26,7 +27,7 @@ test-all: install
 	$(BIN)/pytest -q -n 2 -m ''
 
 build: install
-	$(BIN)/bitfab build $(MODEL) --board $(BOARD) --out $(OUT) --verify $(VERIFY)
+	$(BIN)/bitfab build $(MODEL) --board $(BOARD) --out $(OUT) --verify $(VERIFY) $(ARGS)
 
 verify: install
 	$(BIN)/bitfab verify $(OUT) --n $(VERIFY)
