@@ -44,11 +44,13 @@ def style() -> Iterator[None]:
 
 def to_svg(fig: Figure) -> Markup:
     """The figure as an ``<svg>`` element to inline in HTML (no XML prolog, no DOCTYPE,
-    no date), scaling to its container's width."""
+    no metadata block), scaling to its container's width."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg") :]
+    # the RDF block names the generator, nothing a reader needs
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
     # fixed width/height in pt would overflow a narrow page; the viewBox keeps the aspect
     text = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
