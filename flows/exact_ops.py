@@ -1,8 +1,9 @@
 """Reference ops with exact accumulation, for verification's rounding re-check.
 
 Domain ``flows.exact_ops``. ``ExactAccumulate`` is a MatMul or a Conv (any group) computed in
-float64 with numpy, or a residual Add of two quantizers' outputs of one scale (the integers
-added exactly and scaled once, as the hardware's StreamAdd does). When both operands come
+float64 with numpy, or a residual Add of two quantizers' outputs (the integers added exactly,
+with the multipliers that put two scales on one, ``flows.dyadic``, and scaled once, as the
+hardware's StreamAdd and the thresholds after it do). When both operands come
 from quantizers with known scales, the integers behind them are summed exactly and scaled
 once (so an exactly-zero accumulator stays zero, as in the hardware); otherwise every product
 of two float32 values is exact in float64 and only the sum rounds, far below float32. It
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from qonnx.custom_op.base import CustomOp
+
+from flows.dyadic import scaled_sum
 
 
 def conv2d_f64(x, w, b, strides, pads, dilations, group: int = 1) -> np.ndarray:
@@ -104,7 +107,8 @@ class ExactAccumulate(CustomOp):
             np.asarray(context[ins[3 + i]], np.float64) if ins[3 + i] else None for i in (0, 1)
         )
         if g("kind") == "Add":  # a residual join: the integers summed exactly, scaled once
-            y = np.rint(a / sa) * sa + np.rint(b / sb) * sb
+            ss = scaled_sum(sa, sb, f"node '{n.name}'")
+            y = ss.integers(np.rint(a / sa), np.rint(b / sb)) * np.asarray(ss.scale, np.float64)
             context[n.output[0]] = y.astype(np.float32)
             context[n.output[1]] = y
             return

@@ -22,6 +22,8 @@ from qonnx.transformation.infer_shapes import InferShapes
 
 from boards.driver.accelerator import Accelerator
 from boards.driver.host_graph import TRANSCENDENTAL
+from flows.dyadic import scaled_sum
+from flows.errors import UnsupportedError
 from flows.graph import TO_NHWC, attr, replace_nodes
 from flows.ops import ACCUMULATING_OPS, LAYOUT_OPS, SCALE_COMMUTING_OPS
 from flows.quantizers import is_quantizer, read_quantizer
@@ -177,7 +179,8 @@ def with_exact_accumulation(ref: ModelWrapper) -> ModelWrapper:
 
 
 def _residual_add(model: ModelWrapper, node) -> bool:
-    """An Add of two quantizers' outputs of one scale (a residual join): the hardware adds
+    """An Add of two quantizers' outputs (a residual join) of scales the hardware can add
+    exactly (one scale, or two with integer multipliers, ``flows.dyadic``): the hardware adds
     their integers exactly, where the float32 reference rounds each product and the sum."""
     if node.op_type != "Add" or len(node.input) != 2:
         return False
@@ -185,7 +188,11 @@ def _residual_add(model: ModelWrapper, node) -> bool:
     if not all(scales):
         return False
     a, b = (model.get_initializer(t) for t in scales)
-    return a.size == b.size == 1 and float(a.ravel()[0]) == float(b.ravel()[0])
+    try:
+        scaled_sum(a, b, f"node '{node.name}'")
+    except UnsupportedError:
+        return False  # the compiler refuses this add: nothing to re-check
+    return True
 
 
 def _operand_scale(model: ModelWrapper, tensor: str) -> str:

@@ -94,7 +94,8 @@ def _constants_per_channel(model: ModelWrapper, nodes: list, channels: int, nchw
         for i in n.input[1:]:
             c = model.get_initializer(i)
             per_channel = c is not None and c.size == channels
-            if nchw and per_channel and c.size > 1:
+            # BatchNormalization's [C] parameters are per channel along axis 1 by definition
+            if nchw and per_channel and c.size > 1 and n.op_type != "BatchNormalization":
                 per_channel = c.ndim >= 3 and c.shape[-2:] == (1, 1)
             if c is not None and c.size != 1 and not per_channel:
                 log.info("input head stays on the host: '%s' has per-element constants", n.name)
