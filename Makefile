@@ -10,7 +10,7 @@ ARGS    ?=
 
 .PHONY: install test test-all build verify rtlsim synth run bitstream bench lint format clean
 
-$(BIN)/bitfab: pyproject.toml
+$(BIN)/bitfab: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned, so nothing pulls a CUDA build
@@ -47,7 +47,7 @@ bitstream: build
 bench: install
 	$(BIN)/python bench/csim_vs_executor.py --model $(MODEL)
 
-PYSRC   := flows models boards tests bench
+PYSRC   := flows models boards tests bench setup.py
 CXXSRC   = $(shell find hls -name '*.hpp' -o -name '*.cpp')
 
 lint: install

@@ -151,3 +151,4 @@ def test_installed_wheel_builds_verifies_and_simulates_tfc_outside_the_repo(
     assert json.loads((out / "manifest.json").read_text())["status"] == "done"
     assert (out / "rtl" / "bitfab_mvau.v").is_file()
     assert (out / "deploy" / "driver" / "accelerator.py").is_file()
+    shutil.rmtree(venv)  # 1.7 GB; a failing run keeps it to look into
