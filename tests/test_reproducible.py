@@ -1,4 +1,4 @@
-"""The same inputs give byte-identical builds: hls/, vivado/, deploy/ and report.json.
+"""The same inputs give byte-identical builds: hls/, vivado/, deploy/, report.json and .html.
 
 The two builds run as separate processes with different PYTHONHASHSEEDs, so anything that
 depends on set or dict-of-set order, on qonnx's random tensor names or on time shows up.
@@ -18,7 +18,15 @@ from tests.helpers import BITFAB, in_ci
 
 pytestmark = pytest.mark.csim
 
-COMPARED = ["hls", "vivado", "deploy", "report.json", "dataflow.onnx", "reference.onnx"]
+COMPARED = [
+    "hls",
+    "vivado",
+    "deploy",
+    "report.json",
+    "report.html",
+    "dataflow.onnx",
+    "reference.onnx",
+]
 
 
 def _files(root: Path) -> dict[str, bytes]:
