@@ -37,7 +37,7 @@ from boards.vivado import DMA_IN, DMA_LENGTH_BITS, DMA_OUT, N_IMAGES_OFFSET, ip_
 from flows import report as report_mod
 from flows.codegen.backends import BACKENDS
 from flows.codegen.design import Design, build_design
-from flows.config import BuildConfig
+from flows.config import BuildConfig, LabelSelectMode
 from flows.errors import BitfabError, InputError, Interrupted
 from flows.estimate import Budget
 from flows.fold import apply_fifo_depths, apply_folding, fold, folding_config, read_folding_file
@@ -51,7 +51,9 @@ from flows.passes.conv1d_as_conv2d import Conv1dAsConv2d
 from flows.passes.fold_constant_quants import FoldConstantQuants
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
+from flows.passes.insert_topk import InsertTopK
 from flows.passes.integer_residual_add import IntegerResidualAdd
+from flows.passes.label_select_in_hardware import LabelSelectInHardware
 from flows.passes.lower_avg_pool import LowerAveragePool
 from flows.passes.lower_conv import LowerConvToMatMul
 from flows.passes.quantize_input_fixed import FixedPoint
@@ -98,6 +100,8 @@ def _save(ctx: BuildContext, idx: int, name: str, model: ModelWrapper) -> None:
 def step_import(ctx: BuildContext) -> None:
     fixed = FixedPoint.parse(ctx.cfg.input_fixed) if ctx.cfg.input_fixed else None
     ctx.model = import_model(ctx.source, fixed)
+    if ctx.cfg.label_select == LabelSelectMode.HARDWARE:  # the output becomes the class index
+        ctx.model = ctx.model.transform(InsertTopK()).transform(InferShapes())
     ctx.model.save(str(ctx.out / "reference.onnx"))
 
 
@@ -111,7 +115,11 @@ def step_integerize(ctx: BuildContext) -> None:
     m = m.transform(IntegerResidualAdd())
     m = m.transform(RemoveScaleRoundTrips()).transform(AbsorbReluIntoThresholds())
     m = m.transform(CancelTransposes()).transform(MaxPoolToNHWC())
-    ctx.model = m.transform(AbsorbTransposeIntoFlatten())
+    m = m.transform(AbsorbTransposeIntoFlatten())
+    if ctx.cfg.label_select != LabelSelectMode.HOST:
+        force = ctx.cfg.label_select == LabelSelectMode.HARDWARE
+        m = m.transform(LabelSelectInHardware(force=force))
+    ctx.model = m
 
 
 def step_dataflow(ctx: BuildContext) -> None:

@@ -19,6 +19,7 @@ from typing import NoReturn
 import click
 import numpy as np
 
+from flows.config import LabelSelectMode
 from flows.errors import InputError, Interrupted, VerificationError
 
 
@@ -140,6 +141,15 @@ def main(ctx: click.Context, verbose: bool) -> None:
     help="quantize a float input as signed fixed point ap_fixed<W,I> (truncate, saturate), "
     "as hls4ml types its input; e.g. 16,6",
 )
+@click.option(
+    "--label-select",
+    type=click.Choice([m.value for m in LabelSelectMode]),
+    default="host",
+    show_default=True,
+    help="where a TopK(k=1)/ArgMax tail runs: host; auto (hardware when exact, else host); "
+    "hardware (adds a TopK to a graph that outputs scores, so the accelerator returns the "
+    "class index; an error when the values before it are not order-preserving)",
+)
 def build(
     model,
     board,
@@ -155,6 +165,7 @@ def build(
     to_step,
     seed,
     input_fixed,
+    label_select,
 ):
     """Build MODEL (zoo name or .onnx file) into a verified dataflow design."""
     from flows.build import run_build
@@ -175,6 +186,7 @@ def build(
         to_step=to_step,
         seed=seed,
         input_fixed=input_fixed,
+        label_select=LabelSelectMode(label_select),
     )
     d = run_build(cfg)
     rep = d / "report.json"

@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
+
+
+class LabelSelectMode(StrEnum):
+    """Where a classifier's TopK(k=1)/ArgMax tail runs (``--label-select``).
+
+    ``host``: in the host tail, after the scores (the default, as before). ``auto``: in
+    hardware when the values entering it are the accelerator's integers after order-keeping
+    ops, else on the host. ``hardware``: in hardware or a clear error; a graph that outputs
+    scores gets a TopK(k=1) first (FINN's InsertTopK), so its output becomes the class index.
+    """
+
+    HOST = "host"
+    AUTO = "auto"
+    HARDWARE = "hardware"
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,11 @@ class BuildConfig:
     to_step: str | None = None
     seed: int = 0
     input_fixed: str | None = None  # "W,I": quantize a float input as ap_fixed<W,I>
+    label_select: LabelSelectMode = LabelSelectMode.HOST
+
+    def __post_init__(self) -> None:
+        # a string from the API ("auto") is parsed once here; an unknown one raises ValueError
+        object.__setattr__(self, "label_select", LabelSelectMode(self.label_select))
 
     def to_json(self) -> dict:
         d = asdict(self)

@@ -24,6 +24,8 @@ RESHAPE_OPS = frozenset({"Reshape", "Flatten"})
 LAYOUT_OPS = RESHAPE_OPS | {"Identity", "Transpose", "Im2Col"}
 # Select the largest value of each window.
 POOL_OPS = frozenset({"MaxPool", "MaxPoolNHWC"})
+# Label selects: the index of the largest value (a network's classifier tail).
+SELECT_OPS = frozenset({"TopK", "ArgMax"})
 # Commute with a positive scale only: max(s*a, s*b) = s*max(a, b) needs s > 0.
 MONOTONE_OPS = POOL_OPS | {"Relu"}
 # Every output is one of the inputs or zero: f(x / s) = f(x) / s for s > 0, so an input's
@@ -51,7 +53,8 @@ SUPPORTED_OPS = (
     QUANT_OPS
     | ACCUMULATING_OPS
     | CHAIN_OPS
-    | {"Gemm", "Reshape", "Flatten", "Transpose", "MaxPool", "TopK", "ArgMax", "Softmax"}
+    | SELECT_OPS
+    | {"Gemm", "Reshape", "Flatten", "Transpose", "MaxPool", "Softmax"}
     | TRUNC_OPS
     | AVG_POOL_OPS
 )

@@ -19,6 +19,7 @@ import pytest
 
 from boards.driver.packing import pack_words_as_hex
 from flows.codegen.hls_types import FieldKind
+from flows.layers.label_select import ref as label_select_ref
 from flows.sim.toolchain import cxx, include_flags
 from tests.helpers import TB_CXXFLAGS
 from tests.hls_tb import (
@@ -355,14 +356,19 @@ LABEL_SELECT_CASES = [
     (16, 1, S, 8, 5),
     (12, 12, S, 3, 8),
 ]
+# Bipolar fields and a single label: opt-in (each case compiles two testbenches)
+LABEL_SELECT_SLOW_CASES = [(6, 3, B, 1, 3), (1, 1, S, 5, 1)]
 
 
 @pytest.mark.csim
 @pytest.mark.parametrize("path", ["fast", "hw"])  # it reads fields through FieldReader
 @pytest.mark.parametrize(
     ("n", "pe", "ikind", "ibits", "out_bits"),
-    LABEL_SELECT_CASES,
-    ids=[f"n{n}-pe{pe}-{k.name[0]}{b}" for n, pe, k, b, _ in LABEL_SELECT_CASES],
+    [
+        pytest.param(*c, id=f"n{c[0]}-pe{c[1]}-{c[2].name[0]}{c[3]}", marks=m)
+        for cases, m in ((LABEL_SELECT_CASES, ()), (LABEL_SELECT_SLOW_CASES, pytest.mark.slow))
+        for c in cases
+    ],
 )
 def test_label_select(
     n: int,
@@ -382,7 +388,9 @@ def test_label_select(
     x[1] = lo
     x[1, -1] = hi
     x[2] = rng.integers(lo, hi + 1, size=n)
-    labels = np.argmax(x, axis=1)  # first maximum wins, like the kernel
+    if ikind is B:
+        x = np.where(x > 0, 1, -1)
+    labels = label_select_ref.label_select(x, keepdims=False)  # the first maximum wins
     tb = Tb(
         fields={"N": n, "PE": pe, "IN_BITS": ibits, "IN_KIND": ikind, "OUT_BITS": out_bits},
         reps=x.shape[0],

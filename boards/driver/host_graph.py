@@ -166,6 +166,15 @@ def _argmax(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     return (np.expand_dims(r, axis) if op.attrs.get("keepdims", 1) else r,)
 
 
+# ONNX TensorProto element types a Cast may name, as numpy dtypes (numpy only: no onnx here)
+CAST_TYPES = {1: np.float32, 6: np.int32, 7: np.int64, 11: np.float64}
+
+
+def _cast(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Cast: the graph's int64 label index from the accelerator's (float-held) integer."""
+    return (a[0].astype(CAST_TYPES[int(op.attrs["to"])]),)
+
+
 def _topk(op: HostOp, a: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     """Values and indices of the k largest (or smallest), ties in index order."""
     k = int(np.asarray(a[1]).ravel()[0])
@@ -192,5 +201,6 @@ OPS: dict[str, HostFn] = {
     "Softmax": _softmax,
     "ArgMax": _argmax,
     "TopK": _topk,
+    "Cast": _cast,
 }
 HOST_OPS = frozenset(OPS)

@@ -39,6 +39,11 @@ from flows.layers.fork import rtl as fork_rtl
 from flows.layers.fork.insert import InsertFork
 from flows.layers.fork.node import StreamFork
 from flows.layers.inference import InferLayer
+from flows.layers.label_select import cost as label_select_cost
+from flows.layers.label_select import hls as label_select_hls
+from flows.layers.label_select import rtl as label_select_rtl
+from flows.layers.label_select.infer import InferLabelSelect
+from flows.layers.label_select.node import LabelSelect
 from flows.layers.maxpool import cost as maxpool_cost
 from flows.layers.maxpool import hls as maxpool_hls
 from flows.layers.maxpool import rtl as maxpool_rtl
@@ -150,6 +155,12 @@ for _kind in (
     ),
     LayerKind(StreamReshape, InferStreamReshape),
     LayerKind(StreamAdd, InferAdd, add_cost, {"hls": add_hls, "rtl": add_rtl}),
+    LayerKind(
+        LabelSelect,
+        InferLabelSelect,
+        label_select_cost,
+        {"hls": label_select_hls, "rtl": label_select_rtl},
+    ),
     # after every kind's inference: a stream two layers read is forked
     LayerKind(StreamFork, None, fork_cost, {"hls": fork_hls, "rtl": fork_rtl}, (InsertFork,)),
 ):

@@ -1,0 +1,1 @@
+"""Top-1 label select: the index of the largest of an image's values (FINN's LabelSelect)."""
