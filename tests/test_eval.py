@@ -118,3 +118,31 @@ def test_eval_mnist_model_on_a_directory_in_the_wrong_layout(built, tmp_path):
         "needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
         "t10k-labels-idx1-ubyte as distributed on the MNIST page, here or in MNIST/raw/\n"
     )
+
+
+def test_eval_exits_3_when_reference_and_csim_disagree(built, tmp_path):
+    """A build whose reference no longer matches its design (last layer's weights negated):
+    eval names the first differing image and layer and exits 3."""
+    import shutil
+
+    import onnx
+    from onnx import numpy_helper
+
+    d = shutil.copytree(built("tfc-w1a1"), tmp_path / "b")
+    ref = onnx.load(str(d / "reference.onnx"))
+    (last,) = [t for t in ref.graph.initializer if list(t.dims) == [64, 10]]
+    last.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(last), last.name))
+    onnx.save(ref, str(d / "reference.onnx"))
+    raw = tmp_path / "mnist"
+    raw.mkdir()
+    rng = np.random.default_rng(1)
+    for split, n in (("train", 2), ("t10k", 8)):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    r = run_cli(["eval", d, "--data", raw])
+    assert r.exit_code == 3, r.stdout + r.stderr
+    assert re.fullmatch(
+        rf"error: {d}: the C-sim and the QONNX reference disagree on mnist test image \d; "
+        r"first layer that differs: \S+\n",
+        r.stderr,
+    ), r.stderr
