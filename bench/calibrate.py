@@ -46,7 +46,7 @@ from flows.errors import SynthError
 from flows.layers import calibration
 from flows.layers.add import cost as add_cost
 from flows.layers.add import rtl as add_rtl
-from flows.layers.add.spec import AddSpec
+from flows.layers.add.spec import AddSpec, sum_bounds
 from flows.layers.avgpool import cost as avgpool_cost
 from flows.layers.avgpool import rtl as avgpool_rtl
 from flows.layers.avgpool.spec import AvgPoolSpec, sum_dtype
@@ -594,13 +594,21 @@ def fork_grid() -> list[Point]:
     ]
 
 
-def add_point(c, pe, a, b) -> Point:
+def add_point(c, pe, a, b, a_mul: int = 1, b_mul: int = 1) -> Point:
     a, b = T(a), T(b)
     label = f"add_c{c}_p{pe}_{a.name}_{b.name}"
-    lo, hi = int(a.min()) + int(b.min()), int(a.max()) + int(b.max())
-    s = AddSpec(label, c, 4, pe, a, b, integer_type_holding(lo, hi))
+    label += f"_x{a_mul}_{b_mul}" if (a_mul, b_mul) != (1, 1) else ""
+    odt = integer_type_holding(*sum_bounds(a, b, a_mul, b_mul))
+    s = AddSpec(label, c, 4, pe, a, b, odt, a_mul, b_mul)
     s.validate()
-    return Point("add", label, add_rtl.context(s, {}), add_cost.lut_features(s), 0)
+    return Point(
+        "add",
+        label,
+        add_rtl.context(s, {}),
+        add_cost.lut_features(s),
+        0,
+        add_cost.resources(s)["DSP"],
+    )
 
 
 def add_grid() -> list[Point]:
@@ -617,6 +625,18 @@ def add_grid() -> list[Point]:
             (256, 64, "UINT2", "UINT2"),
             (64, 2, "INT8", "UINT2"),
             (128, 8, "UINT3", "UINT3"),
+            # constant multipliers (paths of different scales): shifts, LUT multipliers
+            # (products below 9 bits), DSP48s (wider products)
+            (64, 8, "UINT4", "UINT4", 1, 4),
+            (64, 16, "UINT2", "UINT2", 2, 1),
+            (64, 8, "UINT4", "UINT4", 12, 5),
+            (32, 4, "UINT3", "UINT2", 3, 5),
+            (128, 16, "UINT2", "UINT2", 3, 7),
+            (64, 4, "UINT2", "UINT3", 5, 3),
+            (64, 2, "INT4", "UINT4", -3, 1),
+            (32, 4, "INT8", "INT8", 3, 7),
+            (64, 8, "UINT4", "UINT4", 255, 1),
+            (64, 8, "UINT4", "UINT4", 1666444, 1514949),
         ]
     ]
 

@@ -99,7 +99,7 @@ def _sum_integers(model: ModelWrapper, add: NodeProto):
         raise UnsupportedError(
             f"{where}: a residual add of two paths with scales {_show(sa)} and {_show(sb)}: "
             f"their exact integer sum {ss.ka}*a + {ss.kb}*b ({lo} .. {hi}) needs "
-            f"{sdt.bitwidth()} bits, more than the {MAX_SUM_BITS} bitfab adds in; end both "
+            f"{sdt.bitwidth()} bits, more than the {MAX_SUM_BITS} bits bitfab adds in; end both "
             "paths with one shared quantizer (in Brevitas, one QuantReLU/QuantIdentity, as "
             "bnn_pynq's QuantResNet does) or with scales in a small ratio (power-of-two "
             "scales, e.g. Brevitas' *FixedPoint quantizers)"
