@@ -67,17 +67,35 @@ class DmaSpec:
 
 
 class CsimBackend:
-    """The compiled C-simulation library, fed the same byte buffers a DMA would move."""
+    """The compiled C-simulation library, fed the same byte buffers a DMA would move.
+
+    The library holds no weights: it fills its parameter tables from the data files in
+    ``params_dir`` (the build's hls/params/) when it is opened here, and refuses to run
+    before. A process holds one copy of a library file however often it is opened, so every
+    backend of one build runs the tables loaded last (from that same build's data files).
+    """
 
     name = "csim"
     stages = ("compute",)
 
-    def __init__(self, lib_path: Path, in_bytes: int, out_bytes: int, beat_bits: int):
+    def __init__(
+        self, lib_path: Path, in_bytes: int, out_bytes: int, beat_bits: int, params_dir: Path
+    ):
         if not lib_path.exists():
             raise DriverError(f"{lib_path}: C-simulation library missing; rebuild with bitfab")
         self.lib = ctypes.CDLL(str(lib_path))
+        if not hasattr(self.lib, "bitfab_load_params"):
+            raise DriverError(
+                f"{lib_path}: a C-simulation library of an older bitfab (weights compiled in); "
+                "rebuild with this version"
+            )
         self.lib.bitfab_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
         self.lib.bitfab_run.restype = ctypes.c_int
+        self.lib.bitfab_load_params.argtypes = [ctypes.c_char_p]
+        self.lib.bitfab_load_params.restype = ctypes.c_int
+        self.lib.bitfab_params_error.restype = ctypes.c_char_p
+        self.params_dir = Path(params_dir)
+        self._load_params()
         for what, got, want in (
             ("input bytes per image", self.lib.bitfab_in_bytes_per_image(), in_bytes),
             ("output bytes per image", self.lib.bitfab_out_bytes_per_image(), out_bytes),
@@ -87,6 +105,14 @@ class CsimBackend:
                 raise DriverError(f"{lib_path}: {what} is {got}, accel.json says {want}; rebuild")
         self.in_bytes, self.out_bytes = in_bytes, out_bytes
 
+    def _load_params(self) -> None:
+        if self.lib.bitfab_load_params(str(self.params_dir).encode()) != 0:
+            why = self.lib.bitfab_params_error().decode(errors="replace")
+            raise DriverError(
+                f"C-simulation parameters: {why}. The data files are written by `bitfab build` "
+                "(codegen step) next to the parameter headers; rebuild to restore them"
+            )
+
     def transfer(self, ibuf: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         n = ibuf.shape[0]
         ibuf = np.ascontiguousarray(ibuf, dtype=np.uint8)
@@ -95,7 +121,12 @@ class CsimBackend:
         rc = self.lib.bitfab_run(ibuf.ctypes.data, obuf.ctypes.data, n)
         t1 = time.perf_counter()
         if rc != 0:
-            why = {-1: "too few output beats", -2: "leftover beats", -3: "TLAST misplaced"}
+            why = {
+                -1: "too few output beats",
+                -2: "leftover beats",
+                -3: "TLAST misplaced",
+                -4: "parameters not loaded",
+            }
             raise DriverError(f"C-simulation returned {rc}: {why.get(rc, 'stream mismatch')}")
         return obuf, {"compute": t1 - t0}
 
@@ -323,7 +354,11 @@ class Accelerator:
                 raise DriverError(f"{path}: this build has no C-simulation library; rebuild")
             lib = dep.parent / cfg["csim_library"]  # csim lives beside deploy/ in the build
             acc.backend = CsimBackend(
-                lib, acc.in_image_bytes, acc.out_image_bytes, acc.dma.beat_bits
+                lib,
+                acc.in_image_bytes,
+                acc.out_image_bytes,
+                acc.dma.beat_bits,
+                dep.parent / "hls" / "params",  # its data files, found as rtlsim finds rtl/
             )
         elif backend == "pynq":
             acc.backend = PynqBackend(

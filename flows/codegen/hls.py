@@ -1,6 +1,11 @@
 """The HLS backend: the design as Vitis HLS C++ (top.cpp, params/*.h, the C-sim harness and the
 Vitis testbench). Each kind's template (``<kind>/<kind>.h.j2``) defines two macros: ``params``
-(its parameter header) and ``call`` (its line in the top), so the top names no kind."""
+(its parameter header) and ``call`` (its line in the top), so the top names no kind.
+
+A kind with parameter tables also defines ``tables_header`` (``params/tables/<layer>.h``, the
+tables compiled in for Vitis HLS) and its context ``param_tables()`` (the same tables as data
+files ``params/<layer>.<table>.bin``, which the C-sim library loads: flows/codegen/param_files.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import jinja2
 
 from boards.vivado import TOP
 from flows.codegen.design import Design
+from flows.codegen.param_files import write_tables
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -20,6 +26,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 CSIM_CHUNK = 8
 # Names of the design's edge streams in the top (the DMA adapters read and write them)
 IN_STREAM, OUT_STREAM = "in0", "out0"
+# The compiled-in tables, the only weight-dependent C++: the C-sim library, which loads the
+# data files instead, neither reads them nor keys its cache on them (flows/sim/csim.py)
+TABLES_DIR = Path("params") / "tables"
 
 
 def limbs(hex_word: str, width: int) -> str:
@@ -84,6 +93,10 @@ class HlsBackend:
             kind = env.get_template(role.TEMPLATE.name).module
             cname = c_name(layer.name)
             (out_dir / "params" / f"{cname}.h").write_text(kind.params(ctx, cname))
+            if hasattr(kind, "tables_header"):
+                (out_dir / TABLES_DIR).mkdir(exist_ok=True)
+                (out_dir / TABLES_DIR / f"{cname}.h").write_text(kind.tables_header(ctx, cname))
+                write_tables(out_dir / "params", cname, ctx.param_tables())
             ins = [names[t] for t in layer.inputs]
             outs = [names[t] for t in layer.outputs]
             layers.append(

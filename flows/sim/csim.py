@@ -1,7 +1,15 @@
 """Compile the generated HLS C++ into a shared library for C-simulation (once per content).
 
+The library is compiled with ``-DBITFAB_PARAMS_FROM_FILES``: it holds no weights or
+thresholds, and the host fills them from the data files ``hls/params/*.bin`` with
+``bitfab_load_params(dir)`` (boards/driver/accelerator.py). Compile time and memory therefore
+stay flat as the weight count grows.
+
 The library name carries a hash of every source it is built from (generated files, our
-kernel headers, compiler flags), so a rebuild with the same design reuses it.
+kernel headers, compiler flags) except the compiled-in tables (``hls/params/tables/``), which
+this compile never reads: a rebuild of the same design with new weights reuses the library.
+The data files are checked when they are loaded instead: each names its table's width and
+length, which must equal what the library was compiled for, and carries a CRC of its contents.
 """
 
 from __future__ import annotations
@@ -12,21 +20,28 @@ import os
 import subprocess
 from pathlib import Path
 
+from flows.codegen.hls import TABLES_DIR
 from flows.errors import ToolError
 from flows.hwlib import HLS_INCLUDE
 from flows.sim.toolchain import CXXFLAGS, cxx, include_flags
 
 log = logging.getLogger(__name__)
 
+# The parameter tables come from data files (bitfab/csim_init.hpp), not from the C++.
+CSIM_FLAGS = [*CXXFLAGS, "-DBITFAB_PARAMS_FROM_FILES"]
+
 
 def source_hash(hls_dir: Path) -> str:
+    """Hash of what the C-sim compile reads: every source but the compiled-in tables."""
     h = hashlib.sha256()
+    tables = hls_dir / TABLES_DIR
     files = sorted(hls_dir.rglob("*.cpp")) + sorted(hls_dir.rglob("*.h"))
+    files = [f for f in files if not f.is_relative_to(tables)]
     files += sorted(HLS_INCLUDE.rglob("*.hpp"))
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
-    h.update(" ".join(CXXFLAGS).encode())
+    h.update(" ".join(CSIM_FLAGS).encode())
     return h.hexdigest()[:16]
 
 
@@ -41,7 +56,7 @@ def compile_csim(hls_dir: Path, out_dir: Path) -> Path:
     tmp = lib.with_suffix(f".{os.getpid()}.tmp")
     cmd = [
         cxx(),
-        *CXXFLAGS,
+        *CSIM_FLAGS,
         "-shared",
         *include_flags(),
         "-I",

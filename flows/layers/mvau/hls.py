@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from boards.driver.packing import pack_words_as_hex, to_storage
 from flows.codegen.hls_types import FieldKind
+from flows.codegen.param_files import ParamTable
 from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import LayerError
 from flows.layers.base import memory_map
@@ -50,6 +52,14 @@ class MvauHls:
     def widest_word(self) -> int:
         """Widest ap_uint the kernel declares: a stream word or a SIMD-wide weight word."""
         return max(self.in_width, self.out_width, self.simd * self.w_bits)
+
+    def param_tables(self) -> dict[str, ParamTable]:
+        """The tables C-simulation loads from data files, named as the template registers them
+        (``<layer>.weights.bin``, ``<layer>.thresholds.bin``)."""
+        tables = {"weights": ParamTable.words(list(chain(*self.weights)), self.simd * self.w_bits)}
+        if self.thresholds is not None:
+            tables["thresholds"] = ParamTable.ints(self.thresholds, self.acc_bits)
+        return tables
 
 
 def hardware_thresholds(s: MvauSpec, t: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.codegen.hls_types import FieldKind
+from flows.codegen.param_files import ParamTable
 from flows.datatypes import BIPOLAR, signed_type_holding
 from flows.layers.thresholding.spec import ThresholdingSpec
 
@@ -34,6 +35,10 @@ class ThresholdingHls:
     @property
     def widest_word(self) -> int:
         return max(self.in_width, self.out_width)
+
+    def param_tables(self) -> dict[str, ParamTable]:
+        """The table C-simulation loads from ``<layer>.thresholds.bin``."""
+        return {"thresholds": ParamTable.ints(self.thresholds, self.t_bits)}
 
 
 def context(s: ThresholdingSpec, params: dict[str, np.ndarray]) -> ThresholdingHls:
