@@ -53,12 +53,14 @@ class Budget:
     """What a default folding may take: ``fraction`` of the board, after the shell.
 
     The shell (PS glue, DMAs, interconnect) is outside the dataflow design but on the same
-    chip, so it is subtracted before the design's estimate is compared.
+    chip, so it is subtracted before the design's estimate is compared. ``waived`` names the
+    resources ``fits`` does not check: those no folding brings within the board.
     """
 
     board: dict[str, int]
     fraction: float
     shell: dict[str, int]
+    waived: frozenset[str] = frozenset()
 
     def limit(self, key: str) -> float:
         return self.fraction * self.board.get(key, float("inf"))
@@ -68,7 +70,12 @@ class Budget:
 
     def fits(self, design: dict[str, int]) -> bool:
         total = self.with_shell(design)
-        return all(total[k] <= self.limit(k) for k in RESOURCES)
+        return all(total[k] <= self.limit(k) for k in RESOURCES if k not in self.waived)
+
+    def over(self, design: dict[str, int]) -> list[str]:
+        """The resources ``design`` (shell added) takes more of than the budget allows."""
+        total = self.with_shell(design)
+        return [k for k in RESOURCES if total[k] > self.limit(k)]
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,9 @@ folding can be built.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -25,6 +27,8 @@ from flows.layers.registry import hardware_layers, layer_spec, op_of
 # rest (routing congestion and timing closure degrade past ~85% LUT on 7-series)
 BUDGET_FRACTION = 0.85
 FOLD_KEYS = ("SIMD", "PE")
+
+log = logging.getLogger(__name__)
 
 
 def _cycles(node, kind) -> int:
@@ -113,6 +117,7 @@ def fold(
     # the target rises, so a bisection over the targets at which the folding changes finds
     # it in a dozen estimates.
     targets = _candidate_cycles(model, floor)
+    budget = _reachable(model, targets[-1], budget, dma_bits)
     lo, hi = 0, len(targets) - 1
     while lo < hi:
         mid = (lo + hi) // 2
@@ -122,6 +127,24 @@ def fold(
             lo = mid + 1
     _fold_to_fit(model, targets[lo], budget, dma_bits)
     return folding_config(model)
+
+
+def _reachable(model: ModelWrapper, slowest: int, budget: Budget, dma_bits: int) -> Budget:
+    """``budget`` without the resources that even the least parallel folding exceeds.
+
+    Such a design does not fit whatever the folding (mobilenet-v1-w4a4's weights need 1,377
+    BRAM18 at its slowest, a ZCU104 has 624): holding it to the slowest folding for that would
+    throw away the LUTs it does have (2 FPS in 17% of the ZCU104's LUTs). The folding is then
+    the fastest within the other resources, and the report says it does not fit.
+    """
+    if _fold_to_fit(model, slowest, budget, dma_bits):
+        return budget
+    over = budget.over(folded_resources(model, dma_bits))
+    log.warning(
+        "no folding fits the board's %s: folding for the fastest within the other resources",
+        ", ".join(over),
+    )
+    return dataclasses.replace(budget, waived=frozenset(over))
 
 
 # How much a block RAM counts against a LUT in a layer's choice, relative to their shares of

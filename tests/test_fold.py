@@ -89,6 +89,28 @@ def test_the_fastest_folding_that_fits_and_no_faster_one(dataflow):
     assert not tight.fits(folded_resources(df, 64))
 
 
+def test_a_resource_no_folding_fits_does_not_hold_back_the_others(dataflow):
+    """A design over the board in one resource at every folding (mobilenet's weights in
+    block RAM on a ZCU104) is folded for the fastest within the others, not the slowest."""
+    slowest = dataflow("tfc-w1a1")
+    fold(slowest, 100.0, 1.0, ROOMY, 1)  # 1 FPS: every layer at its least parallel option
+    least = folded_resources(slowest, 64)
+    roomy = dataflow("tfc-w1a1")
+    fold(roomy, 100.0, None, ROOMY, 1)
+    need = folded_resources(roomy, 64)
+    assert need["LUT"] > 2 * least["LUT"]
+    lut = (least["LUT"] + need["LUT"]) // 2
+    # no DSP at all: every folding is over; the LUT budget still decides the folding
+    budget = Budget({"LUT": lut, "BRAM18": 10**6, "DSP": 0}, 1.0, {"DSP": 1})
+    df = dataflow("tfc-w1a1")
+    fold(df, 100.0, None, budget, 1)
+    got = folded_resources(df, 64)
+    assert budget.over(got) == ["DSP"]
+    assert got["LUT"] <= lut
+    assert max(_cycles(df).values()) < max(_cycles(slowest).values())
+    assert max(_cycles(df).values()) > max(_cycles(roomy).values())
+
+
 def _all_targets(df: ModelWrapper) -> set[int]:
     out = set()
     for node, kind in hardware_layers(df):
