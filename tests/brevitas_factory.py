@@ -48,13 +48,15 @@ def fixed_point_mlp(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
+def residual_cnn(path: Path, seed: int = 0, main_scale_ratio: float = 1.0) -> Path:
     """A residual block as bnn_pynq's QuantResNet writes it: QuantIdentity(int8) -> conv BN
     QuantReLU(u4, ``act``) -> [conv BN QuantReLU -> conv BN ``act`` again] + skip -> QuantReLU
     -> MaxPool -> QuantLinear. The main path ends in the same QuantReLU as the skip path, so
-    both sides of the add share one scale. ``shared_scale=False`` then gives the main path's
-    last quantizer a scale 1.5 times as large in the exported file (Brevitas itself refuses
-    to add QuantTensors of different scales), which bitfab must refuse with a clear error."""
+    both sides of the add share one scale. ``main_scale_ratio`` != 1 then multiplies the main
+    path's last quantizer's scale by it (in float32) in the exported file (Brevitas itself
+    refuses to add QuantTensors of different scales): an exact small ratio (1.5 of this
+    learned scale is exactly 3:2) bitfab adds with multipliers, an awkward one (1.1) it must
+    refuse with a clear error."""
     import torch.nn as nn
     from brevitas.nn import QuantConv2d
 
@@ -85,16 +87,66 @@ def residual_cnn(path: Path, seed: int = 0, shared_scale: bool = True) -> Path:
     torch.manual_seed(seed)
     net = Residual()
     _calibrate_and_export(net, (3, 8, 8), path)
-    if not shared_scale:
+    if main_scale_ratio != 1.0:
         import numpy as np
         from qonnx.core.modelwrapper import ModelWrapper
 
         m = ModelWrapper(str(path))
         add = m.get_nodes_by_op_type("Add")[0]
         q = m.find_producer(add.input[0])
-        m.set_initializer("main_path_scale", m.get_initializer(q.input[1]) * np.float32(1.5))
+        scale = m.get_initializer(q.input[1]) * np.float32(main_scale_ratio)
+        m.set_initializer("main_path_scale", scale)
         q.input[1] = "main_path_scale"
         m.save(str(path))
+    return path
+
+
+def residual_two_scales(
+    path: Path, scale_a: float, scale_b: float, bn_after: bool = False, seed: int = 0
+) -> Path:
+    """A residual block whose two paths end in different quantizers: the skip path's
+    QuantReLU(u4) has the constant scale ``scale_a``, the main path (conv BN QuantReLU -> conv
+    BN) ends in another QuantReLU(u4) of constant scale ``scale_b``; their float outputs are
+    added (Brevitas only adds QuantTensors of one scale, so the quantizers return plain
+    tensors), then [BatchNorm (``bn_after``)] -> QuantReLU (learned scale) -> MaxPool ->
+    QuantLinear. The add's requantization sees ``sa*ia + sb*ib``."""
+    import torch.nn as nn
+    from brevitas.nn import QuantConv2d
+
+    def const_relu(scale: float) -> QuantReLU:
+        return QuantReLU(bit_width=4, scaling_impl_type="const", scaling_init=scale * 15)
+
+    class Residual(nn.Module):
+        def __init__(self, c: int = 8):
+            super().__init__()
+            self.inp = QuantIdentity(bit_width=8, return_quant_tensor=True)
+            self.conv0 = QuantConv2d(3, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn0 = nn.BatchNorm2d(c)
+            self.act_a = const_relu(scale_a)
+            self.conv1 = QuantConv2d(c, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.relu1 = QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.conv2 = QuantConv2d(c, c, 3, padding=1, bias=False, weight_bit_width=4)
+            self.bn2 = nn.BatchNorm2d(c)
+            self.act_b = const_relu(scale_b)
+            self.bn_after = nn.BatchNorm2d(c) if bn_after else nn.Identity()
+            self.relu_out = QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = QuantLinear(c * 4 * 4, 10, bias=False, weight_bit_width=4)
+
+        def forward(self, x):
+            x = self.act_a(self.bn0(self.conv0(self.inp(x))))
+            y = self.relu1(self.bn1(self.conv1(x)))
+            y = self.act_b(self.bn2(self.conv2(y)))
+            z = self.pool(self.relu_out(self.bn_after(y + x)))
+            return self.fc(z.flatten(1))
+
+    torch.manual_seed(seed)
+    net = Residual()
+    if bn_after:  # a BN far from identity: per-channel scales 0.5 .. 2
+        with torch.no_grad():
+            net.bn_after.weight.copy_(torch.linspace(0.5, 2.0, 8))
+    _calibrate_and_export(net, (3, 8, 8), path)
     return path
 
 

@@ -1,6 +1,7 @@
-"""Residual blocks: Brevitas' shared-scale residual add becomes StreamFork -> two paths ->
-StreamAdd -> thresholds, verified bit-exact in C-sim and rtlsim; the skip path's FIFO decides
-between running and deadlock, and rtlsim's sizing finds a depth that runs."""
+"""Residual blocks: Brevitas' residual add becomes StreamFork -> two paths -> StreamAdd ->
+thresholds, verified bit-exact in C-sim and rtlsim, with paths of one scale or of two (the
+add's constant multipliers); the skip path's FIFO decides between running and deadlock, and
+rtlsim's sizing finds a depth that runs."""
 
 from __future__ import annotations
 
@@ -57,26 +58,95 @@ def test_an_undersized_skip_fifo_deadlocks_and_sizing_fixes_it(residual, built, 
     assert sized[1] > 2  # the skip input (the add's second) was grown
 
 
-def test_different_scales_on_the_two_paths_are_refused(tmp_path):
-    p = brevitas_factory.residual_cnn(tmp_path / "r.onnx", shared_scale=False)
+def test_a_residual_add_too_wide_for_exact_multipliers_is_refused_naming_the_node(tmp_path):
+    """A learned scale and 2^-12 times 1.1 times it: the exact sum would need 35 bits."""
+    p = brevitas_factory.residual_cnn(tmp_path / "r.onnx", main_scale_ratio=1.1 / 4096)
     r = run_cli(["build", p, "--out", tmp_path / "o"])
     assert r.exit_code == 1, r.stderr
-    assert "Add_0" in r.stderr and "different scales" in r.stderr and "shared" in r.stderr
+    assert "node 'Add_0'" in r.stderr and "more than the 32 bits" in r.stderr, r.stderr
+    assert "one shared quantizer" in r.stderr and "power-of-two" in r.stderr
 
 
+def _scaled_add(d):
+    report = json.loads((d / "report.json").read_text())
+    return next(lay for lay in report["layers"] if lay["kind"] == "StreamAdd")
+
+
+@pytest.mark.slow
+def test_paths_of_power_of_two_scales_add_with_a_shift_and_verify(tmp_path, built):
+    """Skip path at 0.25, main path at 0.0625 (Brevitas' const-scaled QuantReLUs): the main
+    path's integers count a quarter as much, z = 4*skip + main."""
+    p = brevitas_factory.residual_two_scales(tmp_path / "r.onnx", 0.25, 0.0625)
+    d = built(str(p))
+    add = _scaled_add(d)
+    assert add["multipliers"] == [1, 4] and add["out_dtype"] == "UINT7", add
+    v = verify_build(d, 30)
+    assert v["status"] == "pass" and v["reference_mismatches"] == 0, v
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
-    "odt_a, odt_b, pe_a, pe_b, pe",
-    [("INT2", "UINT3", 2, 8, 4), ("INT3", "INT2", 16, 1, 16), ("UINT1", "UINT2", 1, 1, 1)],
+    "scales, bn_after, muls, odt",
+    [((0.375, 0.15625), True, [5, 12], "UINT8"), ((0.25, 0.0625), False, [1, 4], "UINT7")],
 )
-def test_fork_and_add_kernels_signed_and_mixed_in_csim(tmp_path, odt_a, odt_b, pe_a, pe_b, pe):
-    """Both kernels through the HLS backend at several foldings, signed and unsigned lanes."""
+def test_paths_of_different_scales_verify_in_csim_and_rtlsim(
+    tmp_path, built, scales, bn_after, muls, odt
+):
+    """Non-power-of-two scales 12:5 with a BatchNorm after the add (per-channel thresholds
+    on the scaled sum), and the power-of-two pair: bit-exact in C-sim and in rtlsim."""
+    p = brevitas_factory.residual_two_scales(tmp_path / "r.onnx", *scales, bn_after=bn_after)
+    d = built(str(p))
+    add = _scaled_add(d)
+    assert add["multipliers"] == muls and add["out_dtype"] == odt, add
+    v = verify_build(d, 30)
+    assert v["status"] == "pass" and v["reference_mismatches"] == 0, v
+    r = run_cli(["rtlsim", d, "--n", "3"])
+    assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.slow
+def test_learned_scales_in_an_awkward_ratio_add_exactly_with_wide_multipliers(tmp_path, built):
+    """A learned scale and 1.1 times it (rounded to float32): the common unit is tiny, the
+    multipliers ~2^20 and the sums 26 bits, beyond float32's exact integers; C-sim, the
+    dataflow model (float64 there) and rtlsim still agree exactly with the reference."""
+    p = brevitas_factory.residual_cnn(tmp_path / "r.onnx", main_scale_ratio=1.1)
+    d = built(str(p))
+    add = _scaled_add(d)
+    assert min(add["multipliers"]) > 1 << 20 and add["out_dtype"] == "UINT26", add
+    v = verify_build(d, 100)
+    assert v["status"] == "pass" and v["reference_mismatches"] == 0, v
+    assert v["csim_vs_dataflow_mismatches"] == 0
+    r = run_cli(["rtlsim", d, "--n", "3"])
+    assert r.exit_code == 0, r.stderr
+
+
+ADD_CASES = [
+    ("INT2", "UINT3", 2, 8, 4, 1, 1),
+    ("INT3", "INT2", 16, 1, 16, 1, 1),
+    ("UINT1", "UINT2", 1, 1, 1, 1, 1),
+    # differing scales: constant multipliers (even, odd, negative, one side only, 2^k-wide)
+    ("UINT3", "UINT4", 4, 4, 4, 12, 5),
+    ("INT3", "UINT2", 2, 8, 4, -3, 7),
+    ("UINT2", "INT4", 16, 1, 16, 1, 1 << 20),
+    ("UINT1", "UINT1", 1, 1, 1, (1 << 31) - 1, 1 << 30),  # a 32-bit sum
+]
+
+
+@pytest.mark.parametrize("odt_a, odt_b, pe_a, pe_b, pe, a_mul, b_mul", ADD_CASES)
+def test_fork_and_add_kernels_signed_and_mixed_in_csim(
+    tmp_path, odt_a, odt_b, pe_a, pe_b, pe, a_mul, b_mul
+):
+    """Both kernels through the HLS backend at several foldings, signed and unsigned lanes,
+    the add with and without constant multipliers, against the numpy reference."""
     import ctypes
 
     from boards.driver.packing import from_beats, pack, to_beats, unpack
     from flows.codegen.hls import HlsBackend
     from flows.sim.csim import compile_csim
 
-    m = fork_join_model(pe_a, pe_b, c=16, pixels=5, odt_a=odt_a, odt_b=odt_b, pe=pe)
+    m = fork_join_model(
+        pe_a, pe_b, c=16, pixels=5, odt_a=odt_a, odt_b=odt_b, pe=pe, a_mul=a_mul, b_mul=b_mul
+    )
     m = m.transform(InsertDWC())
     design = build_design(m)
     HlsBackend().render(design, tmp_path / "hls", "fj", 64)
