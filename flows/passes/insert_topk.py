@@ -53,7 +53,7 @@ class InsertTopK(Transformation):
         )
         idx_shape = [*shape[: axes[-1]], 1, *shape[axes[-1] + 1 :]]
         model.graph.output.remove(out)
-        model.graph.value_info.append(out)
+        model.graph.value_info.append(out)  # the scores, now an inner tensor
         model.graph.output.append(
             helper.make_tensor_value_info(indices, TensorProto.INT64, idx_shape)
         )

@@ -62,7 +62,7 @@ class LabelSelectInHardware(Transformation):
                 if self.force:
                     raise UnsupportedError(
                         f"node '{node.name}' ({node.op_type}): cannot select the label in "
-                        f"hardware: {found}; keep it on the host (--label-select host)"
+                        f"hardware: {found}; keep it on the host (--label-select auto or host)"
                     )
                 log.info("node '%s' stays on the host: %s", node.name, found)
                 continue
@@ -133,6 +133,8 @@ def _why_not_order_keeping(model: ModelWrapper, node: NodeProto, out: str) -> st
 def _why_not_increasing(model: ModelWrapper, chain: list, source: str) -> str | None:
     """Whether the chain maps every pair of integers of ``source``'s type to float32 values
     in the same strict order: evaluated on every integer, as the host runs it."""
+    if all(n.op_type in VALUE_KEEPING_OPS for n in chain):
+        return None  # nothing changes a value: the select sees the integers themselves
     dt = model.get_tensor_datatype(source)
     lo, hi = int(dt.min()), int(dt.max())
     if hi - lo + 1 > MAX_CHECKED_VALUES:
@@ -149,10 +151,16 @@ def _why_not_increasing(model: ModelWrapper, chain: list, source: str) -> str | 
         bad = np.flatnonzero(~(np.diff(y) > 0))
         if len(bad):
             i = int(bad[0])
+            a, b = float(y[i]), float(y[i + 1])
+            what = (
+                f"both to {a!r} (a tie the host breaks by index, the hardware by the integers)"
+                if a == b
+                else f"to {a!r} and {b!r}, in reverse order"
+            )
             names = " -> ".join(f"'{n.name}'" for n in chain)
             return (
                 f"in the graph's float32, {names} maps the {dt.name} integers {x[i]} and "
-                f"{x[i + 1]} to {y[i]!r} and {y[i + 1]!r}: the order of the labels would change"
+                f"{x[i + 1]} {what}"
             )
         prev = y[-1]
     return None
