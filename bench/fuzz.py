@@ -1,7 +1,7 @@
 """Differential fuzzing: build and verify N random QONNX nets in parallel, shrink failures.
 
     python bench/fuzz.py --n 200 [--seed S] [--jobs J] [--inputs 64] [--save DIR] [--rtlsim]
-                         [--require depthwise,avgpool]
+                         [--require depthwise,avgpool] [--quiet]
 
 Net ``i`` has seed ``S + i``. Each worker process builds in its own temporary directory.
 A failing net (mismatch or crash) is shrunk in its worker to the smallest spec that fails
@@ -9,6 +9,8 @@ the same way and saved as ``<seed>-<short>.onnx`` + ``.json`` under ``--save`` (
 tests/fuzz/regressions, which ``tests/test_fuzz.py::test_regressions`` replays).
 With ``--rtlsim`` every net that passes C-simulation also runs through the RTL simulation
 (Verilator) on the same inputs; a mismatch or a deadlock there fails the net.
+Progress (nets done, failures as they come) goes to stderr: a bar on a terminal, plain
+timestamped lines otherwise, nothing with ``--quiet``; the summary goes to stdout.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tqdm import tqdm  # noqa: E402
-
+from flows.progress import for_stream  # noqa: E402
 from tests.fuzz.runner import N_INPUTS, quiet, run_spec  # noqa: E402
 from tests.fuzz.shrink import REGRESSIONS, save_regression, shrink  # noqa: E402
 from tests.fuzz.spec import describe, draw_spec  # noqa: E402
@@ -123,6 +124,7 @@ def main() -> None:
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--rtlsim", action="store_true", help="also simulate each net's RTL")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per net")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument(
         "--require",
         default=None,
@@ -145,11 +147,16 @@ def main() -> None:
     t0 = time.perf_counter()
     results = []
     ctx = get_context("fork")
-    with ctx.Pool(a.jobs, initializer=_init, initargs=(opts,)) as pool:
-        for r in tqdm(pool.imap_unordered(_work, seeds), total=a.n, file=sys.stderr):
-            results.append(r)
-            if a.verbose or r["status"] in ("mismatch", "crash"):
-                tqdm.write(f"{r['seed']}: {r['status']} {r['signature']} {r['desc']}")
+    progress = for_stream(sys.stderr, a.quiet)
+    with ctx.Pool(a.jobs, initializer=_init, initargs=(opts,)) as pool, progress:
+        with progress.task("fuzz", len(seeds), "nets") as t:
+            for r in pool.imap_unordered(_work, seeds):
+                results.append(r)
+                failed = sum(x["status"] in ("mismatch", "crash") for x in results)
+                t.update(len(results), what=f"{failed} failed")
+                if a.verbose or r["status"] in ("mismatch", "crash"):
+                    line = f"{r['seed']}: {r['status']} {r['signature']} {r['desc']}"
+                    progress.note("fuzz", line)
     wall = time.perf_counter() - t0
     _summary(results, wall)
 

@@ -64,6 +64,7 @@ from flows.passes.streamline_transposes import (
     CancelTransposes,
     MaxPoolToNHWC,
 )
+from flows.progress import SILENT, Progress
 from flows.sim.csim import compile_csim
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class BuildContext:
     csim_lib: Path | None = None
     folding: dict | None = None
     verification: dict | None = None
+    progress: Progress = SILENT
 
 
 def _save(ctx: BuildContext, idx: int, name: str, model: ModelWrapper) -> None:
@@ -238,7 +240,9 @@ def step_verify(ctx: BuildContext) -> None:
     if ctx.cfg.verify_n > 0:
         from flows.verify import verify_build
 
-        ctx.verification = verify_build(ctx.out, ctx.cfg.verify_n, seed=ctx.cfg.seed)
+        ctx.verification = verify_build(
+            ctx.out, ctx.cfg.verify_n, seed=ctx.cfg.seed, progress=ctx.progress
+        )
 
 
 def step_report(ctx: BuildContext) -> None:
@@ -308,7 +312,9 @@ def write_manifest(out: Path, data: dict) -> None:
     tmp.replace(out / MANIFEST)
 
 
-def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str, dict | None]:
+def resolve_source(
+    cfg: BuildConfig, scratch: Path, progress: Progress = SILENT
+) -> tuple[Path, str, dict | None]:
     """A zoo name is exported to QONNX first; a path is used as it is. The third value says
     where pretrained weights came from (URL, file, sha256), for the manifest."""
     p = Path(cfg.model)
@@ -336,18 +342,22 @@ def resolve_source(cfg: BuildConfig, scratch: Path) -> tuple[Path, str, dict | N
 
         model, info = load_pretrained(entry)
         weights = f"pretrained (Brevitas, {info['url']}, sha256 {info['sha256']})"
+        progress.note("build", f"exporting {cfg.model} to QONNX")
         export_qonnx_model(entry, src, model=model, trained=True, weights=weights)
         return src, cfg.model, info
     if cfg.checkpoint is not None:
         model, _ = load_checkpoint(entry, cfg.checkpoint)
+        progress.note("build", f"exporting {cfg.model} to QONNX")
         export_qonnx_model(entry, src, model=model, trained=True)
     else:
+        progress.note("build", f"exporting {cfg.model} to QONNX")
         export_qonnx_model(entry, src, seed=cfg.seed, trained=False)
     return src, cfg.model, None
 
 
-def run_build(cfg: BuildConfig) -> Path:
-    """Run the steps; returns the build directory. Raises BitfabError on user errors."""
+def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
+    """Run the steps; returns the build directory. Raises BitfabError on user errors.
+    ``progress`` shows the steps and the loops inside them (the command line's display)."""
     board = get_board(cfg.board)
     board.check_clock(cfg.clock_mhz)
     for s in (cfg.from_step, cfg.to_step):
@@ -357,8 +367,8 @@ def run_build(cfg: BuildConfig) -> Path:
     out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
     _claim_output_dir(out)
     (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
-    src, _, pretrained = resolve_source(cfg, out)
-    ctx = BuildContext(cfg=cfg, out=out, source=src, board=board)
+    src, _, pretrained = resolve_source(cfg, out, progress)
+    ctx = BuildContext(cfg=cfg, out=out, source=src, board=board, progress=progress)
     status = {}
     manifest = {
         "format": FORMAT_VERSION,
@@ -374,16 +384,20 @@ def run_build(cfg: BuildConfig) -> Path:
     start = _resume(ctx, cfg.from_step) if cfg.from_step else 0
     sname = STEP_NAMES[start]
     try:
-        with _deterministic_names(cfg.seed):
+        first = f"running {STEP_NAMES[start]}"
+        steps = progress.task("build", stop + 1, "steps", every=True, what=first)
+        with _deterministic_names(cfg.seed), steps:
             for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
                 if i < start:
                     status[sname] = "reused"
                     continue
                 log.info("step %02d %s", i + 1, sname)
+                steps.update(i, what=f"running {sname}")
                 fn(ctx)
                 if sname in SAVES_MODEL and ctx.model is not None:
                     _save(ctx, i + 1, sname, ctx.model)
                 status[sname] = "done"
+            steps.update(stop + 1, what="")
     except (BitfabError, Interrupted) as exc:
         status[sname] = "failed" if isinstance(exc, BitfabError) else "interrupted"
         manifest["status"] = status[sname]

@@ -1,6 +1,14 @@
 """The ``bitfab`` command line. Errors print one message (no traceback) and set the exit code:
 0 done, 1 bad input, 2 a tool missing or failing, 3 verification mismatch.
 
+Progress goes to stderr (flows/progress.py: bars on a terminal, plain timestamped lines
+otherwise); results go to stdout. The commands that end in a summary (build, verify, rtlsim,
+synth, run, eval) take ``--quiet`` (no progress; warnings and errors still print) and
+``--json``: stdout then carries exactly one JSON object, the summary, and nothing else. On an
+error the object is ``{"error": MESSAGE, "exit_code": CODE}`` merged into whatever summary
+the command had (``verify`` exiting 3 still gives its ``verification``); the message also goes
+to stderr as usual, with the same exit code. Usage errors stay click's (stderr, exit 2).
+
 A command may run in-process (tests call ``main`` through click's ``CliRunner``): everything it
 changes for its duration (signal handlers, the root logger) is put back when it returns."""
 
@@ -22,10 +30,21 @@ import numpy as np
 from flows.config import LabelSelectMode
 from flows.errors import InputError, Interrupted, VerificationError
 
+_QUIET, _JSON, _SUMMARY = "bitfab.quiet", "bitfab.json", "bitfab.summary"
 
-def _fail(msg: str, code: int) -> NoReturn:
+
+def _fail(ctx: click.Context, msg: str, code: int) -> NoReturn:
     click.echo(f"error: {msg}", err=True)
+    if ctx.meta.get(_JSON):
+        _echo_json({**ctx.meta.get(_SUMMARY, {}), "error": msg, "exit_code": code})
     sys.exit(code)
+
+
+def _echo_json(obj: dict) -> None:
+    def plain(v):  # numpy scalars and arrays, paths
+        return v.tolist() if hasattr(v, "tolist") else str(v)
+
+    click.echo(json.dumps(obj, default=plain))
 
 
 def _raise_interrupted(signum, _frame) -> None:
@@ -55,7 +74,7 @@ def _log_to_stderr(verbose: bool) -> Iterator[None]:
     """Log records to stderr while the command runs, then remove the handler and restore the
     root level (``logging.basicConfig`` would leave both behind, bound to this call's stderr)."""
     root = logging.getLogger()
-    handler = logging.StreamHandler()  # sys.stderr as it is now
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     level = root.level
     root.addHandler(handler)
@@ -67,6 +86,19 @@ def _log_to_stderr(verbose: bool) -> Iterator[None]:
         root.setLevel(level)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each record: while rich's bars run, that is their
+    redirection, which prints the record above the bars instead of through them."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 class _Cli(click.Group):
     def invoke(self, ctx):
         # SIGTERM and Ctrl-C stop the steps through one exception, so a build can mark its
@@ -74,9 +106,10 @@ class _Cli(click.Group):
         # simply has no manifest, which is just as unfinished).
         with _interrupt_on_signals():
             try:
-                return super().invoke(ctx)
+                rv = super().invoke(ctx)
             except Interrupted as exc:
                 _fail(
+                    ctx,
                     f"{exc}; nothing was left looking finished, run the command again",
                     128 + exc.signum,
                 )
@@ -89,7 +122,10 @@ class _Cli(click.Group):
                 code = getattr(exc, "exit_code", None)
                 if not isinstance(code, int):
                     raise
-                _fail(str(exc), code)
+                _fail(ctx, str(exc), code)
+            if ctx.meta.get(_JSON):
+                _echo_json(ctx.meta.get(_SUMMARY, {}))
+            return rv
 
 
 @click.group(cls=_Cli)
@@ -98,6 +134,51 @@ class _Cli(click.Group):
 def main(ctx: click.Context, verbose: bool) -> None:
     """bitfab: Brevitas/QONNX networks to bit-exact FPGA dataflow designs."""
     ctx.with_resource(_log_to_stderr(verbose))
+
+
+def _store_meta(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta[f"bitfab.{param.name}"] = value
+
+
+def _summary_options(f):
+    """``--quiet`` and ``--json`` of a command that ends in a summary."""
+    f = click.option(
+        "--json",
+        is_flag=True,
+        expose_value=False,
+        callback=_store_meta,
+        help="print the summary as one JSON object on stdout (and nothing else there); on an "
+        'error it holds "error" and "exit_code"',
+    )(f)
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_store_meta,
+        help="no progress on stderr (warnings and errors still print)",
+    )(f)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator:
+    """The command's progress display on stderr (flows.progress.for_stream)."""
+    from flows.progress import for_stream
+
+    quiet = click.get_current_context().meta.get(_QUIET, False)
+    with for_stream(sys.stderr, quiet) as progress:
+        yield progress
+
+
+def _emit(summary: dict, *lines: str) -> None:
+    """The command's result: ``lines`` on stdout, or with --json the ``summary`` object,
+    printed once when the command ends (with "error" and "exit_code" if it fails)."""
+    ctx = click.get_current_context()
+    if ctx.meta.get(_JSON):
+        ctx.meta[_SUMMARY] = summary
+    else:
+        for line in lines:
+            click.echo(line)
 
 
 @main.command()
@@ -134,6 +215,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 )
 @click.option("--to-step", default=None, help="stop after this step")
 @click.option("--seed", type=int, default=0, show_default=True)
+@_summary_options
 @click.option(
     "--input-fixed",
     default=None,
@@ -188,16 +270,12 @@ def build(
         input_fixed=input_fixed,
         label_select=LabelSelectMode(label_select),
     )
-    d = run_build(cfg)
+    with _progress() as progress:
+        d = run_build(cfg, progress)
     rep = d / "report.json"
     if rep.exists():
         r = json.loads(rep.read_text())
         t = r["totals"]
-        click.echo(
-            f"built {d}: {len(r['layers'])} layers, estimated {t['estimated_fps']:.0f} "
-            f"FPS at {r['clock_mhz']} MHz (cycle model), resources (estimate) "
-            f"{t['resources']}"
-        )
         if not t["fits_board"]:
             click.echo(
                 f"warning: the estimated resources exceed {r['board']}'s "
@@ -205,12 +283,30 @@ def build(
                 err=True,
             )
         v = r.get("verification")
-        if v:
-            click.echo(_verify_line(v))
-            if v["status"] != "pass":
-                raise VerificationError(f"{d}: verification failed: {v.get('first_mismatch')}")
+        _emit(
+            {
+                "build_dir": str(d),
+                "status": "done",
+                "board": r["board"],
+                "layers": len(r["layers"]),
+                "clock_mhz": r["clock_mhz"],
+                "estimated_fps": t["estimated_fps"],
+                "resources": t["resources"],
+                "fits_board": t["fits_board"],
+                "verification": v,
+            },
+            f"built {d}: {len(r['layers'])} layers, estimated {t['estimated_fps']:.0f} "
+            f"FPS at {r['clock_mhz']} MHz (cycle model), resources (estimate) "
+            f"{t['resources']}",
+            *([_verify_line(v)] if v else []),
+        )
+        if v and v["status"] != "pass":
+            raise VerificationError(f"{d}: verification failed: {v.get('first_mismatch')}")
     else:
-        click.echo(f"stopped after step '{to_step}' in {d}")
+        _emit(
+            {"build_dir": str(d), "status": f"stopped after {to_step}"},
+            f"stopped after step '{to_step}' in {d}",
+        )
 
 
 def _verify_line(v: dict) -> str:
@@ -229,33 +325,12 @@ def _load_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: cannot read as .npy ({exc})") from None
 
 
-def _progress_bar(*counts):
-    """A transient progress bar on stderr when it is a terminal (commands then also print
-    plain progress lines when it is not): description, bar, ``counts``, current item."""
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        *counts,
-        TextColumn("{task.fields[what]}"),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-        console=_err_console(),
-    )
-
-
-def _err_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
 @click.option("--n", "n", type=int, default=100, show_default=True)
 @click.option("--inputs", type=click.Path(path_type=Path), default=None, help="x.npy")
 @click.option("--seed", type=int, default=0)
+@_summary_options
 def verify(build_dir, n, inputs, seed):
     """Check the build bit-exactly against the QONNX reference (exit 3 on mismatch); the
     result replaces report.json's ``verification`` and report.html is re-rendered."""
@@ -265,9 +340,10 @@ def verify(build_dir, n, inputs, seed):
 
     check_finished(build_dir)
     x = _load_npy(inputs) if inputs is not None else None
-    v = verify_build(build_dir, n, seed=seed, inputs=x)
+    with _progress() as progress:
+        v = verify_build(build_dir, n, seed=seed, inputs=x, progress=progress)
     add_section(build_dir, "verification", v)
-    click.echo(_verify_line(v))
+    _emit({"build_dir": str(build_dir), "verification": v}, _verify_line(v))
     if v["status"] != "pass":
         raise VerificationError(
             f"{build_dir}: mismatch at sample {v['first_mismatch']['sample']}, first layer that "
@@ -283,30 +359,22 @@ def verify(build_dir, n, inputs, seed):
 @click.option(
     "--size-fifos", is_flag=True, help="size every FIFO by simulation and rebuild with them"
 )
+@_summary_options
 def rtlsim(build_dir, n, seed, inputs, size_fifos):
     """Cycle-accurate RTL simulation (Verilator): bit-exact check, cycles, latency, stalls."""
     from flows.rtlsim import run_rtlsim, summary_line
 
     x = _load_npy(inputs) if inputs is not None else None
-    with _progress_bar() as bar:
-        task = bar.add_task("rtlsim", total=None, what="")
-
-        def progress(cycle: int, got: int, total: int) -> None:
-            bar.update(task, total=total, completed=got, what=f"cycle {cycle:,}")
-
-        def note(msg: str) -> None:
-            bar.update(task, description=msg)
-            if not sys.stderr.isatty():
-                click.echo(f"rtlsim: {msg}", err=True)
-
-        s = run_rtlsim(build_dir, n, seed, x, size_fifos, progress, note)
-    click.echo(summary_line(s))
+    with _progress() as progress:
+        s = run_rtlsim(build_dir, n, seed, x, size_fifos, progress)
+    lines = [summary_line(s)]
     if "fifo_sizing" in s:
         fs = s["fifo_sizing"]
-        click.echo(
+        lines.append(
             f"FIFO sizing: {len(fs['edges'])} edges, {fs['throughput_loss']:.2%} throughput "
             "lost against deep FIFOs; depths written to folding.json, both tops and the report"
         )
+    _emit({"build_dir": str(build_dir), "rtlsim": s}, *lines)
 
 
 @main.command()
@@ -318,29 +386,15 @@ def rtlsim(build_dir, n, seed, inputs, size_fifos):
     help="Yosys runs at once [default: the number of CPUs]",
 )
 @click.option("--layer", default=None, help="synthesize and print only this layer")
+@_summary_options
 def synth(build_dir, jobs, layer):
     """Yosys synthesis (synth_xilinx) of the RTL, layer by layer out of context: LUT, FF,
     LUTRAM, SRL, BRAM18, DSP per layer and in total, against the board (report.json `synth`)."""
-    from rich.progress import MofNCompleteColumn
-
     from flows.synth.run import run_synth, summary_line, table
 
-    with _progress_bar(MofNCompleteColumn()) as bar:
-        task = bar.add_task("synth", total=None, what="")
-
-        def progress(name: str, done: int, total: int, res) -> None:
-            what = f"{name} started" if res is None else f"{name} done"
-            bar.update(task, total=total, completed=done, what=what)
-            if not sys.stderr.isatty():
-                if res is None:
-                    click.echo(f"synth: {name} ...", err=True)
-                else:
-                    how = "cached" if res.cached else f"{res.seconds:.1f} s"
-                    click.echo(f"synth: {name} done ({how}) [{done}/{total}]", err=True)
-
+    with _progress() as progress:
         s = run_synth(build_dir, jobs, layer, progress)
-    click.echo(table(s))
-    click.echo(summary_line(s))
+    _emit({"build_dir": str(build_dir), "synth": s}, table(s), summary_line(s))
 
 
 @main.command()
@@ -348,6 +402,7 @@ def synth(build_dir, jobs, layer):
 @click.option("--backend", type=click.Choice(["csim", "rtlsim", "pynq"]), default="csim")
 @click.option("--input", "input_", type=click.Path(path_type=Path), default=None)
 @click.option("--batch", type=int, default=256, show_default=True)
+@_summary_options
 def run(build_dir, backend, input_, batch):
     """Run the host driver: outputs, agreement with the reference, latency and throughput."""
     from qonnx.core.modelwrapper import ModelWrapper
@@ -357,19 +412,35 @@ def run(build_dir, backend, input_, batch):
     from flows.verify import draw_inputs, run_reference
 
     check_finished(build_dir)
-    if backend == "rtlsim":  # the driver runs the compiled model: make sure it exists
-        from flows.sim.rtlsim import compile_top, load_rtl, record_model
+    with _progress() as progress:
+        if backend == "rtlsim":  # the driver runs the compiled model: make sure it exists
+            from flows.sim.rtlsim import compile_top, load_rtl, record_model
 
-        design = load_rtl(build_dir)
-        record_model(design, compile_top(design, n=batch))
-    acc = Accelerator.from_build(build_dir, backend=backend)
-    ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
-    x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)
-    y = acc.execute(x.astype(np.float32) if input_ is None else x)
-    r = run_reference(ref, x.astype(np.float32))[ref.graph.output[0].name]
+            progress.note("run", "compiling the RTL model with Verilator")
+            design = load_rtl(build_dir)
+            record_model(design, compile_top(design, n=batch))
+        acc = Accelerator.from_build(build_dir, backend=backend)
+        ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
+        x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)
+        with progress.task(f"run {backend}", len(x), "images") as t:
+            y = acc.execute(x.astype(np.float32) if input_ is None else x)
+            t.update(len(x))
+        with progress.task("run reference", len(x), "images") as t:
+            r = run_reference(ref, x.astype(np.float32), task=t)[ref.graph.output[0].name]
+        with progress.task(f"run throughput test ({backend})"):
+            tp = acc.throughput_test(batch=len(x))
     same = int(np.sum(np.all((y.reshape(len(y), -1) == r.reshape(len(r), -1)), axis=1)))
-    click.echo(f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference")
-    click.echo(format_throughput(acc.throughput_test(batch=len(x))))
+    _emit(
+        {
+            "build_dir": str(build_dir),
+            "backend": backend,
+            "images": len(y),
+            "bit_identical": same,
+            "throughput": tp,
+        },
+        f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference",
+        format_throughput(tp),
+    )
 
 
 @main.command()
@@ -448,13 +519,15 @@ def train(model, data, epochs, seed, out):
     show_default=True,
     help="digits' train/test split (as `bitfab train --seed`)",
 )
+@_summary_options
 def eval_(build_dir, data, n, seed):
     """Accuracy of the QONNX reference and of the C-sim on a labelled test set (MNIST/CIFAR-10
     from a local directory, or digits); exit 3 if their outputs differ."""
     from flows.evaluate import evaluate_build, summary_lines
 
-    for line in summary_lines(evaluate_build(build_dir, data, n, seed)):
-        click.echo(line)
+    with _progress() as progress:
+        r = evaluate_build(build_dir, data, n, seed, progress)
+    _emit({"build_dir": str(build_dir), "eval": r}, *summary_lines(r))
 
 
 @main.command()

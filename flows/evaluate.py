@@ -19,7 +19,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from boards.driver.accelerator import Accelerator
 from flows.errors import InputError, VerificationError
-from flows.verify import run_reference, verify_build
+from flows.progress import SILENT, Progress
+from flows.verify import CHUNK, run_reference, verify_build
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +80,17 @@ def predictions(out: np.ndarray) -> np.ndarray:
     return np.argmax(flat, axis=1)
 
 
-def evaluate_build(build_dir: Path, data: str, n: int | None = None, seed: int = 0) -> dict:
+def evaluate_build(
+    build_dir: Path, data: str, n: int | None = None, seed: int = 0, progress: Progress = SILENT
+) -> dict:
     """Accuracy of the reference and of the C-sim on the test split (the first ``n`` images).
 
     Returns ``dataset``, ``n``, ``weights`` (the model's ``bitfab.weights`` metadata),
     ``reference_accuracy``, ``csim_accuracy``, ``reference_correct``, ``csim_correct``,
     ``identical_outputs`` and ``reference_rounding`` (images whose float32 reference output
     differs from the exact integer result the hardware computes). Raises VerificationError when
-    an output differs for any other reason.
+    an output differs for any other reason. ``progress`` counts the images through each
+    execution.
     """
     from flows.build import check_finished
     from models.export import read_metadata
@@ -105,14 +109,21 @@ def evaluate_build(build_dir: Path, data: str, n: int | None = None, seed: int =
             f"{tuple(x.shape[1:])}"
         )
     x = x.astype(np.float32)
-    ref_out = run_reference(ref, x)[ref.graph.output[0].name]
-    hw_out = Accelerator.from_build(d, backend="csim").execute(x)
+    with progress.task("eval reference", len(x), "images") as t:
+        ref_out = run_reference(ref, x, task=t)[ref.graph.output[0].name]
+    acc = Accelerator.from_build(d, backend="csim")
+    hw_out = []
+    with progress.task("eval csim", len(x), "images") as t:
+        for i in range(0, len(x), CHUNK):
+            hw_out.append(acc.execute(x[i : i + CHUNK]))
+            t.advance(len(hw_out[-1]))
+    hw_out = np.concatenate(hw_out)
     a = ref_out.reshape(len(x), -1)
     b = np.asarray(hw_out).reshape(len(x), -1)
     bad = np.flatnonzero(~np.all((a == b) | (np.isnan(a) & np.isnan(b)), axis=1))
     rounding = 0
     if len(bad):
-        v = verify_build(d, len(bad), inputs=x[bad])
+        v = verify_build(d, len(bad), inputs=x[bad], progress=progress)
         if v["status"] != "pass":
             first = v["first_mismatch"]
             raise VerificationError(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from boards.driver.rtlsim import SimDeadlock
 from flows.build import check_finished, run_build
 from flows.config import BuildConfig
 from flows.errors import VerificationError
+from flows.progress import SILENT, Progress, Task
 from flows.report import add_section
 from flows.sim.fifo_sizing import Sizing, folding_with_depths, size_fifos
 from flows.sim.rtlsim import (
@@ -47,7 +47,9 @@ def _config(manifest: dict, build_dir: Path, folding: Path) -> BuildConfig:
     return BuildConfig(**cfg)
 
 
-def rebuild_with_depths(build_dir: Path, manifest: dict, sizing: Sizing, design) -> None:
+def rebuild_with_depths(
+    build_dir: Path, manifest: dict, sizing: Sizing, design, progress: Progress = SILENT
+) -> None:
     """Rebuild from the fold step with the sized depths, in a copy swapped in when done."""
     d = Path(build_dir)
     work = d.with_name(d.name + ".sizing")
@@ -57,7 +59,7 @@ def rebuild_with_depths(build_dir: Path, manifest: dict, sizing: Sizing, design)
     folding = folding_with_depths(folding, design, sizing.depths)
     fpath = work / "folding.sized.json"
     fpath.write_text(json.dumps(folding, indent=2) + "\n")
-    run_build(_config(manifest, work, fpath.resolve()))
+    run_build(_config(manifest, work, fpath.resolve()), progress)
     fpath.unlink()
     old = d.with_name(d.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -72,33 +74,39 @@ def run_rtlsim(
     seed: int = 0,
     inputs: np.ndarray | None = None,
     fifo_sizing: bool = False,
-    progress: Callable | None = None,
-    note: Callable[[str], None] = lambda _m: None,
+    progress: Progress = SILENT,
 ) -> dict:
     """Simulate, verify and measure; returns (and writes) the report's ``rtlsim`` section.
-    Raises VerificationError (exit 3) on a mismatch or a deadlock, after writing the section."""
+    Raises VerificationError (exit 3) on a mismatch or a deadlock, after writing the section.
+    ``progress`` shows the phases and the simulation's output beats."""
     d = Path(build_dir)
+
+    def note(msg: str) -> None:
+        progress.note("rtlsim", msg)
+
     manifest = check_finished(d)
     design = load_rtl(d)
     clock = float(manifest["config"]["clock_mhz"])
     x = draw(d, n, seed, inputs)
     sizing = None
     if fifo_sizing:
-        note("compiling the RTL model with Verilator (deep FIFOs)")
-        binary = compile_top(design, n=len(x))
+        with progress.task("rtlsim compile", what="Verilator, deep FIFOs"):
+            binary = compile_top(design, n=len(x))
         record_model(design, binary)
-        acc = make_accelerator(d, progress)
-        sizing = size_fifos(acc, design, acc.run_head(x), note)
+        with progress.task("rtlsim fifo sizing", unit="beats out") as t:
+            acc = make_accelerator(d, _beats(t))
+            sizing = size_fifos(acc, design, acc.run_head(x), note)
         note(f"rebuilding with the sized FIFO depths (loss {sizing.loss:.2%})")
-        rebuild_with_depths(d, manifest, sizing, design)
+        rebuild_with_depths(d, manifest, sizing, design, progress)
         design = load_rtl(d)
-    note("compiling the RTL model with Verilator")
-    record_model(design, compile_top(design, n=len(x)))
-    acc = make_accelerator(d, progress)
+    with progress.task("rtlsim compile", what="Verilator"):
+        record_model(design, compile_top(design, n=len(x)))
     from flows.verify import verify_build
 
     try:
-        v = verify_build(d, len(x), inputs=x, acc=acc)
+        with progress.task("rtlsim", unit="beats out") as t:
+            acc = make_accelerator(d, _beats(t))
+            v = verify_build(d, len(x), inputs=x, acc=acc, progress=progress)
     except SimDeadlock as exc:
         section = sim_section(design, exc.run, "deadlock", clock, len(x))
         section["deadlock"] = deadlock_message(design, exc)
@@ -118,6 +126,11 @@ def run_rtlsim(
             f"{bad['layer']}"
         )
     return section
+
+
+def _beats(task: Task):
+    """The simulation's progress callback (cycle, output beats, all beats) onto ``task``."""
+    return lambda cycle, got, total: task.update(got, total=total, what=f"cycle {cycle:,}")
 
 
 def summary_line(s: dict) -> str:

@@ -26,6 +26,7 @@ from flows.dyadic import scaled_sum
 from flows.errors import UnsupportedError
 from flows.graph import TO_NHWC, attr, replace_nodes
 from flows.ops import ACCUMULATING_OPS, LAYOUT_OPS, SCALE_COMMUTING_OPS
+from flows.progress import SILENT, Progress, Task
 from flows.quantizers import is_quantizer, read_quantizer
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,11 @@ def run_dataflow(df: ModelWrapper, ints: np.ndarray) -> tuple[np.ndarray, dict]:
     return np.rint(ctx[df.graph.output[0].name]).astype(np.int64), ctx
 
 
-def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
-    """execute_onnx on batches; returns output (and all tensors when ``full``)."""
+def run_reference(
+    ref: ModelWrapper, x: np.ndarray, full: bool = False, task: Task | None = None
+) -> dict:
+    """execute_onnx on batches; returns output (and all tensors when ``full``). ``task``
+    advances by each batch's images."""
     iname = ref.graph.input[0].name
     out = {}
     cache = {}
@@ -131,6 +135,8 @@ def run_reference(ref: ModelWrapper, x: np.ndarray, full: bool = False) -> dict:
             v = np.asarray(v)
             if v.ndim and v.shape[0] == len(xb) and m.get_initializer(k) is None:
                 out.setdefault(k, []).append(v)
+        if task is not None:
+            task.advance(len(xb))
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
@@ -250,9 +256,11 @@ def verify_build(
     seed: int = 0,
     inputs: np.ndarray | None = None,
     acc: Accelerator | None = None,
+    progress: Progress = SILENT,
 ) -> dict:
     """Run the three executions on the same inputs and compare them exactly; the design runs
-    on ``acc``'s backend (the C-simulation unless given: rtlsim passes its own)."""
+    on ``acc``'s backend (the C-simulation unless given: rtlsim passes its own). ``progress``
+    counts the images through each execution."""
     d = Path(build_dir)
     ref = ModelWrapper(str(d / "reference.onnx"))
     df = ModelWrapper(str(d / "dataflow.onnx"))
@@ -262,12 +270,20 @@ def verify_build(
     n = len(x)
     oname = ref.graph.output[0].name
     point = _compare_point(acc)
-    ref_ctx = run_reference(ref, x, full=point is not None)
+    with progress.task("verify reference", n, "images") as t:
+        ref_ctx = run_reference(ref, x, full=point is not None, task=t)
     ref_out = ref_ctx[point] if point else ref_ctx[oname]
 
     ints = acc.run_head(x)
-    df_out, df_ctx = run_dataflow(df, ints)
-    hw_ints = acc.run_design(ints)
+    df_out = []
+    with progress.task("verify dataflow", n, "images") as t:
+        for i in range(0, n, CHUNK):  # each image on its own: batches give the same integers
+            df_out.append(run_dataflow(df, ints[i : i + CHUNK])[0])
+            t.advance(len(df_out[-1]))
+    df_out = np.concatenate(df_out)
+    with progress.task(f"verify {design}", n, "images") as t:
+        hw_ints = acc.run_design(ints)  # one run: rtlsim measures the whole batch
+        t.update(n)
     df_out = df_out.reshape(hw_ints.shape)
     tail_env = acc.tail.run(hw_ints.astype(np.float32))
     hw_out = tail_env[point] if point else tail_env[acc.tail.output]
@@ -278,18 +294,21 @@ def verify_build(
     if len(bad_ref):
         ref_exact = with_exact_accumulation(ref)
         iname = ref.graph.input[0].name
-        for i in bad_ref:
-            xi = x[i : i + 1]
-            single = execute_onnx(ref, {iname: xi}, return_full_exec_context=point is not None)
-            r1 = single[point] if point else single[oname]
-            if _rows_equal(r1, hw_out[i : i + 1]).all():
-                rounding.append(int(i))  # batched float32 summation order differed
-                continue
-            exact = execute_onnx(ref_exact, {iname: xi}, return_full_exec_context=True)
-            if _first_bad_layer(ref, df, exact, xi, acc) is None:
-                rounding.append(int(i))  # exact accumulation agrees with every hw integer
-            else:
-                mismatch.append(int(i))
+        with progress.task("verify re-check", len(bad_ref), "images") as t:
+            for k, i in enumerate(bad_ref):
+                t.update(k, what=f"image {i}")
+                xi = x[i : i + 1]
+                single = execute_onnx(ref, {iname: xi}, return_full_exec_context=point is not None)
+                r1 = single[point] if point else single[oname]
+                if _rows_equal(r1, hw_out[i : i + 1]).all():
+                    rounding.append(int(i))  # batched float32 summation order differed
+                    continue
+                exact = execute_onnx(ref_exact, {iname: xi}, return_full_exec_context=True)
+                if _first_bad_layer(ref, df, exact, xi, acc) is None:
+                    rounding.append(int(i))  # exact accumulation agrees with every hw integer
+                else:
+                    mismatch.append(int(i))
+            t.update(len(bad_ref), what="")
     result = {
         "n": int(n),
         "compared": f"values entering {point} (transcendental tail op)" if point else "outputs",

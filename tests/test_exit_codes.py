@@ -82,7 +82,7 @@ def test_a_failing_vendor_tool_exits_2(tmp_path, built, monkeypatch, failing, co
 def test_a_bug_is_not_turned_into_a_message(tmp_path, monkeypatch):
     """An exception without an exit code is a bug: the CLI lets it through (as a traceback)."""
 
-    def broken(cfg):
+    def broken(cfg, progress=None):
         raise KeyError("a bug")
 
     monkeypatch.setattr("flows.build.run_build", broken)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from boards.registry import get_board
 from flows.build import check_finished
 from flows.errors import InputError
+from flows.progress import SILENT, Progress, Task
 from flows.report import add_section
 from flows.sim.rtlsim import load_rtl
 from flows.synth.cells import Cells
@@ -30,8 +30,6 @@ from flows.synth.module import SynthResult, synth_command, synthesize
 from flows.synth.yosys import PACKAGE, Runs, yosys_version
 
 LABEL = "Yosys synth_xilinx post-synthesis cell counts (not Vivado, not place-and-route)"
-# progress(name, finished runs, all runs, result or None when the run starts)
-Progress = Callable[[str, int, int, SynthResult | None], None]
 
 
 def _fits(total: Cells, board) -> dict[str, dict]:
@@ -73,15 +71,16 @@ def _estimate_error(build_dir: Path, total: Cells) -> dict[str, dict]:
     }
 
 
-def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress) -> dict:
-    """Run every synthesis, ``jobs`` at a time; the first failure stops the others."""
+def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, task: Task) -> dict:
+    """Run every synthesis, ``jobs`` at a time; the first failure stops the others. ``task``
+    counts the finished runs and names the run that started or finished last."""
     results: dict[str, SynthResult] = {}
     group = Runs()
 
     def one(run: Run) -> SynthResult:
         if group.stopped:
             raise _Cancelled
-        progress(run.name, len(results), len(todo), None)
+        task.update(len(results), what=f"{run.name} started")
         res = synthesize(
             run.sources,
             run.top,
@@ -92,7 +91,8 @@ def _execute(todo: list[Run], design_dir: Path, family: str, jobs: int, progress
             runs=group,
         )
         results[run.name] = res
-        progress(run.name, len(results), len(todo), res)
+        how = "cached" if res.cached else f"{res.seconds:.1f} s"
+        task.update(len(results), what=f"{run.name} done ({how})")
         return res
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
@@ -118,9 +118,10 @@ def run_synth(
     build_dir: Path,
     jobs: int | None = None,
     layer: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress = SILENT,
 ) -> dict:
-    """Synthesize and return the ``synth`` section (written to report.json unless ``layer``)."""
+    """Synthesize and return the ``synth`` section (written to report.json unless ``layer``);
+    ``progress`` counts the runs (every layer and the glue)."""
     d = Path(build_dir)
     manifest = check_finished(d)
     design = load_rtl(d)
@@ -135,7 +136,8 @@ def run_synth(
             )
         todo = [r for r in todo if r.name == layer]
     start = time.monotonic()
-    results = _execute(todo, design.dir, family, jobs or os.cpu_count() or 1, progress or _quiet)
+    with progress.task("synth", len(todo), "runs done", every=True) as task:
+        results = _execute(todo, design.dir, family, jobs or os.cpu_count() or 1, task)
     kinds = {r.name: (r.kind, r.top) for r in todo}
     layers = {
         name: {"kind": kinds[name][0], "module": kinds[name][1], **res.to_json()}
@@ -170,10 +172,6 @@ def run_synth(
     )
     add_section(d, "synth", section)
     return section
-
-
-def _quiet(_name: str, _done: int, _total: int, _res: SynthResult | None) -> None:
-    pass
 
 
 COLUMNS = ("LUT", "FF", "LUTRAM", "SRL", "BRAM18", "DSP", "CARRY")
