@@ -152,6 +152,7 @@ def test_fork_and_add_kernels_signed_and_mixed_in_csim(
     HlsBackend().render(design, tmp_path / "hls", "fj", 64)
     lib = ctypes.CDLL(str(compile_csim(tmp_path / "hls", tmp_path / "sim")))
     lib.bitfab_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    assert lib.bitfab_load_params(str(tmp_path / "hls" / "params").encode()) == 0
     n = 7
     x = np.random.default_rng(3).integers(0, 16, (n, 5, 16))
     want = np.stack([execute_onnx(m, {"x": xi[None].astype(np.float32)})["y"][0] for xi in x])
