@@ -43,8 +43,8 @@ def layer_rows(df) -> list[dict]:
 def dma_edge(io, beat_bits: int, side: str) -> dict:
     """The design's DMA edge on one side: bytes and beats per image and its cycles.
 
-    The adapter (hls/include/bitfab/iodma.hpp) runs one loop at II=1 that either moves a beat
-    or a word per iteration, so it takes beats + words cycles an image.
+    Both backends' adapters (hls/include/bitfab/iodma.hpp at II=1, bitfab_axis_in/out.v) can
+    move a beat and a word in the same cycle, so an image takes max(beats, words) cycles.
     """
     nbytes = image_bytes(io.words, io.nbytes, beat_bits)
     beats = nbytes * 8 // beat_bits
@@ -54,7 +54,7 @@ def dma_edge(io, beat_bits: int, side: str) -> dict:
         "bytes_per_image": nbytes,
         "beats_per_image": beats,
         "words_per_image": io.words,
-        "cycles": beats + io.words,
+        "cycles": max(beats, io.words),
     }
 
 

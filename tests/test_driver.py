@@ -413,9 +413,8 @@ def test_report_dma_edge_matches_the_library_and_bounds_the_fps(build):
     be = Accelerator.from_build(build).backend
     assert edge["input"]["bytes_per_image"] == be.in_bytes
     assert edge["output"]["bytes_per_image"] == be.out_bytes
-    assert (
-        edge["input"]["cycles"]
-        == edge["input"]["beats_per_image"] + edge["input"]["words_per_image"]
+    assert edge["input"]["cycles"] == max(
+        edge["input"]["beats_per_image"], edge["input"]["words_per_image"]
     )
     worst = max([r["cycles"] for r in rep["layers"]] + [e["cycles"] for e in edge.values()])
     assert rep["totals"]["bottleneck_cycles"] == worst

@@ -174,8 +174,8 @@ class RtlBackend:
             "out_beats_per_image": image_bytes(design.output.words, design.output.nbytes, dma_bits)
             * 8
             // dma_bits,
-            # the edge adapters move a beat and a word in the same cycle (unlike the HLS
-            # adapters' beats + words), so each side takes max(beats, words) cycles an image
+            # the edge adapters move a beat and a word in the same cycle (as the HLS ones do),
+            # so each side takes max(beats, words) cycles an image
             "edge_cycles": {
                 side: max(image_bytes(io.words, io.nbytes, dma_bits) * 8 // dma_bits, io.words)
                 for side, io in (("input", design.input), ("output", design.output))
