@@ -59,6 +59,9 @@ from flows.layers.fifo_cost import fifo_features
 from flows.layers.fork import cost as fork_cost
 from flows.layers.fork import rtl as fork_rtl
 from flows.layers.fork.spec import ForkSpec
+from flows.layers.label_select import cost as label_select_cost
+from flows.layers.label_select import rtl as label_select_rtl
+from flows.layers.label_select.spec import LabelSelectSpec, index_dtype
 from flows.layers.maxpool import cost as maxpool_cost
 from flows.layers.maxpool import rtl as maxpool_rtl
 from flows.layers.maxpool.spec import MaxPoolSpec
@@ -641,6 +644,57 @@ def add_grid() -> list[Point]:
     ]
 
 
+def label_select_point(n, pe, dt) -> Point:
+    dt = T(dt)
+    label = f"label_select_n{n}_p{pe}_{dt.name}"
+    s = LabelSelectSpec(label, n, pe, dt, index_dtype(n))
+    s.validate()
+    return Point(
+        "label_select", label, label_select_rtl.context(s, {}), label_select_cost.lut_features(s), 0
+    )
+
+
+def label_select_grid() -> list[Point]:
+    """Classifier heads: 10 to 1000 labels, accumulator-wide and thresholded inputs, PE from
+    one value a word to a whole image a word."""
+    return [
+        label_select_point(*a)
+        for a in [
+            (10, 1, "INT8"),
+            (10, 2, "INT8"),
+            (10, 5, "INT16"),
+            (10, 10, "INT8"),
+            (10, 10, "UINT4"),
+            (100, 1, "INT16"),
+            (100, 4, "INT12"),
+            (100, 20, "UINT8"),
+            (64, 64, "INT6"),
+            (1000, 8, "INT20"),
+            (1000, 1, "INT24"),
+            (16, 16, "UINT2"),
+            (32, 4, "BIPOLAR"),
+            (256, 32, "INT10"),
+            (10, 1, "UINT4"),
+            (10, 5, "INT8"),
+            (10, 2, "UINT8"),
+            (20, 4, "INT8"),
+            (40, 8, "INT8"),
+            (100, 10, "INT16"),
+            (100, 2, "INT8"),
+            (1000, 40, "INT8"),
+            (1000, 4, "INT16"),
+            (12, 3, "INT4"),
+            (24, 6, "UINT6"),
+            (48, 12, "INT5"),
+            (128, 16, "INT8"),
+            (10, 10, "INT16"),
+            (200, 50, "UINT3"),
+            (64, 2, "INT32"),
+            (8, 8, "BIPOLAR"),
+        ]
+    ]
+
+
 GRIDS: dict[str, Callable[[], list[Point]]] = {
     "mvau": mvau_grid,
     "thresholding": thr_grid,
@@ -654,6 +708,7 @@ GRIDS: dict[str, Callable[[], list[Point]]] = {
     "memory": mem_grid,
     "fork": fork_grid,
     "add": add_grid,
+    "label_select": label_select_grid,
 }
 
 

@@ -20,6 +20,7 @@ KINDS = (
     "dwc",
     "fifo",
     "edge",
+    "label_select",
 )
 
 

@@ -18,17 +18,20 @@ def _clog2(v: int) -> int:
 
 
 def lut_features(s: LabelSelectSpec) -> dict[str, float]:
-    """PE compares of IN_BITS (PE-1 within the word, one against the running best:
-    ``cmp_bits``), each choosing a value and an index (``mux_bits``); the word counter and
-    its last-word compare (``ctrl_bits``); ``ff_*``: the running best, its index and the
-    output register (FF fit only)."""
-    b, ib = s.idt.bitwidth(), _clog2(s.labels)
+    """The compare tree's PE-1 compares of a word's values (``cmp_bits``, IN_BITS+1 wide) and
+    their value and index selects (``mux_bits``); with more than one word an image, the
+    compare and select against the running best, and the word counter and index base
+    (``ctrl_bits``); ``ff_*``: the running best, its index, the counters, the output register
+    (FF fit only). One word an image needs no running best: its first word always loads."""
+    b, ib = s.idt.bitwidth() + 1, _clog2(s.labels)
+    running = s.words > 1
+    compares = s.pe - 1 + int(running)
     return {
         "base": 1.0,
-        "cmp_bits": float(s.pe * b),
-        "mux_bits": float(s.pe * (b + ib)),
-        "ctrl_bits": float(_clog2(s.words)),
-        "ff_reg_bits": float(b + 2 * ib),
+        "cmp_bits": float(compares * b),
+        "mux_bits": float(compares * (b + ib)),
+        "ctrl_bits": float(_clog2(s.words) + ib if running else 0),
+        "ff_reg_bits": float(ib + 1 + ((b + 2 * ib + _clog2(s.words)) if running else 0)),
     }
 
 
