@@ -384,20 +384,20 @@ def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
     start = _resume(ctx, cfg.from_step) if cfg.from_step else 0
     sname = STEP_NAMES[start]
     try:
-        first = f"running {STEP_NAMES[start]}"
-        steps = progress.task("build", stop + 1, "steps", every=True, what=first)
+        first = f"running {STEP_NAMES[start]}"  # the steps this run does (not those reused)
+        steps = progress.task("build", stop + 1 - start, "steps", every=True, what=first)
         with _deterministic_names(cfg.seed), steps:
             for i, (sname, fn) in enumerate(STEPS[: stop + 1]):
                 if i < start:
                     status[sname] = "reused"
                     continue
                 log.info("step %02d %s", i + 1, sname)
-                steps.update(i, what=f"running {sname}")
+                steps.update(i - start, what=f"running {sname}")
                 fn(ctx)
                 if sname in SAVES_MODEL and ctx.model is not None:
                     _save(ctx, i + 1, sname, ctx.model)
                 status[sname] = "done"
-            steps.update(stop + 1, what="")
+            steps.update(stop + 1 - start, what="")
     except (BitfabError, Interrupted) as exc:
         status[sname] = "failed" if isinstance(exc, BitfabError) else "interrupted"
         manifest["status"] = status[sname]

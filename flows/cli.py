@@ -272,9 +272,9 @@ def build(
     )
     with _progress() as progress:
         d = run_build(cfg, progress)
-    rep = d / "report.json"
-    if rep.exists():
-        r = json.loads(rep.read_text())
+    # the manifest, not report.json: a build stopped early may hold an older run's report
+    if json.loads((d / "manifest.json").read_text())["status"] == "done":
+        r = json.loads((d / "report.json").read_text())
         t = r["totals"]
         if not t["fits_board"]:
             click.echo(
