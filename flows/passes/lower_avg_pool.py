@@ -49,12 +49,14 @@ class LowerAveragePool(Transformation):
     exact integer window sum S) -> MultiThreshold -> Transpose(to NCHW) -> Mul(s_out)``.
 
     The thresholds are found by evaluation: the reference computes the average in float32
-    (sum/(k*k)) and then its own chain and quantizer. For every window sum S of the input's
-    range, the float32 average lies within a bound of S*s_x/(k*k) (zero when everything is
-    exact: power-of-two s_x and window); the graph's chain and quantizer nodes are run on both
-    ends of that interval, and, as they are monotone, they give one output level for S
-    exactly when both ends agree. If the ends disagree for some S, the output depends on how
-    float32 rounded that window's values, not on S alone, and the pool is refused.
+    (sum/(k*k)) and then its own chain and quantizer. With a power-of-two s_x the window's
+    additions are exact, so the float32 average is a function of the window sum S: the
+    graph's own pool op gives it for every S (ties of the quantizer after it, e.g. at
+    multiples of a 3x3 window, fall exactly as in the reference). Otherwise the float32
+    average lies within a bound of S*s_x/(k*k). The graph's chain and quantizer nodes are run
+    on both ends of that interval, and, as they are monotone, they give one output level for
+    S exactly when both ends agree. If the ends disagree for some S, the output depends on
+    how float32 rounded that window's values, not on S alone, and the pool is refused.
 
     A Relu between the quantizer and the pool (``Quant -> Relu``, the activation order some
     exporters write) moves into the integer domain (``Div(s_x) -> Relu``), where
@@ -173,15 +175,64 @@ def _check_chain(pool: NodeProto, nodes: list[NodeProto]) -> None:
             )
 
 
-def _error_bound(pool: _Pool) -> np.ndarray | float:
-    """A bound on |float32 average - S*s_x/K| over every input whose window sum is S: zero
-    when every step is exact (power-of-two s_x and K, sums below 2^24), else the rounding of
-    the inputs, the K-1 additions in any order and the division (first order, doubled)."""
+def _sums_exact(pool: _Pool) -> bool:
+    """Whether the reference adds a window's values without rounding: each value ``q*s_x``
+    and every partial sum are integers times a power-of-two ``s_x`` below 2^24, so the
+    float32 average depends on the window sum S alone (whatever the order of the additions),
+    and only the pool's final division (or multiplication by 1/K) rounds."""
     kk = pool.k[0] * pool.k[1]
     qabs = max(abs(int(pool.idt.min())), abs(int(pool.idt.max())))
-    pow2 = np.frexp(pool.s_x)[0] == 0.5 and kk & (kk - 1) == 0
-    if pow2 and kk * qabs < 1 << 24:
-        return 0.0
+    return bool(np.frexp(pool.s_x)[0] == 0.5) and kk * qabs < 1 << 24
+
+
+def _pool_averages(model: ModelWrapper, pool: _Pool, sums: np.ndarray) -> np.ndarray:
+    """The reference's own float32 average for each window sum: the graph's pool node, run
+    as the reference runs it, on windows of integers ``q`` times ``s_x`` summing to S (two
+    different windows a sum; with exact sums they agree, checked). ``[2, len(sums)]``."""
+    kh, kw = pool.k
+    if pool.node.op_type == "AveragePool":  # one window an image
+        node = helper.make_node(
+            "AveragePool",
+            ["x"],
+            ["y"],
+            kernel_shape=[kh, kw],
+            strides=[kh, kw],
+            count_include_pad=attr(pool.node, "count_include_pad", 0),
+        )
+    else:
+        node = _copy(pool.node)
+        node.input[0], node.output[0] = "x", "y"
+    inits = []
+    for i in node.input[1:]:  # ReduceMean's axes as an input (opset 18)
+        arr = model.get_initializer(i)
+        inits.append(helper.make_tensor(i, TensorProto.INT64, arr.shape, arr.ravel()))
+    n, kk = len(sums), kh * kw
+    graph = helper.make_graph(
+        [node],
+        "avgpool_average",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, (n, 1, kh, kw))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, (n, 1, 1, 1))],
+        initializer=inits,
+    )
+    m = ModelWrapper(qonnx_make_model(graph, opset_imports=model.model.opset_import))
+    lo_q, hi_q = int(pool.idt.min()), int(pool.idt.max())
+    rest = sums - kk * lo_q  # what the window holds above its least value, 0..kk*(hi-lo)
+    span = hi_q - lo_q
+    filled = np.clip(rest[:, None] - span * np.arange(kk)[None, :], 0, span)  # front first
+    even = rest[:, None] // kk + (np.arange(kk)[None, :] < rest[:, None] % kk)  # spread
+    out = []
+    for q in (filled, even):
+        x = ((q + lo_q) * np.float32(pool.s_x)).astype(np.float32).reshape(n, 1, kh, kw)
+        out.append(execute_onnx(m, {"x": x})["y"].reshape(n))
+    return np.stack(out)
+
+
+def _error_bound(pool: _Pool) -> float:
+    """A bound on |float32 average - S*s_x/K| over every input whose window sum is S (sums
+    not exact): the rounding of the inputs, the K-1 additions in any order and the division
+    (first order, doubled)."""
+    kk = pool.k[0] * pool.k[1]
+    qabs = max(abs(int(pool.idt.min())), abs(int(pool.idt.max())))
     return 2.0 * (kk + 2) * U * qabs * pool.s_x
 
 
@@ -211,10 +262,14 @@ def _pool_thresholds(
             "narrower activations"
         )
     sums = np.arange(kk * int(pool.idt.min()), kk * int(pool.idt.max()) + 1, dtype=np.int64)
-    mid = sums.astype(np.float64) * pool.s_x / kk
-    err = _error_bound(pool)
-    lo = _float32_toward(mid - err, -np.inf)
-    hi = _float32_toward(mid + err, np.inf)
+    if _sums_exact(pool):  # the average is a function of S: take the reference's own
+        avg = _pool_averages(model, pool, sums)
+        lo, hi = avg.min(axis=0), avg.max(axis=0)
+    else:
+        mid = sums.astype(np.float64) * pool.s_x / kk
+        err = _error_bound(pool)
+        lo = _float32_toward(mid - err, -np.inf)
+        hi = _float32_toward(mid + err, np.inf)
     run = _ChainRunner(model, chain, end, len(sums), pool.channels)
     level_lo, level_hi = run.levels(lo, q), run.levels(hi, q)
     bad = np.argwhere(level_lo != level_hi)

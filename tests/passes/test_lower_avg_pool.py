@@ -116,3 +116,19 @@ def test_a_relu_between_quantizer_and_pool_moves_into_the_integer_domain(end):
     sums = after.get_nodes_by_op_type("QuantAvgPool2d")[0]
     assert after.get_tensor_datatype(sums.input[0]).name == "UINT3"  # relu(INT4)
     assert_same_outputs(before, after, _inputs(before))
+
+
+def test_ties_after_a_3x3_pool_of_a_power_of_two_scale_fall_as_in_the_reference():
+    """A power-of-two input scale adds exactly, so the float32 average of a 3x3 window is a
+    function of its sum; a Quant at twice the input scale then meets exact ties at every odd
+    multiple of 9 (used to be refused as decided by float32 rounding). The thresholds take
+    the graph's own pool op for each sum, and round-half-even ties match the reference."""
+    before = quant_avgpool(s_x=0.125, k=3, stride=1, hw=5, end="quant", out_bits=4)
+    y_quant = next(n for n in before.graph.node if n.output[0] == "y")
+    before.set_initializer(y_quant.input[1], np.float32(0.25))
+    after = before.transform(LowerAveragePool())
+    assert "AveragePool" not in op_types(after)
+    xs = _inputs(before)
+    xs[2] = 0.125  # every window sums to 9: an average of half a step
+    xs[3] = 0.375  # 27: one and a half steps
+    assert_same_outputs(before, after, xs)
