@@ -138,8 +138,8 @@ class _LineTask(Task):
     def _show(self) -> None:
         now = self.owner.clock()
         text = self.line()
-        if self.completed == self.total is not None:
-            return  # the line that closes the task says so
+        if self.completed == self.total is not None and not (self.every and self.what):
+            return  # the line that closes the task says so (unless it names an item)
         if text != self.shown and (self.every or now - self.last >= self.owner.interval):
             self.last, self.shown = now, text
             self.owner.line(text)

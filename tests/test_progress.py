@@ -82,6 +82,20 @@ def test_plain_lines_of_every_update_and_items():
     ]
 
 
+def test_the_last_update_of_every_update_shows_its_item():
+    s = io.StringIO()
+    p = LineProgress(s, clock=Clock())
+    with p.task("synth", 2, "runs", every=True) as t:
+        t.update(1, what="glue done (cached)")
+        t.update(2, what="MatMul_0 done (3.0 s)")
+    assert _lines(s) == [
+        "synth: 0/2 runs",
+        "synth: 1/2 runs, glue done (cached)",
+        "synth: 2/2 runs, MatMul_0 done (3.0 s)",
+        "synth: done, 2/2 runs in 0.0 s",
+    ]
+
+
 def test_a_failed_task_says_nothing_more():
     s = io.StringIO()
     p = LineProgress(s, clock=Clock())

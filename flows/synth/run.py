@@ -136,7 +136,7 @@ def run_synth(
             )
         todo = [r for r in todo if r.name == layer]
     start = time.monotonic()
-    with progress.task("synth", len(todo), "runs done", every=True) as task:
+    with progress.task("synth", len(todo), "runs", every=True) as task:
         results = _execute(todo, design.dir, family, jobs or os.cpu_count() or 1, task)
     kinds = {r.name: (r.kind, r.top) for r in todo}
     layers = {
