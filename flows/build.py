@@ -365,7 +365,7 @@ def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
             raise InputError(f"unknown step '{s}'; steps: {', '.join(STEP_NAMES)}")
     name = Path(cfg.model).stem if cfg.model.endswith(".onnx") else cfg.model
     out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
-    _claim_output_dir(out)
+    claim_output_dir(out)
     (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
     src, _, pretrained = resolve_source(cfg, out, progress)
     ctx = BuildContext(cfg=cfg, out=out, source=src, board=board, progress=progress)
@@ -410,7 +410,7 @@ def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
     return out
 
 
-def _claim_output_dir(out: Path) -> None:
+def claim_output_dir(out: Path) -> None:
     """Create ``out`` or reuse it if it is a bitfab build directory; refuse anything else."""
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory; choose another --out")

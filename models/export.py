@@ -85,20 +85,50 @@ def export_qonnx_model(
     "trained" or "untrained (seeded random init, seed N)") and
     ``bitfab.input_range`` ("0,1": the float range the network's input is meant to cover).
     """
+    if model is None:
+        if trained:
+            raise ValueError("trained=True needs the trained model passed as model=")
+        model = build_model(entry, seed=seed)
+    if weights is None:
+        weights = "trained" if trained else f"untrained (seeded random init, seed {seed})"
+    meta = {
+        META_MODEL: entry.name,
+        META_TRAINED: "true" if trained else "false",
+        META_WEIGHTS: weights,
+        META_INPUT_RANGE: "0,1",
+    }
+    path = export_module(model, entry.input_shape, out_path, meta=meta, seed=seed)
+    log.info("exported %s (%s) to %s", entry.name, weights, out_path)
+    return path
+
+
+def export_module(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    out_path: str | Path,
+    meta: dict[str, str] | None = None,
+    seed: int = 0,
+) -> Path:
+    """Write any Brevitas ``model`` as a QONNX file with Brevitas' ``export_qonnx``; return
+    its path.
+
+    ``input_shape`` is the example input's shape, batch included (batch 1: the compiler wants
+    fixed shapes), e.g. ``(1, 1, 28, 28)``; the graph does not depend on the example's values,
+    which are drawn from ``seed``. The model is exported in eval mode (its mode is restored
+    afterwards), the exporter's chatter is kept at DEBUG level, node metadata that holds
+    source paths is dropped (so the same model gives the same bytes anywhere) and ``meta`` is
+    written as model-level ``metadata_props`` (e.g. ``bitfab.input_range``: "0,1").
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from brevitas.export import export_qonnx
         from qonnx.core.modelwrapper import ModelWrapper
 
-    if model is None:
-        if trained:
-            raise ValueError("trained=True needs the trained model passed as model=")
-        model = build_model(entry, seed=seed)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # The example input only fixes shapes (the exported graph does not depend on its values);
     # it is seeded anyway so that nothing in the export depends on the global RNG.
-    x = torch.rand(entry.input_shape, generator=torch.Generator().manual_seed(seed))
+    x = torch.rand(tuple(input_shape), generator=torch.Generator().manual_seed(seed))
     was_training = model.training
     model.eval()
     try:
@@ -118,17 +148,8 @@ def export_qonnx_model(
         keep = [p for p in node.metadata_props if p.key not in _PATH_DEPENDENT_NODE_META]
         del node.metadata_props[:]
         node.metadata_props.extend(keep)
-    if weights is None:
-        weights = "trained" if trained else f"untrained (seeded random init, seed {seed})"
-    meta = {
-        META_MODEL: entry.name,
-        META_TRAINED: "true" if trained else "false",
-        META_WEIGHTS: weights,
-        META_INPUT_RANGE: "0,1",
-    }
-    _set_metadata(wrapper.model, meta)
+    _set_metadata(wrapper.model, meta or {})
     wrapper.save(str(out_path))
-    log.info("exported %s (%s) to %s", entry.name, weights, out_path)
     return out_path
 
 
