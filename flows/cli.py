@@ -279,7 +279,8 @@ def build(
         if not t["fits_board"]:
             click.echo(
                 f"warning: the estimated resources exceed {r['board']}'s "
-                f"{t['board_budget']} even at the least parallel folding",
+                f"{t['board_budget']}: this design does not fit the board (a default folding "
+                "is then the fastest within the resources some folding does fit)",
                 err=True,
             )
         v = r.get("verification")
