@@ -71,10 +71,14 @@ def _dequant(model: ModelWrapper, tensor: str) -> tuple[str, np.ndarray] | None:
 def _paths(model: ModelWrapper, add: NodeProto):
     if any(model.get_initializer(t) is not None for t in add.input):
         return None
-    if model.get_tensor_datatype(add.output[0]).is_integer():
-        return None  # an integer sum already (this pass's own, its paths through multipliers)
     a, b = (_dequant(model, t) for t in add.input)
     if a is None or b is None:
+        return None
+    # an integer sum already: this pass's own, its paths through multipliers k >= 2; two paths
+    # dequantized at scale 1 are integer-typed too (qonnx types a Quant of scale 1 so), and
+    # are still to be lowered
+    unit = any(np.all(s == 1) for _, s in (a, b))
+    if model.get_tensor_datatype(add.output[0]).is_integer() and not unit:
         return None
     return a, b
 
