@@ -383,7 +383,7 @@ class SynthResult:
     family: str
     board: str
     label: str
-    layers: tuple[SynthLayer, ...]
+    layers: tuple[SynthLayer, ...]  # in the design's order
     glue: Cells | None
     total: Cells | None
     fits: dict[str, Fit] | None
@@ -395,12 +395,15 @@ class SynthResult:
         return None if self.fits is None else all(f.fits for f in self.fits.values())
 
     @classmethod
-    def from_json(cls, d: dict) -> SynthResult:
+    def from_json(cls, d: dict, order: list[str] | None = None) -> SynthResult:
+        """``order``: layer names in the design's order (report.json keeps them sorted)."""
+        rank = {name: i for i, name in enumerate(order or [])}
+        names = sorted(d["layers"], key=lambda name: rank.get(name, len(rank)))
         layers = tuple(
             SynthLayer(
                 name, r["kind"], r["module"], Cells.from_json(r), float(r["seconds"]), r["cached"]
             )
-            for name, r in d["layers"].items()
+            for name, r in ((name, d["layers"][name]) for name in names)
         )
         fits = d.get("fits")
         return cls(
@@ -491,7 +494,7 @@ class Report:
             totals=Totals.from_json(d["totals"]),
             verification=Verification.from_json(v) if v else None,
             rtlsim=RtlsimResult.from_json(r) if r else None,
-            synth=SynthResult.from_json(s) if s else None,
+            synth=SynthResult.from_json(s, [x["name"] for x in d["layers"]]) if s else None,
             raw=d,
         )
 
@@ -564,9 +567,7 @@ def open_build(build_dir: BuildLike) -> Build:
     it is unfinished, failed, from another bitfab version or not a build directory)."""
     from flows.build import check_finished
 
-    if isinstance(build_dir, Build):
-        return build_dir
-    d = Path(build_dir)
+    d = build_dir.dir if isinstance(build_dir, Build) else Path(build_dir)
     check_finished(d)
     return Build(d)
 
@@ -785,7 +786,7 @@ def synth(
     b = open_build(build_dir)
     with _progress(progress) as p:
         s = run_synth(b.dir, jobs, layer, p)
-    return SynthResult.from_json(s)
+    return SynthResult.from_json(s, [x.name for x in b.report.layers])
 
 
 def accelerator(build_dir: BuildLike, backend: str = "csim", batch: int = 256) -> Accelerator:
