@@ -12,6 +12,7 @@ from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.build import step_dataflow, step_integerize
+from flows.config import BuildConfig
 from flows.errors import UnsupportedError
 from flows.frontend import import_model
 from flows.passes.lower_conv import LowerConvToMatMul
@@ -51,7 +52,7 @@ def test_lowering_gives_a_window_and_a_block_diagonal_matmul(dw):
 
 def test_depthwise_becomes_sliding_window_and_vvau(dw):
     m0, x = dw
-    ctx = SimpleNamespace(model=m0)
+    ctx = SimpleNamespace(model=m0, cfg=BuildConfig(model="-"))
     step_integerize(ctx)
     step_dataflow(ctx)
     m = ctx.model

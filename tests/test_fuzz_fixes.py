@@ -16,6 +16,7 @@ from qonnx.core.datatype import DataType
 from qonnx.core.onnx_exec import execute_onnx
 
 from flows.build import step_dataflow, step_integerize
+from flows.config import BuildConfig
 from flows.errors import UnsupportedError
 from flows.frontend import import_model
 from flows.passes.lower_conv import LowerConvToMatMul
@@ -44,7 +45,7 @@ def _net(tmp_path, shape, layers, **kw):
     path = tmp_path / "net.onnx"
     build_model(spec).save(str(path))
     ref = import_model(path)
-    ctx = SimpleNamespace(model=ref)
+    ctx = SimpleNamespace(model=ref, cfg=BuildConfig(model="-"))
     step_integerize(ctx)
     return ref, ctx.model
 
@@ -88,7 +89,7 @@ def test_uint8_image_input_thresholds_channels_last(tmp_path):
     assert m.find_producer(mt.input[0]).op_type == "Transpose"  # the host transposes ints
     layout = next(a.s.decode() for a in mt.attribute if a.name == "data_layout")
     assert layout == "NHWC"
-    ctx = SimpleNamespace(model=m)
+    ctx = SimpleNamespace(model=m, cfg=BuildConfig(model="-"))
     step_dataflow(ctx)
     ops = _ops(ctx.model)
     assert ops[:2] == ["Transpose", "Thresholding"] and ops[2] == "SlidingWindow"
