@@ -366,8 +366,14 @@ def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
     name = Path(cfg.model).stem if cfg.model.endswith(".onnx") else cfg.model
     out = Path(cfg.out) if cfg.out else Path("build") / f"{name}-{board.name}"
     claim_output_dir(out)
+    before = _old_inputs(out)
     (out / MANIFEST).unlink(missing_ok=True)  # from here on the directory is unfinished
-    src, _, pretrained = resolve_source(cfg, out, progress)
+    if _resumes_zoo_build(cfg, out):
+        # the steps resumed from were made from this export: exporting again (minutes for a
+        # MobileNet, on every FIFO-sizing rebuild) could only disagree with them
+        src, pretrained = out / "source.onnx", before.get("pretrained")
+    else:
+        src, _, pretrained = resolve_source(cfg, out, progress)
     ctx = BuildContext(cfg=cfg, out=out, source=src, board=board, progress=progress)
     status = {}
     manifest = {
@@ -408,6 +414,21 @@ def run_build(cfg: BuildConfig, progress: Progress = SILENT) -> Path:
         manifest["verification"] = {k: ctx.verification[k] for k in ("n", "status")}
     write_manifest(out, manifest)
     return out
+
+
+def _old_inputs(out: Path) -> dict:
+    """The ``inputs`` of the manifest a previous build left in ``out`` (empty if none)."""
+    try:
+        return json.loads((out / MANIFEST).read_text()).get("inputs", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _resumes_zoo_build(cfg: BuildConfig, out: Path) -> bool:
+    """A zoo model's build resumed after its import step, with its export still there."""
+    is_file = cfg.model.endswith(".onnx") or Path(cfg.model).exists()
+    after_import = cfg.from_step is not None and STEP_NAMES.index(cfg.from_step) > 0
+    return not is_file and after_import and (out / "source.onnx").is_file()
 
 
 def claim_output_dir(out: Path) -> None:
