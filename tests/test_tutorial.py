@@ -112,3 +112,34 @@ def test_the_tutorial_runs_up_to_the_vendor_tools(tmp_path):
         assert lines[5].startswith("2 vitis_hls (or vitis-run) and vivado not on PATH")
     hw, torch_ = lines[6].split("] [")
     assert hw + "]" == "[" + torch_  # the accelerator's classes are the torch module's
+
+
+# --- the troubleshooting table quotes the messages the code prints ----------------------------
+
+PLACEHOLDER = re.compile(r"\.\.\.|\b(?:N|K|X|Y|LAYER|DIR)\b|\b\d+\b")
+
+
+def _message_sources() -> str:
+    """Every string the code can print, adjacent literals joined (``"a " "b"`` -> ``a b``)."""
+    files = [p for d in ("flows", "models", "boards") for p in (REPO_ROOT / d).rglob("*.py")]
+    files += sorted((REPO_ROOT / "hls" / "rtl" / "tb").glob("*.cpp"))  # the rtlsim harness
+    text = "".join(p.read_text() for p in files)
+    return re.sub(r"\"\s*\n\s*(?:f|rf|r)?\"", "", text)
+
+
+def test_the_troubleshooting_table_quotes_real_messages():
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme[readme.index("## Troubleshooting") :].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) >= 15
+    src = _message_sources()
+    missing = []
+    for row in rows[1:]:  # the header first
+        for quoted in re.findall(r"`([^`]+)`", row.split(" | ")[0]):
+            # the literal pieces between placeholders (names, counts, "...") long enough to
+            # say something
+            for piece in PLACEHOLDER.split(quoted):
+                piece = piece.strip(" ;:/")
+                if len(piece) >= 12 and piece not in src:
+                    missing.append(piece)
+    assert missing == []
