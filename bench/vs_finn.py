@@ -77,7 +77,7 @@ def _row(label: str, d: Path, n: int, jobs: int, reuse: bool = False) -> dict:
 
 def _print(rows: list[dict], published: dict) -> None:
     head = (
-        f"{'build':34} {'FPS rtlsim':>10} {'FPS est':>9} {'LUT syn':>8} {'LUT est':>8} "
+        f"{'build':34} {'FPS rtlsim':>10} {'imgs':>4} {'FPS est':>9} {'LUT syn':>8} {'LUT est':>8} "
         f"{'BRAM18 syn':>10} {'est':>5} {'DSP':>4} {'LUT+shell':>10} {'% board':>8}"
     )
     print(head)
@@ -85,10 +85,15 @@ def _print(rows: list[dict], published: dict) -> None:
         s, e, w = r["synth"], r["est"], r["with_shell"]
         pct = 100 * w["LUT"] / r["board"]["LUT"]
         print(
-            f"{r['label']:34} {r['fps']:>10,.0f} {r['fps_est']:>9,.0f} {s['LUT']:>8,} "
+            f"{r['label']:34} {r['fps']:>10,.0f} {r['sim_images']:>4} {r['fps_est']:>9,.0f} "
+            f"{s['LUT']:>8,} "
             f"{e['LUT']:>8,} {s['BRAM18']:>10} {e['BRAM18']:>5} {s['DSP']:>4} "
             f"{w['LUT']:>10,} {pct:>7.1f}%"
         )
+    print(
+        "(FPS rtlsim over 'imgs' images: one image's figure is its latency, a lower bound on the "
+        "steady-state rate)"
+    )
     print()
     for model, p in published.items():
         pub = p["published"]
