@@ -39,6 +39,9 @@ def test_fork_join_csim_equals_reference(tmp_path):
     HlsBackend().render(design, tmp_path / "hls", "fork_join", BEAT)
     lib = ctypes.CDLL(str(compile_csim(tmp_path / "hls", tmp_path / "sim")))
     lib.bitfab_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.bitfab_load_params.argtypes = [ctypes.c_char_p]
+    # the C-sim library reads its tables from the data files, as the driver has it do
+    assert lib.bitfab_load_params(str(tmp_path / "hls" / "params").encode()) == 0
     n = 11
     x = np.random.default_rng(1).integers(0, 16, (n, PIXELS, C))
     want = np.stack([execute_onnx(m, {"x": xi[None].astype(np.float32)})["y"][0] for xi in x])
