@@ -18,7 +18,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
-def _env() -> jinja2.Environment:
+def env() -> jinja2.Environment:
+    """The templates of report.html and sweep.html, which share the style sheet."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -31,4 +32,4 @@ def _env() -> jinja2.Environment:
 
 def render_html(rep: dict, versions: dict) -> str:
     """report.html for report.json's ``rep``; ``versions``: the manifest's package versions."""
-    return _env().get_template("report.html.j2").render(page=page(rep, versions))
+    return env().get_template("report.html.j2").render(page=page(rep, versions))
