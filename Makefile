@@ -15,7 +15,7 @@ $(BIN)/bitfab: pyproject.toml setup.py
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned, so nothing pulls a CUDA build
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,cluster]'
 	touch $@
 
 install: $(BIN)/bitfab

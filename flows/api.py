@@ -657,6 +657,7 @@ def build(
     input_fixed: str | None = None,
     label_select: str = "host",
     seed: int = 0,
+    source: str | os.PathLike | None = None,
     from_step: str | None = None,
     to_step: str | None = None,
     check: bool = True,
@@ -670,7 +671,9 @@ def build(
     in-memory model is written to ``<out>/<name>.onnx``; ``name`` defaults to the file's stem
     or the module's class name in lower case, ``out`` to ``build/<name>-<board>``.
     ``verify=N`` checks the design bit-exactly on N inputs (:func:`verify`); a mismatch raises
-    :class:`VerificationError` unless ``check=False``. The other options are the command's.
+    :class:`VerificationError` unless ``check=False``. ``source``: the QONNX file to build
+    when ``model`` (a zoo name or a path) was exported or read elsewhere, e.g. by a sweep's
+    driver; ``model`` then only names the design. The other options are the command's.
 
     >>> b = bitfab.build("tfc-w1a1", out="build/tfc", verify=20)  # doctest: +SKIP
     >>> b.report.verification.passed, b.report.totals.fits_board  # doctest: +SKIP
@@ -696,6 +699,7 @@ def build(
         seed=seed,
         input_fixed=input_fixed,
         label_select=LabelSelectMode(label_select),
+        source=Path(source) if source is not None else None,
     )
     with _progress(progress) as p:
         b = Build(run_build(cfg, p))

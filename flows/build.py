@@ -318,6 +318,9 @@ def resolve_source(
     """A zoo name is exported to QONNX first; a path is used as it is. The third value says
     where pretrained weights came from (URL, file, sha256), for the manifest."""
     p = Path(cfg.model)
+    if cfg.source is not None:
+        load_model(cfg.source)  # a ModelFileError naming the file if it is unreadable
+        return Path(cfg.source), p.stem if cfg.model.endswith(".onnx") else cfg.model, None
     if cfg.model.endswith(".onnx") or p.exists():
         if cfg.pretrained:
             raise InputError(

@@ -460,12 +460,26 @@ def run(build_dir, backend, input_, batch):
     show_default=True,
     help="also co-simulate the synthesized RTL (cosim_design) on this many images",
 )
-def bitstream(build_dir, backend, cosim):
+@click.option(
+    "--address",
+    default=None,
+    help="run as a Ray task on a node of this cluster that declares the 'vivado' resource "
+    "(HOST:PORT of the head, ray://HOST:PORT or auto); the build directory goes there and "
+    "comes back with the bitfile",
+)
+def bitstream(build_dir, backend, cosim, address):
     """Vendor-tool steps (Vitis HLS and Vivado; Vivado alone for --backend rtl); exit 2 with
     instructions when they are absent."""
     from flows.bitstream import done_message, run_bitstream
 
-    run_bitstream(build_dir, backend, cosim=cosim)
+    if address is None:
+        run_bitstream(build_dir, backend, cosim=cosim)
+    else:
+        from flows.sweep.vivado import bitstream_on_cluster
+
+        with _progress() as progress:
+            node = bitstream_on_cluster(build_dir, address, backend, cosim, progress)
+        click.echo(f"ran on Ray node {node}", err=True)
     click.echo(done_message(build_dir))
 
 
@@ -505,6 +519,119 @@ def train(model, data, epochs, seed, out):
         f"{metrics['test_accuracy']:.4f} ({len(yte)} images), {n_epochs} epochs; "
         f"checkpoint {path}"
     )
+
+
+def _csv(kind):
+    """A click callback: a comma-separated list of ``kind`` values (empty parts dropped)."""
+
+    def parse(ctx, param, value):
+        if value is None:
+            return ()
+        try:
+            return tuple(kind(v.strip()) for v in value.split(",") if v.strip())
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: expected comma-separated numbers") from None
+
+    return parse
+
+
+@main.command()
+@click.argument("model")
+@click.option(
+    "--boards", default="pynq-z2", show_default=True, callback=_csv(str), help="B1,B2,..."
+)
+@click.option(
+    "--target-fps",
+    "targets",
+    default=None,
+    callback=_csv(float),
+    help="F1,F2,...: one point per target on every board (default: the fastest that fits)",
+)
+@click.option(
+    "--auto",
+    "auto",
+    is_flag=True,
+    help="targets chosen between the slowest and the fastest folding of each board "
+    "(--points of them, evenly in log FPS)",
+)
+@click.option("--points", "n_auto", type=click.IntRange(min=2), default=6, show_default=True)
+@click.option(
+    "--clock-mhz", "clocks", default="100", show_default=True, callback=_csv(float), help="C1,C2"
+)
+@click.option("--rtlsim", type=click.IntRange(min=0), default=0, help="rtlsim N images per point")
+@click.option("--size-fifos", is_flag=True, help="size each point's FIFOs by rtlsim first")
+@click.option("--synth", is_flag=True, help="Yosys synthesis of every point")
+@click.option("--verify", "verify_n", type=click.IntRange(min=0), default=0, help="C-sim check")
+@click.option(
+    "--bitstream",
+    is_flag=True,
+    help="also the vendor flow of every point, as Ray tasks on the nodes that declare the "
+    "'vivado' resource",
+)
+@click.option("--budget", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.85)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--address",
+    default="local",
+    show_default=True,
+    help="local (a private Ray with --jobs CPUs), auto (the `ray start` cluster on this "
+    "machine), HOST:PORT of a head, or ray://HOST:PORT (Ray Client)",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPUs of the local Ray, one point each [default: the number of CPUs]",
+)
+@_summary_options
+def sweep(
+    model,
+    boards,
+    targets,
+    auto,
+    n_auto,
+    clocks,
+    rtlsim,
+    size_fifos,
+    synth,
+    verify_n,
+    bitstream,
+    budget,
+    seed,
+    checkpoint,
+    out,
+    address,
+    jobs,
+):
+    """Build MODEL at every board x clock x folding target, as Ray tasks (locally or on a
+    cluster): DIR/sweep.json, DIR/sweep.html (FPS against LUT, the Pareto front per board),
+    DIR/points/<id>/ (each point's build directory)."""
+    from flows.sweep.grid import SweepSpec
+    from flows.sweep.run import check_points, run_sweep, summary_lines
+
+    spec = SweepSpec(
+        model=model,
+        boards=boards,
+        clocks_mhz=clocks,
+        targets=targets,
+        auto=n_auto if auto else 0,
+        rtlsim=rtlsim,
+        synth=synth,
+        verify=verify_n,
+        size_fifos=size_fifos,
+        seed=seed,
+        budget=budget,
+        bitstream=bitstream,
+        extra={"checkpoint": str(checkpoint)} if checkpoint else {},
+    )
+    name = Path(model).stem if model.endswith(".onnx") else model
+    out = out or Path("build") / f"sweep-{name}"
+    with _progress() as progress:
+        doc = run_sweep(spec, out, address, jobs, progress)
+    _emit({"sweep_dir": str(out), "sweep": doc}, *summary_lines(doc, out))
+    check_points(doc, out)
 
 
 @main.command("eval")

@@ -38,6 +38,10 @@ class BuildConfig:
     seed: int = 0
     input_fixed: str | None = None  # "W,I": quantize a float input as ap_fixed<W,I>
     label_select: LabelSelectMode = LabelSelectMode.HOST
+    # The QONNX file to build when it was exported or read elsewhere (a sweep's driver sends
+    # it to every worker); ``model`` then only names the design, as the user gave it, so
+    # the same point builds the same files wherever the file lands.
+    source: Path | None = None
 
     def __post_init__(self) -> None:
         # a string from the API ("auto") is parsed once here; an unknown one raises ValueError

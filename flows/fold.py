@@ -86,6 +86,11 @@ def fastest_cycles(model: ModelWrapper) -> int:
     return max((min(c) for c in _option_cycles(model)), default=1)
 
 
+def slowest_cycles(model: ModelWrapper) -> int:
+    """The slowest layer at its fewest lanes: the least parallel folding there is."""
+    return max((max(c) for c in _option_cycles(model)), default=1)
+
+
 def _candidate_cycles(model: ModelWrapper, floor: int) -> list[int]:
     """Every cycle count some layer reaches with some option, at least ``floor``: the
     targets at which the folding changes."""
