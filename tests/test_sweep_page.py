@@ -10,13 +10,14 @@ import re
 
 import pytest
 
+from flows.sweep.grid import Point
 from flows.sweep.page import render_sweep_html
 from flows.sweep.pareto import PlotPoint, dominates, figures, front, plot_points
 
 
 def point_id(board: str, clock: float, target: float | None) -> str:
     """As flows/sweep/grid.py names a point."""
-    return f"{board}-{clock:g}mhz-" + ("fit" if target is None else f"fps{target:g}")
+    return Point(board, clock, target).id
 
 
 def done(
@@ -169,6 +170,14 @@ def test_dominated_point_is_off_the_front_and_ties_stay_on():
     assert dominates(_pp(2, 1), _pp(1, 1)) and not dominates(_pp(1, 1), _pp(1, 1))
 
 
+def test_a_design_that_does_not_fit_is_neither_on_the_front_nor_hides_one():
+    from dataclasses import replace
+
+    too_big = replace(_pp(5000, 40, "too-big"), fits=False)  # faster and smaller, but no fit
+    pts = {p.id: p.on_front for p in front([too_big, _pp(1000, 50, "big"), _pp(100, 10, "s")])}
+    assert pts == {"too-big": False, "big": True, "s": True}
+
+
 def test_front_refuses_points_of_several_boards():
     with pytest.raises(ValueError, match=r"front: points of several boards \['a', 'b'\]"):
         front([_pp(1, 1, "x", "a"), _pp(1, 1, "y", "b")])
@@ -182,9 +191,9 @@ def test_only_finished_points_count_and_each_board_has_its_own_front(mixed: dict
     # the zcu104 points would be dominated by nothing on pynq-z2's front and vice versa
     assert on == {
         "pynq-z2-100mhz-fps100000",
-        "pynq-z2-100mhz-fps1e+06",
+        "pynq-z2-100mhz-fps1000000",
         "zcu104-100mhz-fps100000",
-        "zcu104-100mhz-fps1e+06",
+        "zcu104-100mhz-fps1000000",
     }
     # a failed point with better figures than all does not knock the others off
     assert "zcu104-100mhz-fit" not in ids
@@ -229,11 +238,11 @@ def test_the_page_has_the_chart_and_a_row_per_point_in_order(page: str, mixed: d
 
 
 def test_failed_and_unrun_points_show_their_messages(page: str):
-    row = _row(page, "pynq-z2-100mhz-fps3e+06")
+    row = _row(page, "pynq-z2-100mhz-fps3000000")
     assert ">failed<" in row
     assert "failed in build (exit 2): MVAU &#39;fc0&#39;: MH=10 not divisible by PE=4" in page
     assert "failed in rtlsim (exit 2): rtlsim: mismatch on image 3" in page
-    assert ">not run<" in _row(page, "zcu104-100mhz-fps3e+06")
+    assert ">not run<" in _row(page, "zcu104-100mhz-fps3000000")
     assert '<tr class="message "><td colspan="16">the sweep was interrupted</td></tr>' in page
     assert "interrupted" in page and "5 of 8" in page
 
@@ -257,14 +266,14 @@ def test_every_figure_says_measured_or_estimated(page: str):
 
 
 def test_on_the_front_and_the_report_link(page: str):
-    assert "<td>yes</td>" in _row(page, "pynq-z2-100mhz-fps1e+06")
+    assert "<td>yes</td>" in _row(page, "pynq-z2-100mhz-fps1000000")
     assert "<td>no</td>" in _row(page, "pynq-z2-100mhz-fit")
     assert '<a href="points/pynq-z2-100mhz-fps100000/report.html">' in _row(
         page, "pynq-z2-100mhz-fps100000"
     )
-    assert "<a href" not in _row(page, "zcu104-100mhz-fps3e+06")  # no build dir, no link
+    assert "<a href" not in _row(page, "zcu104-100mhz-fps3000000")  # no build dir, no link
     assert (
-        "the fastest that fits is #2 <b>pynq-z2-100mhz-fps1e+06</b>: 950,000 FPS (measured) "
+        "the fastest that fits is #2 <b>pynq-z2-100mhz-fps1000000</b>: 950,000 FPS (measured) "
         "with 29,000 LUT (measured)"
     ) in page
 

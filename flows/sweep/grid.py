@@ -23,7 +23,8 @@ class Point:
 
     @property
     def id(self) -> str:
-        target = "fit" if self.target_fps is None else f"fps{self.target_fps:g}"
+        t = self.target_fps
+        target = "fit" if t is None else f"fps{int(t)}" if t == int(t) else f"fps{t:g}"
         return f"{self.board}-{self.clock_mhz:g}mhz-{target}"
 
     def to_json(self) -> dict:

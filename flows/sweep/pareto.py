@@ -64,12 +64,16 @@ def dominates(a: PlotPoint, b: PlotPoint) -> bool:
 
 
 def front(points: list[PlotPoint]) -> list[PlotPoint]:
-    """One board's points, in their order, with ``on_front`` set: true unless another point
-    dominates it (so two points with equal FPS and LUT are both on the front)."""
+    """One board's points, in their order, with ``on_front`` set: true for a point that fits
+    the board unless another point that fits dominates it (so two points with equal FPS and
+    LUT are both on the front). A design that does not fit is not a choice a user has."""
     boards = {p.board for p in points}
     if len(boards) > 1:
         raise ValueError(f"front: points of several boards {sorted(boards)}; pass one board's")
-    return [replace(p, on_front=not any(dominates(q, p) for q in points)) for p in points]
+    fitting = [p for p in points if p.fits]
+    return [
+        replace(p, on_front=p.fits and not any(dominates(q, p) for q in fitting)) for p in points
+    ]
 
 
 def plot_points(points: list[dict]) -> list[PlotPoint]:

@@ -66,8 +66,19 @@ def run_point(job: PointJob) -> PointOutcome:
         error=error,
         wall_seconds=round(time.perf_counter() - t0, 1),
         node=platform.node(),
+        ray_node=ray_node_id(),
     )
     return PointOutcome(summary, packed)
+
+
+def ray_node_id() -> str | None:
+    """The Ray node this runs on (several can share a host name), None outside Ray."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except Exception:  # no Ray, or no runtime context: the field is informative only
+        return None
 
 
 def _run(job: PointJob, src: Path, out: Path) -> tuple[dict | None, str]:

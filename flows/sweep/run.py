@@ -289,6 +289,22 @@ def _land_bitstream(out: Path, point: Point, outcome: PointOutcome, entry: dict)
         entry["error"] = s["error"]
 
 
+# What may differ between two runs of the same sweep: when, where and how long
+VOLATILE = frozenset({"created", "wall_seconds", "node", "ray_node", "ray", "address"})
+
+
+def repeatable_part(doc: dict) -> dict:
+    """sweep.json without what may differ between two runs of the same arguments (times,
+    hosts, the cluster): two runs must agree on the rest, to the bit."""
+
+    def drop(d: dict) -> dict:
+        return {
+            k: (drop(v) if isinstance(v, dict) else v) for k, v in d.items() if k not in VOLATILE
+        }
+
+    return drop(doc) | {"points": [drop(p) for p in doc["points"]]}
+
+
 class PointsFailed(BitfabError):
     """Some points failed (the others are in sweep.json as usual); the exit code is the
     worst of theirs: 3 if a design was not bit-exact, 2 if a tool failed, else 1."""
@@ -318,13 +334,13 @@ def _fmt_res(res: dict | None) -> str:
 
 def summary_lines(doc: dict, out: Path) -> list[str]:
     """The table the command prints: a line a point, then where the files are."""
-    rows = [("point", "status", "FPS (est)", "FPS (rtlsim)", "resources", "fits")]
+    rows = [("point", "status", "FPS (est)", "FPS (rtlsim)", "resources (no shell)", "fits")]
     for p in doc["points"]:
         est, sim, syn = p.get("estimated"), p.get("rtlsim"), p.get("synth")
         res = (
             f"synth {_fmt_res(syn['resources'])}"
             if syn
-            else (f"est {_fmt_res(est['resources_with_shell'])}" if est else "-")
+            else (f"est {_fmt_res(est['resources'])}" if est else "-")
         )
         rows.append(
             (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from boards.vivado import HLS_PROJECT
 from flows.sweep.pack import pack, unpack
-from flows.sweep.point import PointOutcome
+from flows.sweep.point import PointOutcome, ray_node_id
 
 # Project trees the vendor tools write (vivado.tcl.j2, hls.tcl.j2): left on the node
 PROJECT_TREES = ("vivado/project", HLS_PROJECT)
@@ -50,6 +50,7 @@ def bitstream_task(packed: bytes, name: str, backend: str = "hls", cosim: int = 
         "error": error,
         "bitfile": str(bit.relative_to(d)) if bit is not None and not error else None,
         "node": platform.node(),
+        "ray_node": ray_node_id(),
         "wall_seconds": round(time.perf_counter() - t0, 1),
     }
     return PointOutcome(summary, back)
