@@ -3,8 +3,8 @@
 Each board's design is lowered once (the build's steps up to the dataflow partition, which
 cost seconds), and the folding's range read from it: the slowest is every layer at its
 fewest lanes, the fastest the slowest layer at its most lanes or the DMA edge, whichever is
-slower (flows/fold.py). Between them the targets are spaced evenly in log FPS and rounded to
-three significant digits, so the same model, board and clock give the same targets.
+slower (flows/fold.py). Between them the targets are spaced evenly in log FPS and rounded
+down to three significant digits, so the same model, board and clock give the same targets.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from flows.config import BuildConfig
 from flows.sweep.grid import AutoTargets
 
 
-def _round3(x: float) -> float:
-    return float(f"{x:.3g}")
+def _floor3(x: float) -> float:
+    """``x`` rounded down to three significant digits. Down, because a folding meets any
+    target at or below its speed: the slowest end rounded up would lose the slowest folding."""
+    digits = 2 - math.floor(math.log10(x))
+    return math.floor(x * 10**digits * (1 + 1e-12)) / 10**digits
 
 
 def fps_range(source: Path, board: str, clock_mhz: float, work: Path) -> tuple[float, float]:
@@ -37,12 +40,12 @@ def fps_range(source: Path, board: str, clock_mhz: float, work: Path) -> tuple[f
 
 
 def spread(lo: float, hi: float, k: int) -> tuple[float, ...]:
-    """``k`` FPS targets from ``lo`` to ``hi``, evenly in log, three significant digits,
+    """``k`` FPS targets from ``lo`` to ``hi``, evenly in log, three significant digits down,
     ascending, without repeats (fewer than ``k`` when the range is narrow)."""
     if hi <= lo * 1.0001:
-        return (_round3(hi),)
+        return (_floor3(hi),)
     step = (math.log(hi) - math.log(lo)) / (k - 1)
-    vals = [_round3(math.exp(math.log(lo) + i * step)) for i in range(k)]
+    vals = [_floor3(math.exp(math.log(lo) + i * step)) for i in range(k)]
     return tuple(sorted(set(vals)))
 
 

@@ -95,3 +95,17 @@ def test_auto_targets_spread_evenly_in_log_fps_and_repeat():
     assert spread(1234.5, 1240.0, 5) == (1230.0, 1240.0)  # a narrow range: fewer, no repeats
     assert spread(5e5, 5e5, 6) == (5e5,)
     assert spread(1000.0, 1e6, 4) == t
+    # rounded down: the slowest end still asks for no more than the slowest folding gives
+    assert spread(97656.25, 1e8, 4) == (97600.0, 984000.0, 9920000.0, 1e8)
+
+
+def test_auto_targets_span_the_slowest_to_the_fastest_folding(tmp_path, small_model):
+    from flows.sweep.auto import auto_targets, fps_range
+
+    lo, hi = fps_range(small_model, "pynq-z2", 100.0, tmp_path / "r")
+    assert 0 < lo < hi
+    targets = auto_targets(small_model, ("pynq-z2",), (100.0, 200.0), 3, tmp_path / "a")
+    t100, t200 = targets[("pynq-z2", 100.0)], targets[("pynq-z2", 200.0)]
+    assert len(t100) == 3 and list(t100) == sorted(t100)
+    assert lo * 0.99 <= t100[0] <= lo and t100[-1] <= hi and t100[-1] >= hi * 0.99
+    assert t200[-1] >= 2 * hi * 0.99  # the same foldings, twice the clock
