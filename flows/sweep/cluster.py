@@ -158,3 +158,15 @@ def connect(address: str = LOCAL, jobs: int | None = None) -> Iterator[Connectio
         )
     finally:
         ray.shutdown()
+
+
+def require_vivado(conn: Connection) -> None:
+    """An exit-2 error unless some node of the cluster declares :data:`VIVADO_RESOURCE`:
+    a task that needs it would otherwise wait forever."""
+    if not conn.resources.get(VIVADO_RESOURCE):
+        raise ToolMissingError(
+            f"no node of the Ray cluster ({conn.address}) declares the '{VIVADO_RESOURCE}' "
+            "resource, so no bitstream task could ever run. Start Ray on each machine that has "
+            "Vivado and Vitis HLS on PATH with: ray start --address HEAD:6379 --resources "
+            f"'{{\"{VIVADO_RESOURCE}\": 1}}'"
+        )

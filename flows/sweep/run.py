@@ -28,9 +28,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 from flows.config import BuildConfig
-from flows.errors import BitfabError, InputError, Interrupted, ToolMissingError
+from flows.errors import BitfabError, InputError, Interrupted
 from flows.progress import SILENT, Progress
-from flows.sweep.cluster import LOCAL, VIVADO_RESOURCE, connect, import_ray, preflight
+from flows.sweep.cluster import (
+    LOCAL,
+    VIVADO_RESOURCE,
+    connect,
+    import_ray,
+    preflight,
+    require_vivado,
+)
 from flows.sweep.grid import Point, SweepSpec, expand
 from flows.sweep.pack import unpack
 from flows.sweep.point import PointJob, PointOutcome, run_point
@@ -149,8 +156,8 @@ def run_sweep(
     try:
         with connect(address, jobs) as conn:
             doc["ray"] = asdict(conn)
-            if spec.bitstream and not conn.resources.get(VIVADO_RESOURCE):
-                raise ToolMissingError(_no_vivado_message(address))
+            if spec.bitstream:
+                require_vivado(conn)
             _schedule(jobs_of, spec, out, doc, progress)
     except (Interrupted, BitfabError) as exc:
         # interrupted, or stopped before any point could run (no node with Vivado)
@@ -167,15 +174,6 @@ def run_sweep(
         write_json(out, doc)
         _render(out, doc)
     return doc
-
-
-def _no_vivado_message(address: str) -> str:
-    return (
-        f"--bitstream: no node of the Ray cluster ({address}) declares the '{VIVADO_RESOURCE}' "
-        "resource, so no bitstream task could ever run. Start Ray on each machine that has "
-        "Vivado and Vitis HLS on PATH with: ray start --address HEAD:6379 --resources "
-        "'{\"vivado\": 1}'"
-    )
 
 
 def _schedule(

@@ -63,21 +63,15 @@ def bitstream_on_cluster(
     the ``vivado`` resource; DIR is replaced by what comes back (in one rename). Returns the
     node's name; raises the node's error (a missing tool: exit 2) as if it had run here."""
     from flows.build import check_finished
-    from flows.errors import BitfabError, ToolMissingError
+    from flows.errors import BitfabError
     from flows.progress import SILENT
-    from flows.sweep.cluster import VIVADO_RESOURCE, connect, import_ray
+    from flows.sweep.cluster import VIVADO_RESOURCE, connect, import_ray, require_vivado
 
     progress = progress or SILENT
     d = Path(build_dir)
     check_finished(d)
     with connect(address) as conn:
-        if not conn.resources.get(VIVADO_RESOURCE):
-            raise ToolMissingError(
-                f"no node of the Ray cluster at {address} declares the '{VIVADO_RESOURCE}' "
-                "resource, so the bitstream task could never run. On each machine with Vivado "
-                f"and Vitis HLS on PATH: ray start --address HEAD:6379 --resources "
-                f"'{{\"{VIVADO_RESOURCE}\": 1}}'"
-            )
+        require_vivado(conn)
         ray = import_ray()
         task = ray.remote(num_cpus=1, max_retries=0, resources={VIVADO_RESOURCE: 1})(bitstream_task)
         with progress.task("bitstream", what=f"Ray task on a '{VIVADO_RESOURCE}' node"):
