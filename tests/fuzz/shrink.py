@@ -1,4 +1,4 @@
-"""Shrink a failing spec to a small one that fails the same way, and save it as a regression.
+"""Shrink a failing spec to a small one that fails the same way, and make it a regression.
 
 Greedy to a fixpoint: propose simpler variants of the spec (drop a layer, fewer channels,
 smaller kernels, narrower or plainer quantizers, no BN/bias/preprocessing/tail, ...), keep the
@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.fuzz.builder import build_model
@@ -275,17 +276,35 @@ def slug(signature: str) -> str:
     return s[:48] or "fail"
 
 
-def save_regression(spec: NetSpec, outcome: Outcome, original_seed: int, root: Path = REGRESSIONS):
-    """Write ``<seed>-<short>.onnx`` and its ``.json`` (seed, spec, what failed)."""
-    root.mkdir(parents=True, exist_ok=True)
-    stem = f"{original_seed}-{slug(outcome.signature)}"
-    onnx_path = root / f"{stem}.onnx"
-    build_model(spec).save(str(onnx_path))
+@dataclass(frozen=True)
+class Regression:
+    """A shrunk failure's two files as data: ``<stem>.onnx`` and ``<stem>.json`` (seed, spec,
+    what failed). Made where the net failed, written where the regressions live (with Ray the
+    two are different machines)."""
+
+    stem: str
+    onnx: bytes = field(repr=False)
+    meta: str
+
+    def write(self, root: Path = REGRESSIONS) -> Path:
+        """Write both files under ``root`` (created); the .onnx's path."""
+        root.mkdir(parents=True, exist_ok=True)
+        onnx_path = root / f"{self.stem}.onnx"
+        onnx_path.write_bytes(self.onnx)
+        (root / f"{self.stem}.json").write_text(self.meta)
+        return onnx_path
+
+
+def regression(spec: NetSpec, outcome: Outcome, original_seed: int) -> Regression:
+    """``spec`` (which fails as ``outcome`` says) as net ``original_seed``'s regression."""
     meta = {
         "seed": original_seed,
         "signature": outcome.signature,
         "detail": outcome.detail[-1500:],
         "spec": spec.to_json(),
     }
-    (root / f"{stem}.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return onnx_path
+    return Regression(
+        stem=f"{original_seed}-{slug(outcome.signature)}",
+        onnx=build_model(spec).model.SerializeToString(),
+        meta=json.dumps(meta, indent=2) + "\n",
+    )
