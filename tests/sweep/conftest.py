@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,12 @@ def small_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sweep-model") / "mlp.onnx"
     bipolar_mlp(0).save(str(path))
     return path
+
+
+@dataclass(frozen=True)
+class Cluster:
+    address: str  # the head's GCS address, HOST:PORT
+    client: str  # its Ray Client address, ray://HOST:PORT
 
 
 def _free_port() -> int:
@@ -59,7 +65,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def two_node_cluster(tmp_path_factory):
     """A head (1 CPU) and a worker node (1 CPU, the ``vivado`` resource, and stand-ins for
     vitis_hls and vivado on its PATH, which write the bitfile) on this machine: yields the
-    head's address. The head has no vendor tool, so a bitstream task can only run on the
+    head's addresses. The head has no vendor tool, so a bitstream task can only run on the
     worker."""
     root = tmp_path_factory.mktemp("ray-cluster")
     bin_dir = root / "vendor-bin"
@@ -71,7 +77,7 @@ def two_node_cluster(tmp_path_factory):
     )
     for tool in ("vitis_hls", "vivado"):
         (bin_dir / tool).chmod(0o755)
-    port = _free_port()
+    port, client_port = _free_port(), _free_port()
     address = f"127.0.0.1:{port}"
     mem = ["--object-store-memory", str(200 * 2**20), "--num-cpus", "1"]
     env = {k: v for k, v in os.environ.items() if k != "XILINX_VIVADO"}
@@ -80,6 +86,8 @@ def two_node_cluster(tmp_path_factory):
             "--head",
             "--port",
             str(port),
+            "--ray-client-server-port",
+            str(client_port),
             "--node-ip-address",
             "127.0.0.1",
             "--include-dashboard",
@@ -107,7 +115,8 @@ def two_node_cluster(tmp_path_factory):
             root / "worker.log",
         )
         _wait_nodes(address, 2, worker, root / "worker.log")
-        yield address
+        _wait_port(client_port, head, root / "head.log")
+        yield Cluster(address, f"ray://127.0.0.1:{client_port}")
     finally:
         if worker is not None:
             _stop(worker)
@@ -126,5 +135,15 @@ def _wait_nodes(address: str, n: int, proc: subprocess.Popen, log: Path) -> None
     pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes:\n{log.read_text()}")
 
 
-def has_ray() -> bool:
-    return shutil.which(RAY) is not None
+def _wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
+    """The Ray Client server starts a little after the head's node registers."""
+    import socket
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"the Ray Client server on port {port} did not start:\n{log.read_text()}")

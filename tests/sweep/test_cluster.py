@@ -20,7 +20,7 @@ def test_a_sweep_runs_on_both_nodes_and_its_bitstreams_on_the_vivado_node(
     r = run_cli(
         [
             "sweep", small_model, "--target-fps", "20000,2000000", "--verify", "3",
-            "--bitstream", "--address", two_node_cluster, "--out", out,
+            "--bitstream", "--address", two_node_cluster.address, "--out", out,
         ]
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
@@ -51,7 +51,7 @@ def test_bitfab_bitstream_runs_as_a_task_on_the_vivado_node(
     b = api.build(str(small_model), out=tmp_path / "b")
     (b.dir / "rtl" / "obj_dir").mkdir()
     (b.dir / "rtl" / "obj_dir" / "model.bin").write_text("a compiled model, kept")
-    r = run_cli(["bitstream", b.dir, "--address", two_node_cluster])
+    r = run_cli(["bitstream", b.dir, "--address", two_node_cluster.address])
     assert r.exit_code == 0, r.stderr
     assert "ran on Ray node" in r.stderr
     assert (b.dir / "deploy" / "bitfab.bit").read_text() == "a bitfile\n"
@@ -59,3 +59,13 @@ def test_bitfab_bitstream_runs_as_a_task_on_the_vivado_node(
     # what the transfer leaves out (the local simulation model) is still here
     assert (b.dir / "rtl" / "obj_dir" / "model.bin").read_text() == "a compiled model, kept"
     api.open_build(b.dir)
+
+
+def test_a_sweep_through_ray_client(tmp_path, small_model, two_node_cluster):
+    out = tmp_path / "s"
+    r = run_cli(["sweep", small_model, "--address", two_node_cluster.client, "--out", out])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["ray"]["nodes"] == 2 and doc["address"] == two_node_cluster.client
+    assert doc["points"][0]["status"] == "done"
+    api.open_build(out / doc["points"][0]["build_dir"])
