@@ -434,17 +434,18 @@ def _resumes_zoo_build(cfg: BuildConfig, out: Path) -> bool:
     return not is_file and after_import and (out / "source.onnx").is_file()
 
 
-def claim_output_dir(out: Path) -> None:
-    """Create ``out`` or reuse it if it is a bitfab build directory; refuse anything else."""
+def claim_output_dir(out: Path, marker: str = MARKER, what: str = "build") -> None:
+    """Create ``out`` or reuse it if it is a bitfab ``what`` directory (it holds ``marker``);
+    refuse anything else."""
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
         raise InputError(
-            f"{out}: exists, is not empty and is not a bitfab build directory (no {MARKER}); "
+            f"{out}: exists, is not empty and is not a bitfab {what} directory (no {marker}); "
             "choose another --out or empty it"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("bitfab build directory\n")
+    (out / marker).write_text(f"bitfab {what} directory\n")
 
 
 def _resume(ctx: BuildContext, from_step: str) -> int:

@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from flows.config import BuildConfig
-from flows.errors import BitfabError, InputError, Interrupted
+from flows.errors import BitfabError, Interrupted
 from flows.progress import SILENT, Progress
 from flows.sweep.cluster import (
     LOCAL,
@@ -54,15 +54,9 @@ POINTS = "points"
 def claim_sweep_dir(out: Path) -> None:
     """Create ``out`` or reuse a sweep directory (its old points are removed); refuse
     anything else, as a build refuses a directory that is not a build's."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise InputError(
-            f"{out}: exists, is not empty and is not a bitfab sweep directory (no {MARKER}); "
-            "choose another --out or empty it"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("bitfab sweep directory\n")
+    from flows.build import claim_output_dir
+
+    claim_output_dir(out, MARKER, "sweep")
     for old in (POINTS, SWEEP_JSON, SWEEP_HTML):
         p = out / old
         shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)

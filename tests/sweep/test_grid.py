@@ -109,3 +109,11 @@ def test_auto_targets_span_the_slowest_to_the_fastest_folding(tmp_path, small_mo
     assert len(t100) == 3 and list(t100) == sorted(t100)
     assert lo * 0.99 <= t100[0] <= lo and t100[-1] <= hi and t100[-1] >= hi * 0.99
     assert t200[-1] >= 2 * hi * 0.99  # the same foldings, twice the clock
+
+
+def test_a_sweep_never_writes_into_a_directory_it_did_not_make(tmp_path):
+    (tmp_path / "mine.txt").write_text("a user's file")
+    r = run_cli(["sweep", "tfc-w1a1", "--out", tmp_path])
+    assert r.exit_code == 1
+    assert "is not a bitfab sweep directory (no .bitfab-sweep)" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
