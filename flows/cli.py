@@ -554,7 +554,14 @@ def _csv(kind):
     help="targets chosen between the slowest and the fastest folding of each board "
     "(--points of them, evenly in log FPS)",
 )
-@click.option("--points", "n_auto", type=click.IntRange(min=2), default=6, show_default=True)
+@click.option(
+    "--points",
+    "n_auto",
+    type=click.IntRange(min=2),
+    default=6,
+    show_default=True,
+    help="how many targets --auto chooses per board and clock",
+)
 @click.option(
     "--clock-mhz", "clocks", default="100", show_default=True, callback=_csv(float), help="C1,C2"
 )
@@ -568,10 +575,24 @@ def _csv(kind):
     help="also the vendor flow of every point, as Ray tasks on the nodes that declare the "
     "'vivado' resource",
 )
-@click.option("--budget", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.85)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.85,
+    show_default=True,
+    help="as bitfab build's: the share of the board a point without a target may take",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None)
-@click.option("--out", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="trained weights of a zoo MODEL (exported once, on this machine)",
+)
+@click.option("--pretrained", is_flag=True, help="Brevitas' published weights of a zoo MODEL")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="[default: build/sweep-MODEL]"
+)
 @click.option(
     "--address",
     default="local",
@@ -601,6 +622,7 @@ def sweep(
     budget,
     seed,
     checkpoint,
+    pretrained,
     out,
     address,
     jobs,
@@ -624,7 +646,8 @@ def sweep(
         seed=seed,
         budget=budget,
         bitstream=bitstream,
-        extra={"checkpoint": str(checkpoint)} if checkpoint else {},
+        extra=({"checkpoint": str(checkpoint)} if checkpoint else {})
+        | ({"pretrained": True} if pretrained else {}),
     )
     name = Path(model).stem if model.endswith(".onnx") else model
     out = out or Path("build") / f"sweep-{name}"

@@ -23,12 +23,12 @@ from flows.sweep.pack import pack
 
 @dataclass(frozen=True)
 class PointJob:
-    """Everything a worker needs: the model travels as bytes, so no node needs the driver's
-    files. ``options`` are :func:`flows.api.build`'s keyword arguments besides the point's."""
+    """What a worker needs besides the model's bytes (those go into Ray's object store once
+    and reach every task from there, so no node needs the driver's files). ``options`` are
+    :func:`flows.api.build`'s keyword arguments besides the point's."""
 
     point: Point
     model: str  # the model as the user named it (zoo name or path): what the build reports
-    model_bytes: bytes = field(repr=False)
     options: dict
     rtlsim: int = 0
     size_fifos: bool = False
@@ -43,15 +43,16 @@ class PointOutcome:
     packed: bytes | None = field(repr=False)
 
 
-def run_point(job: PointJob) -> PointOutcome:
-    """Build, simulate and synthesize one point; never raises for a failing point."""
+def run_point(job: PointJob, model_bytes: bytes) -> PointOutcome:
+    """Build ``model_bytes`` (a QONNX file), simulate and synthesize one point; never raises
+    for a failing point."""
     t0 = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix=f"bitfab-sweep-{job.point.id}-"))
     out = scratch / job.point.id
     error, phase = None, "build"
     try:
         src = scratch / "source.onnx"
-        src.write_bytes(job.model_bytes)
+        src.write_bytes(model_bytes)
         error, phase = _run(job, src, out)
         summary = summarize(out) if (out / "report.json").is_file() else {}
         packed = pack(out) if out.is_dir() else None

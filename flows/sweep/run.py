@@ -69,7 +69,7 @@ def _source(spec: SweepSpec, out: Path, progress: Progress) -> tuple[str, bytes,
     cfg = BuildConfig(
         model=spec.model,
         seed=spec.seed,
-        checkpoint=spec.extra.get("checkpoint"),
+        checkpoint=Path(spec.extra["checkpoint"]) if spec.extra.get("checkpoint") else None,
         pretrained=bool(spec.extra.get("pretrained")),
     )
     src_dir = out / "source"
@@ -143,8 +143,7 @@ def run_sweep(
     write_json(out, doc)
     options = _build_options(spec)
     jobs_of = [
-        PointJob(p, spec.model, data, options, spec.rtlsim, spec.size_fifos, spec.synth)
-        for p in points
+        PointJob(p, spec.model, options, spec.rtlsim, spec.size_fifos, spec.synth) for p in points
     ]
     t0 = time.perf_counter()
     try:
@@ -152,7 +151,7 @@ def run_sweep(
             doc["ray"] = asdict(conn)
             if spec.bitstream:
                 require_vivado(conn)
-            _schedule(jobs_of, spec, out, doc, progress)
+            _schedule(jobs_of, ray_put(data), spec, out, doc, progress)
     except (Interrupted, BitfabError) as exc:
         # interrupted, or stopped before any point could run (no node with Vivado)
         why = "the sweep was interrupted" if isinstance(exc, Interrupted) else str(exc)
@@ -170,16 +169,22 @@ def run_sweep(
     return doc
 
 
+def ray_put(data: bytes):
+    """``data`` in Ray's object store: one copy, whatever the number of tasks reading it."""
+    return import_ray().put(data)
+
+
 def _schedule(
-    jobs: list[PointJob], spec: SweepSpec, out: Path, doc: dict, progress: Progress
+    jobs: list[PointJob], model, spec: SweepSpec, out: Path, doc: dict, progress: Progress
 ) -> None:
-    """Submit the points, collect them as they finish (bitstreams chained after their
-    builds), and cancel what is left if interrupted."""
+    """Submit the points (``model``: the QONNX file's bytes in the object store), collect
+    them as they finish (bitstreams chained after their builds), and cancel what is left if
+    interrupted."""
     ray = import_ray()
     build_task = ray.remote(num_cpus=1, max_retries=0)(run_point)
     pending: dict = {}
     for i, job in enumerate(jobs):
-        pending[build_task.remote(job)] = ("build", i)
+        pending[build_task.remote(job, model)] = ("build", i)
     failed = 0
     try:
         with progress.task("sweep", len(jobs), "points") as t, _signals_as_flag() as stop:

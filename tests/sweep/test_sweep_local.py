@@ -17,7 +17,7 @@ from flows.progress import SILENT
 from flows.sweep.cluster import connect
 from flows.sweep.grid import Point
 from flows.sweep.point import PointJob
-from flows.sweep.run import SWEEP_JSON, _schedule, repeatable_part
+from flows.sweep.run import SWEEP_JSON, _schedule, ray_put, repeatable_part
 from tests.helpers import BITFAB, run_cli
 
 pytestmark = pytest.mark.csim
@@ -70,19 +70,21 @@ def test_a_local_sweep_builds_every_point_and_repeats_itself(tmp_path, small_mod
 
 
 def test_a_failed_point_is_recorded_and_the_others_go_on(tmp_path, small_model):
-    good = PointJob(Point("pynq-z2", 100.0, 1e5), "mlp.onnx", small_model.read_bytes(), {})
-    bad = PointJob(Point("pynq-z2", 100.0, 1e6), "mlp.onnx", b"not an onnx file", {})
+    good = PointJob(Point("pynq-z2", 100.0, 1e5), "mlp.onnx", {})
+    missing = tmp_path / "no-such-folding.json"
+    bad = PointJob(Point("pynq-z2", 100.0, 1e6), "mlp.onnx", {"folding": missing})
     doc = {"points": [good.point.to_json(), bad.point.to_json()]}
     from flows.sweep.grid import SweepSpec
 
     spec = SweepSpec("mlp.onnx", ("pynq-z2",), (100.0,))
     with connect("local", jobs=2):
-        _schedule([good, bad], spec, tmp_path, doc, progress=SILENT)
+        model = ray_put(small_model.read_bytes())
+        _schedule([good, bad], model, spec, tmp_path, doc, progress=SILENT)
     ok, failed = doc["points"]
     assert ok["status"] == "done" and (tmp_path / "points" / ok["id"] / "manifest.json").exists()
     assert failed["status"] == "failed"
     assert failed["error"]["phase"] == "build" and failed["error"]["exit_code"] == 1
-    assert "source.onnx" in failed["error"]["message"]
+    assert failed["error"]["message"] == f"{missing}: folding file not found"
     assert json.loads((tmp_path / SWEEP_JSON).read_text())["points"][1]["status"] == "failed"
 
 
