@@ -5,8 +5,8 @@
 Default arguments: issue 16's sweep, ``tfc-w1a1 --target-fps 100000,1000000,3000000
 --boards pynq-z2,zcu104 --synth --rtlsim 5``. Each run is ``bitfab sweep ... --jobs J`` in a
 subprocess, into ``DIR/jobs-J``; the figures printed are measured wall clock. "same result"
-compares sweep.json without times and hosts (flows.sweep.run.repeatable_part) and every
-point's hls/, deploy/, report.json and folding.json byte for byte.
+compares sweep.json without times and hosts (flows.sweep.run.repeatable_part), every point's
+hls/, deploy/ and folding.json byte for byte, and its report.json without Yosys's run times.
 
 Synthesis reuses Yosys results cached by content ($BITFAB_CACHE/synth, by default
 ~/.cache/bitfab/synth), so the first run of a new design pays for it and later runs do not;
@@ -41,12 +41,15 @@ DEFAULT = [
 COMPARED = ("hls", "deploy", "report.json", "folding.json")
 
 
-def _files(d: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(d)): p.read_bytes()
-        for p in sorted(d.rglob("*"))
-        if p.is_file() and p.relative_to(d).parts[0] in COMPARED
-    }
+def _files(d: Path) -> dict[str, object]:
+    """The compared files' bytes; report.json's content without measured run times."""
+    out: dict[str, object] = {}
+    for p in sorted(d.rglob("*")):
+        rel = p.relative_to(d)
+        if p.is_file() and rel.parts[0] in COMPARED:
+            data = p.read_bytes()
+            out[str(rel)] = repeatable_part(json.loads(data)) if rel.name == "report.json" else data
+    return out
 
 
 def _run(args: list[str], jobs: int, out: Path, cold: bool) -> tuple[float, dict]:

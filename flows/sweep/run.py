@@ -286,20 +286,19 @@ def _land_bitstream(out: Path, point: Point, outcome: PointOutcome, entry: dict)
         entry["error"] = s["error"]
 
 
-# What may differ between two runs of the same sweep: when, where and how long
-VOLATILE = frozenset({"created", "wall_seconds", "node", "ray_node", "ray", "address"})
+# What may differ between two runs of the same sweep: when, where and how long (a report's
+# "seconds" are Yosys's measured run times)
+VOLATILE = frozenset({"created", "wall_seconds", "seconds", "node", "ray_node", "ray", "address"})
 
 
-def repeatable_part(doc: dict) -> dict:
-    """sweep.json without what may differ between two runs of the same arguments (times,
-    hosts, the cluster): two runs must agree on the rest, to the bit."""
-
-    def drop(d: dict) -> dict:
-        return {
-            k: (drop(v) if isinstance(v, dict) else v) for k, v in d.items() if k not in VOLATILE
-        }
-
-    return drop(doc) | {"points": [drop(p) for p in doc["points"]]}
+def repeatable_part(doc):
+    """sweep.json (or a point's report.json) without what may differ between two runs of the
+    same arguments (times, hosts, the cluster): two runs must agree on the rest, to the bit."""
+    if isinstance(doc, dict):
+        return {k: repeatable_part(v) for k, v in doc.items() if k not in VOLATILE}
+    if isinstance(doc, list):
+        return [repeatable_part(v) for v in doc]
+    return doc
 
 
 class PointsFailed(BitfabError):
