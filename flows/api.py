@@ -835,8 +835,12 @@ def run(
     b = open_build(build_dir)
     ref = ModelWrapper(str(b.dir / "reference.onnx"))
     x = draw_inputs(ref, batch, seed=0) if x is None else np.asarray(x)
-    acc = accelerator(b, backend, batch=len(x))
     with _progress(progress) as p:
+        with p.task(
+            f"run {backend} driver",
+            what="compiling the RTL model (Verilator)" if backend == "rtlsim" else "",
+        ):
+            acc = accelerator(b, backend, batch=len(x))
         with p.task(f"run {backend}", len(x), "images") as t:
             y = acc.execute(x)
             t.update(len(x))

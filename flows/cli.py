@@ -406,41 +406,23 @@ def synth(build_dir, jobs, layer):
 @_summary_options
 def run(build_dir, backend, input_, batch):
     """Run the host driver: outputs, agreement with the reference, latency and throughput."""
-    from qonnx.core.modelwrapper import ModelWrapper
+    from boards.driver.accelerator import format_throughput
+    from flows import api
 
-    from boards.driver.accelerator import Accelerator, format_throughput
-    from flows.build import check_finished
-    from flows.verify import draw_inputs, run_reference
-
-    check_finished(build_dir)
+    x = _load_npy(input_) if input_ is not None else None
     with _progress() as progress:
-        if backend == "rtlsim":  # the driver runs the compiled model: make sure it exists
-            from flows.sim.rtlsim import compile_top, load_rtl, record_model
-
-            progress.note("run", "compiling the RTL model with Verilator")
-            design = load_rtl(build_dir)
-            record_model(design, compile_top(design, n=batch))
-        acc = Accelerator.from_build(build_dir, backend=backend)
-        ref = ModelWrapper(str(Path(build_dir) / "reference.onnx"))
-        x = np.load(input_) if input_ is not None else draw_inputs(ref, batch, seed=0)
-        with progress.task(f"run {backend}", len(x), "images") as t:
-            y = acc.execute(x.astype(np.float32) if input_ is None else x)
-            t.update(len(x))
-        with progress.task("run reference", len(x), "images") as t:
-            r = run_reference(ref, x.astype(np.float32), task=t)[ref.graph.output[0].name]
-        with progress.task(f"run throughput test ({backend})"):
-            tp = acc.throughput_test(batch=len(x))
-    same = int(np.sum(np.all((y.reshape(len(y), -1) == r.reshape(len(r), -1)), axis=1)))
+        r = api.run(build_dir, x, backend=backend, batch=batch, progress=progress)
     _emit(
         {
             "build_dir": str(build_dir),
             "backend": backend,
-            "images": len(y),
-            "bit_identical": same,
-            "throughput": tp,
+            "images": r.images,
+            "bit_identical": r.bit_identical,
+            "throughput": r.throughput.raw,
         },
-        f"outputs: {len(y)} images, {same}/{len(y)} bit-identical to the QONNX reference",
-        format_throughput(tp),
+        f"outputs: {r.images} images, {r.bit_identical}/{r.images} bit-identical to the QONNX "
+        "reference",
+        format_throughput(r.throughput.raw),
     )
 
 

@@ -34,10 +34,19 @@ CHUNK = 100
 MARGIN = 0.1
 
 
+def model_metadata(model: ModelWrapper, key: str) -> str | None:
+    """A ``metadata_props`` value: the model's (where an export writes it, models/export.py),
+    else the graph's (where qonnx's ``set_metadata_prop`` puts it)."""
+    for p in model.model.metadata_props:
+        if p.key == key:
+            return p.value
+    return model.get_metadata_prop(key)
+
+
 def input_range(ref: ModelWrapper) -> tuple[float, float]:
     """Float range to draw inputs from: metadata, else the first quantizer's range mapped
     back through scalar affine preprocessing."""
-    meta = ref.get_metadata_prop("bitfab.input_range")
+    meta = model_metadata(ref, "bitfab.input_range")
     if meta:
         lo, hi = (float(v) for v in meta.split(","))
         return lo, hi
