@@ -195,7 +195,9 @@ def _schedule(
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in ready:
                     what, i = pending.pop(ref)
-                    outcome = _outcome(ray, ref, jobs[i].point, what)
+                    outcome, died = _outcome(ray, ref, what)
+                    if died and stop:
+                        continue  # killed by the same Ctrl-C (a terminal signals the group)
                     entry = doc["points"][i]
                     if what == "build":
                         _land(out, jobs[i].point, outcome, entry)
@@ -233,13 +235,14 @@ def _signals_as_flag() -> Iterator[list[int]]:
             signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
-def _outcome(ray, ref, point: Point, what: str) -> PointOutcome:
-    """The task's result; a worker that died (killed, out of memory) is a failed point."""
+def _outcome(ray, ref, what: str) -> tuple[PointOutcome, bool]:
+    """The task's result and False; or, if its worker died (killed, out of memory, its node
+    lost), a failed point with Ray's reason and True."""
     try:
-        return ray.get(ref)
+        return ray.get(ref), False
     except Exception as exc:  # ray.exceptions.RayError and its kin: the task never returned
         msg = f"the Ray task of {what} died: {type(exc).__name__}: {str(exc)[:1500]}"
-        return PointOutcome({"error": {"phase": what, "message": msg, "exit_code": 1}}, None)
+        return PointOutcome({"error": {"phase": what, "message": msg, "exit_code": 1}}, None), True
 
 
 def _land(out: Path, point: Point, outcome: PointOutcome, entry: dict) -> None:
