@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.general import GiveUniqueNodeNames
-from qonnx.transformation.infer_shapes import InferShapes
 
 import boards.driver
 from boards._zynq import Board
@@ -50,6 +49,7 @@ from flows.passes.absorb_relu_into_thresholds import AbsorbReluIntoThresholds
 from flows.passes.conv1d_as_conv2d import Conv1dAsConv2d
 from flows.passes.fold_constant_quants import FoldConstantQuants
 from flows.passes.infer_dataflow_layers import InferDataflowLayers
+from flows.passes.infer_shapes import InferShapes
 from flows.passes.input_quant_to_thresholds import InputQuantToThresholds
 from flows.passes.insert_topk import InsertTopK
 from flows.passes.integer_residual_add import IntegerResidualAdd

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -35,66 +36,99 @@ def _cycles(node, kind) -> int:
     return kind.cost.cycles(layer_spec(node))
 
 
+@dataclass(frozen=True)
+class Option:
+    """One folding a layer offers, with what the cost model says of it."""
+
+    folding: dict[str, int]
+    cycles: int
+    resources: dict[str, int]
+
+    def weight(self, scarcity: dict[str, float]) -> float:
+        return sum(scarcity.get(k, 0.0) * v for k, v in self.resources.items())
+
+
+#: Per foldable layer (by node name), its options fewest lanes first.
+OptionTable = dict[str, list[Option]]
+
+
+def option_table(model: ModelWrapper) -> OptionTable:
+    """Every layer's options with their cycles and resources, each estimated once.
+
+    Why: a layer's estimate at an option depends on nothing but that option, and the search
+    for the fastest folding that fits asks for it at a dozen targets and three block-RAM
+    weights; estimating anew each time was most of MobileNet's fold step. The folding is left
+    as it was.
+    """
+    table = {}
+    for node, kind in hardware_layers(model):
+        op = op_of(node)
+        opts = op.spec().fold_options(MAX_STREAM_BITS)
+        if not opts:
+            continue
+        before = op.folding()
+        rows = []
+        for option in opts:
+            op.set_folding(option)
+            spec = layer_spec(node)
+            rows.append(Option(dict(option), kind.cost.cycles(spec), kind.cost.resources(spec)))
+        op.set_folding(before)
+        table[node.name] = rows
+    return table
+
+
 def fold_for_cycles(
-    model: ModelWrapper, target_cycles: int, scarcity: dict[str, float] | None = None
+    model: ModelWrapper,
+    target_cycles: int,
+    scarcity: dict[str, float] | None = None,
+    table: OptionTable | None = None,
 ) -> None:
     """Per layer, the cheapest option meeting ``target_cycles`` (or the fastest it can get).
 
     Cheapest by the layer's calibrated estimate, each resource weighted by ``scarcity`` (one
     over the board's count, so a BRAM18 weighs what it takes of the chip); without weights,
     the fewest lanes. Fewer lanes is not always cheaper: a wider SIMD can shape a weight
-    memory into fewer LUTs or block RAMs.
+    memory into fewer LUTs or block RAMs. ``table`` is :func:`option_table` of ``model``
+    when the caller already has it.
     """
-    for node, kind in hardware_layers(model):
-        op = op_of(node)
-        opts = op.spec().fold_options(MAX_STREAM_BITS)
-        if not opts:
+    table = option_table(model) if table is None else table
+    for node, _ in hardware_layers(model):
+        rows = table.get(node.name)
+        if not rows:
             continue
-        meeting = []
-        for rank, option in enumerate(opts):
-            op.set_folding(option)
-            if _cycles(node, kind) <= target_cycles:
-                meeting.append((_weight(node, kind, scarcity, rank), rank))
-        op.set_folding(opts[min(meeting)[1]] if meeting else opts[-1])
+        meeting = [
+            (float(rank) if scarcity is None else row.weight(scarcity), rank)
+            for rank, row in enumerate(rows)
+            if row.cycles <= target_cycles
+        ]
+        op_of(node).set_folding(rows[min(meeting)[1]].folding if meeting else rows[-1].folding)
 
 
-def _weight(node, kind, scarcity: dict[str, float] | None, rank: int) -> float:
-    if scarcity is None:
-        return float(rank)  # options come fewest lanes first
-    res = kind.cost.resources(layer_spec(node))
-    return sum(scarcity.get(k, 0.0) * v for k, v in res.items())
-
-
-def _option_cycles(model: ModelWrapper) -> list[list[int]]:
+def _option_cycles(model: ModelWrapper, table: OptionTable | None = None) -> list[list[int]]:
     """Per hardware layer, its cycles an image at each option (its current cycles when it
-    has none); the folding is left as it was."""
+    has none)."""
+    table = option_table(model) if table is None else table
     out = []
     for node, kind in hardware_layers(model):
-        op = op_of(node)
-        before = op.folding()
-        cycles = []
-        for option in op.spec().fold_options(MAX_STREAM_BITS):
-            op.set_folding(option)
-            cycles.append(_cycles(node, kind))
-        op.set_folding(before)
-        out.append(cycles or [_cycles(node, kind)])
+        rows = table.get(node.name)
+        out.append([r.cycles for r in rows] if rows else [_cycles(node, kind)])
     return out
 
 
-def fastest_cycles(model: ModelWrapper) -> int:
+def fastest_cycles(model: ModelWrapper, table: OptionTable | None = None) -> int:
     """The slowest layer at its fastest option: no folding makes the design faster."""
-    return max((min(c) for c in _option_cycles(model)), default=1)
+    return max((min(c) for c in _option_cycles(model, table)), default=1)
 
 
-def slowest_cycles(model: ModelWrapper) -> int:
+def slowest_cycles(model: ModelWrapper, table: OptionTable | None = None) -> int:
     """The slowest layer at its fewest lanes: the least parallel folding there is."""
-    return max((max(c) for c in _option_cycles(model)), default=1)
+    return max((max(c) for c in _option_cycles(model, table)), default=1)
 
 
-def _candidate_cycles(model: ModelWrapper, floor: int) -> list[int]:
+def _candidate_cycles(model: ModelWrapper, floor: int, table: OptionTable) -> list[int]:
     """Every cycle count some layer reaches with some option, at least ``floor``: the
     targets at which the folding changes."""
-    seen = {floor}.union(*_option_cycles(model))
+    seen = {floor}.union(*_option_cycles(model, table))
     return sorted(c for c in seen if c >= floor)
 
 
@@ -112,44 +146,46 @@ def fold(
     image); no target below it, or below the slowest layer's fastest option, is tried.
     ``dma_bits`` is the edge's beat width, which sets the edge adapters' share of the estimate.
     """
-    floor = max(floor_cycles, fastest_cycles(model))
+    table = option_table(model)
+    floor = max(floor_cycles, fastest_cycles(model, table))
     if target_fps is not None:
         if target_fps <= 0:
             raise FoldingError(f"--target-fps must be positive, got {target_fps}")
-        fold_for_cycles(model, max(floor, int(clock_mhz * 1e6 / target_fps)))
+        fold_for_cycles(model, max(floor, int(clock_mhz * 1e6 / target_fps)), table=table)
         return folding_config(model)
     # Fastest that fits: the least target cycle count whose folding fits. Resources fall as
     # the target rises, so a bisection over the targets at which the folding changes finds
     # it in a dozen estimates.
-    targets = _candidate_cycles(model, floor)
-    budget = _reachable(model, targets[-1], budget, dma_bits)
+    targets = _candidate_cycles(model, floor, table)
+    fit = _Fitter(model, budget, dma_bits, table)
+    fit.budget = _reachable(fit, targets[-1])
     lo, hi = 0, len(targets) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if _fold_to_fit(model, targets[mid], budget, dma_bits):
+        if fit(targets[mid]):
             hi = mid
         else:
             lo = mid + 1
-    _fold_to_fit(model, targets[lo], budget, dma_bits)
+    fit(targets[lo])
     return folding_config(model)
 
 
-def _reachable(model: ModelWrapper, slowest: int, budget: Budget, dma_bits: int) -> Budget:
-    """``budget`` without the resources that even the least parallel folding exceeds.
+def _reachable(fit: _Fitter, slowest: int) -> Budget:
+    """The budget without the resources that even the least parallel folding exceeds.
 
     Such a design does not fit whatever the folding (mobilenet-v1-w4a4's weights need 1,377
     BRAM18 at its slowest, a ZCU104 has 624): holding it to the slowest folding for that would
     throw away the LUTs it does have (2 FPS in 17% of the ZCU104's LUTs). The folding is then
     the fastest within the other resources, and the report says it does not fit.
     """
-    if _fold_to_fit(model, slowest, budget, dma_bits):
-        return budget
-    over = budget.over(folded_resources(model, dma_bits))
+    if fit(slowest):
+        return fit.budget
+    over = fit.budget.over(folded_resources(fit.model, fit.dma_bits))
     log.warning(
         "no folding fits the board's %s: folding for the fastest within the other resources",
         ", ".join(over),
     )
-    return dataclasses.replace(budget, waived=frozenset(over))
+    return dataclasses.replace(fit.budget, waived=frozenset(over))
 
 
 # How much a block RAM counts against a LUT in a layer's choice, relative to their shares of
@@ -160,15 +196,24 @@ def _reachable(model: ModelWrapper, slowest: int, budget: Budget, dma_bits: int)
 BRAM_WEIGHTS = (1.0, 0.25, 0.05)
 
 
-def _fold_to_fit(model: ModelWrapper, target: int, budget: Budget, dma_bits: int) -> bool:
-    """Fold for ``target`` cycles with the first BRAM weight whose folding fits ``budget``
-    (the model keeps it); if none fits, the model keeps the last and False is returned."""
-    for w in BRAM_WEIGHTS:
-        scarcity = {k: (w if k == "BRAM18" else 1.0) / v for k, v in budget.board.items() if v}
-        fold_for_cycles(model, target, scarcity)
-        if budget.fits(folded_resources(model, dma_bits)):
-            return True
-    return False
+@dataclass
+class _Fitter:
+    """Folds ``model`` for a target with the first BRAM weight whose folding fits ``budget``
+    (the model keeps it); if none fits, the model keeps the last and the call is False."""
+
+    model: ModelWrapper
+    budget: Budget
+    dma_bits: int
+    table: OptionTable
+
+    def __call__(self, target: int) -> bool:
+        for w in BRAM_WEIGHTS:
+            board = self.budget.board
+            scarcity = {k: (w if k == "BRAM18" else 1.0) / v for k, v in board.items() if v}
+            fold_for_cycles(self.model, target, scarcity, self.table)
+            if self.budget.fits(folded_resources(self.model, self.dma_bits)):
+                return True
+        return False
 
 
 def _foldable(model: ModelWrapper) -> dict[str, object]:

@@ -16,7 +16,6 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.general.intquant import resolve_rounding_mode
 from qonnx.transformation.general import GiveReadableTensorNames, GiveUniqueNodeNames
 from qonnx.transformation.infer_datatypes import InferDataTypes
-from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
 from qonnx.util.cleanup import cleanup_model
 
@@ -24,6 +23,7 @@ from flows.errors import BitfabError, ModelFileError, UnsupportedError
 from flows.graph import attr
 from flows.ops import QUANT_OPS, SUPPORTED_OPS, TRUNC_OPS
 from flows.passes.gemm_to_matmul import GemmToMatMul
+from flows.passes.infer_shapes import InferShapes
 from flows.passes.quantize_input_fixed import FixedPoint, QuantizeInputFixed
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ import numpy as np
 from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
 from flows.errors import UnsupportedError
+from flows.passes.infer_shapes import InferShapes
 from flows.quantizers import Quantizer
 
 SAMPLES_PER_CHECK = 4

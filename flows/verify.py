@@ -18,7 +18,6 @@ from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.change_batchsize import ChangeBatchSize
-from qonnx.transformation.infer_shapes import InferShapes
 
 from boards.driver.accelerator import Accelerator
 from boards.driver.host_graph import TRANSCENDENTAL
@@ -26,6 +25,7 @@ from flows.dyadic import scaled_sum
 from flows.errors import UnsupportedError
 from flows.graph import TO_NHWC, attr, replace_nodes
 from flows.ops import ACCUMULATING_OPS, LAYOUT_OPS, SCALE_COMMUTING_OPS
+from flows.passes.infer_shapes import InferShapes
 from flows.progress import SILENT, Progress, Task
 from flows.quantizers import is_quantizer, read_quantizer
 

@@ -13,10 +13,10 @@ import numpy as np
 from onnx import NodeProto
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.errors import UnsupportedError
 from flows.graph import attr
+from flows.passes.infer_shapes import InferShapes
 
 
 class InferLayer(Transformation):

@@ -10,13 +10,13 @@ from onnx import NodeProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.chains import Chain, follow_chain
 from flows.datatypes import BIPOLAR, accumulator_bounds, signed_type_holding
 from flows.errors import UnsupportedError
 from flows.graph import TO_NCHW, is_transpose, replace_nodes
 from flows.ops import MONOTONE_OPS, SCALE_COMMUTING_OPS
+from flows.passes.infer_shapes import InferShapes
 from flows.quantizers import (
     Quantizer,
     is_activation_quantizer,

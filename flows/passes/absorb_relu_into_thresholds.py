@@ -7,10 +7,10 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import get_by_name
 
 from flows.ops import DTYPE_PRESERVING_OPS
+from flows.passes.infer_shapes import InferShapes
 
 
 class AbsorbReluIntoThresholds(Transformation):

@@ -8,11 +8,11 @@ import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.errors import UnsupportedError
 from flows.graph import attr
 from flows.ops import CHAIN_OPS, QUANT_OPS, RESHAPE_OPS, TRUNC_OPS
+from flows.passes.infer_shapes import InferShapes
 
 # Sliding-window ops: their 1-D attributes gain a leading height entry.
 WINDOW_OPS = frozenset({"Conv", "MaxPool", "AveragePool"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.layers.registry import KINDS
+from flows.passes.infer_shapes import InferShapes
 
 
 class InferDataflowLayers(Transformation):

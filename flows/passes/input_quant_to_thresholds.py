@@ -10,11 +10,11 @@ from onnx import NodeProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.chains import Chain, follow_chain
 from flows.graph import TO_NCHW, TO_NHWC, replace_nodes
 from flows.ops import HEAD_LAYOUT_OPS
+from flows.passes.infer_shapes import InferShapes
 from flows.quantizers import Quantizer, read_quantizer
 from flows.thresholds import ChainEvaluator, ThresholdResult, compute_thresholds
 

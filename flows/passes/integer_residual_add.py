@@ -6,13 +6,13 @@ import numpy as np
 from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.datatypes import integer_type_holding
 from flows.dyadic import scaled_sum
 from flows.errors import UnsupportedError
 from flows.graph import TO_NCHW, is_transpose
 from flows.layers.add.spec import MAX_SUM_BITS, sum_bounds
+from flows.passes.infer_shapes import InferShapes
 from flows.passes.input_quant_to_thresholds import (
     Head,
     find_head,

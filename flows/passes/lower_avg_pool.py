@@ -11,7 +11,6 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
 from flows.chains import follow_chain
@@ -21,6 +20,7 @@ from flows.graph import TO_NCHW, TO_NHWC, attr, replace_nodes
 from flows.layers.avgpool.spec import MAX_SUM_BITS, sum_dtype
 from flows.ops import AVG_POOL_OPS, CHAIN_OPS
 from flows.passes.absorb_into_thresholds import MAX_ACT_BITS
+from flows.passes.infer_shapes import InferShapes
 from flows.quantizers import Quantizer, is_activation_quantizer, is_quantizer, read_quantizer
 
 U = 2.0**-24  # float32's unit roundoff

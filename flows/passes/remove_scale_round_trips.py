@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.graph import is_graph_output, rewire
+from flows.passes.infer_shapes import InferShapes
 
 
 class RemoveScaleRoundTrips(Transformation):

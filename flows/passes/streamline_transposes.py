@@ -6,7 +6,6 @@ import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.graph import (
     TO_NCHW,
@@ -20,6 +19,7 @@ from flows.graph import (
     rewire,
 )
 from flows.ops import RESHAPE_OPS
+from flows.passes.infer_shapes import InferShapes
 
 
 class CancelTransposes(Transformation):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
-from qonnx.transformation.infer_shapes import InferShapes
 
 from flows.layers.common import DOMAIN
 from flows.layers.dwc.node import StreamingDWC
 from flows.layers.registry import kind_of, layer_spec
+from flows.passes.infer_shapes import InferShapes
 
 
 def stream_producer(model: ModelWrapper, tensor: str) -> NodeProto | None:
@@ -32,6 +32,11 @@ class InsertDWC(Transformation):
     elements per input word (a StreamingDWC regroups them where they differ)."""
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        # One sweep inserts every converter (each sets its own tensor's shape) and shapes are
+        # inferred once: a converter never changes what another edge's ends are, and one
+        # inference per converter cost the fold step a minute on MobileNet (folding tries the
+        # converters of a dozen candidate foldings).
+        inserted = False
         for consumer in list(model.graph.node):
             kind = kind_of(consumer)
             if kind is None or not kind.hardware:
@@ -46,8 +51,8 @@ class InsertDWC(Transformation):
                 in_e = layer_spec(consumer).stream_elems()[0]
                 if out_e != in_e:
                     _insert(model, producer, consumer, port, out_e, in_e)
-                    return model.transform(InferShapes()), True
-        return model, False
+                    inserted = True
+        return (model.transform(InferShapes()) if inserted else model), False
 
 
 def _insert(model, producer, consumer, port: int, out_e: int, in_e: int) -> None:
