@@ -49,15 +49,16 @@ def run_point(job: PointJob, model_bytes: bytes) -> PointOutcome:
     t0 = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix=f"bitfab-sweep-{job.point.id}-"))
     out = scratch / job.point.id
-    error, phase = None, "build"
+    phase = Phase()
     try:
         src = scratch / "source.onnx"
         src.write_bytes(model_bytes)
-        error, phase = _run(job, src, out)
+        error = _run(job, src, out, phase)
+        phase.name = "collect"
         summary = summarize(out) if (out / "report.json").is_file() else {}
         packed = pack(out) if out.is_dir() else None
     except Exception as exc:  # a bug in the toolchain: recorded, the sweep goes on
-        error = _error(exc, phase, traceback.format_exc(limit=8))
+        error = _error(exc, phase.name, traceback.format_exc(limit=8))
         summary, packed = {}, None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -82,13 +83,21 @@ def ray_node_id() -> str | None:
         return None
 
 
-def _run(job: PointJob, src: Path, out: Path) -> tuple[dict | None, str]:
+@dataclass
+class Phase:
+    """Which command of a point is running: what a failure's ``phase`` says, whether the
+    command raised a user error (returned by :func:`_run`) or a toolchain bug (raised)."""
+
+    name: str = "build"
+
+
+def _run(job: PointJob, src: Path, out: Path, phase: Phase) -> dict | None:
     """The point's commands in order; the first user error ends it (returned, not raised)."""
     from flows import api
 
     p = job.point
-    phase = "build"
     try:
+        phase.name = "build"
         b = api.build(
             job.model,
             source=src,
@@ -99,14 +108,14 @@ def _run(job: PointJob, src: Path, out: Path) -> tuple[dict | None, str]:
             **job.options,
         )
         if job.rtlsim:
-            phase = "rtlsim"
+            phase.name = "rtlsim"
             b.rtlsim(job.rtlsim, size_fifos=job.size_fifos)
         if job.synth:
-            phase = "synth"
+            phase.name = "synth"
             b.synth(jobs=1)  # the task holds one CPU
     except api.USER_ERRORS as exc:
-        return _error(exc, phase), phase
-    return None, phase
+        return _error(exc, phase.name)
+    return None
 
 
 def _error(exc: BaseException, phase: str, trace: str | None = None) -> dict:

@@ -34,6 +34,18 @@ def test_a_toolchain_bug_is_recorded_with_its_traceback_and_the_sweep_goes_on(
 
 
 @pytest.mark.csim
+def test_a_toolchain_bug_after_the_build_names_the_command_it_came_from(monkeypatch, small_model):
+    def broken(*_a, **_k):
+        raise RuntimeError("a bug in the simulator's harness")
+
+    monkeypatch.setattr(api.Build, "rtlsim", broken)
+    job = PointJob(JOB.point, JOB.model, {}, rtlsim=1)
+    s = run_point(job, small_model.read_bytes()).summary
+    assert s["status"] == "failed" and s["error"]["type"] == "RuntimeError"
+    assert s["error"]["phase"] == "rtlsim"
+
+
+@pytest.mark.csim
 def test_a_point_packs_its_finished_build(tmp_path, small_model):
     out = run_point(JOB, small_model.read_bytes())
     assert out.summary["status"] == "done" and out.summary["error"] is None
