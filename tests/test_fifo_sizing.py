@@ -90,3 +90,19 @@ def test_sized_fifos_run_without_deadlock_and_lose_at_most_2_percent(skewed):
     folding = folding_with_depths({"layers": {}}, rtl, sizing.depths)
     add = folding["layers"]["Add_0"]
     assert len(add["inFIFODepths"]) == 2 and add["outFIFODepths"][0] >= MIN_FIFO_DEPTH
+
+
+def test_an_edge_that_fills_even_the_deepest_run_is_reported(skewed, monkeypatch):
+    """With no deepening allowed and a reference depth the quick branch fills, sizing says
+    which edge its reference run held back instead of passing it off as sized."""
+    import flows.sim.fifo_sizing as fs
+
+    _, design, rtl = skewed
+    monkeypatch.setattr(fs, "DEEP", C // 8)
+    monkeypatch.setattr(fs, "RETRIES", 1)
+    notes: list[str] = []
+    sizing = size_fifos(_Design(design, rtl), rtl, _inputs(), notes.append)
+    yb = next(f["index"] for f in rtl.fifos if f["tensor"] == "yb")
+    assert sizing.still_full.get(yb) == C // 8
+    assert sizing.to_json()["still_full"][str(yb)] == C // 8
+    assert any("still filled" in n for n in notes)

@@ -11,6 +11,7 @@ The result also says, per edge, how the burst rule (SetFifoDepths) compared.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ class Sizing:
     deep_cycles_per_image: float
     sized_cycles_per_image: float
     rows: list[dict]
+    #: edges that filled even in the deepest run (edge -> its depth there): the sized design
+    #: matches that run's throughput, which these edges may still have held back
+    still_full: dict[int, int] = dataclasses.field(default_factory=dict)
 
     @property
     def loss(self) -> float:
@@ -54,6 +58,7 @@ class Sizing:
             "sized_cycles_per_image": round(self.sized_cycles_per_image, 2),
             "throughput_loss": round(self.loss, 4),
             "edges": self.rows,
+            "still_full": {str(k): v for k, v in sorted(self.still_full.items())},
         }
 
 
@@ -88,14 +93,16 @@ def size_fifos(
     """Depths for every edge of ``design`` from simulating ``ints`` (design integers)."""
     assert isinstance(acc.backend, RtlsimBackend)
     deep = {i: max(DEEP, d) for i, d in design.depths().items()}
-    for _ in range(RETRIES):
+    for attempt in range(RETRIES):
         note(f"simulating with deep FIFOs ({len(ints)} images)")
         deep_run = _simulate(acc, design, deep, ints)
         full = [s.index for s in deep_run.fifos if s.max >= deep[s.index]]
-        if not full:
+        if not full or attempt == RETRIES - 1:
             break
         for i in full:
             deep[i] *= 4
+    if full:  # the reference run itself back-pressured these edges: say so, do not hide it
+        note(f"{len(full)} edges still filled at {RETRIES - 1} deepenings; sized to that depth")
     sized = {s.index: round_depth(s.max) for s in deep_run.fifos}
     for _ in range(RETRIES):
         note(f"confirming sized FIFOs: {sum(sized.values())} words in all")
@@ -117,7 +124,9 @@ def size_fifos(
                 "verdict": _verdict(f["depth"], s.max),
             }
         )
-    return Sizing(sized, deep_run.cycles_per_image, run.cycles_per_image, rows)
+    return Sizing(
+        sized, deep_run.cycles_per_image, run.cycles_per_image, rows, {i: deep[i] for i in full}
+    )
 
 
 def folding_with_depths(folding: dict, design: RtlDesign, depths: dict[int, int]) -> dict:
