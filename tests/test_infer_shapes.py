@@ -8,18 +8,19 @@ from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_shapes import InferShapes as QonnxInferShapes
 
-from flows.passes.infer_shapes import LARGE, InferShapes, _without_weights
+from flows.passes.infer_shapes import LARGE, STANDARD_DOMAINS, InferShapes, _without_weights
 
 
 def _shapes(model: ModelWrapper) -> dict[str, tuple]:
-    """Every tensor's shape as qonnx reads it, and the element type of every non-initializer
-    tensor's value_info (an initializer's type is its own)."""
+    """Every tensor's shape as qonnx reads it, and its value_info's element type: for every
+    tensor but the initializers that only custom ops read (those need none)."""
     g = model.graph
     names = {t for n in g.node for t in (*n.input, *n.output) if t} | {o.name for o in g.output}
     vis = {vi.name: vi.type.tensor_type.elem_type for vi in [*g.value_info, *g.output]}
-    inits = {i.name for i in g.initializer}
+    standard = {t for n in g.node if n.domain in STANDARD_DOMAINS for t in n.input}
+    custom_only = {i.name for i in g.initializer} - standard
     return {
-        t: (None if t in inits else vis.get(t), _maybe_tuple(model.get_tensor_shape(t)))
+        t: (None if t in custom_only else vis.get(t), _maybe_tuple(model.get_tensor_shape(t)))
         for t in sorted(names)
     }
 
@@ -92,3 +93,28 @@ def test_shape_from_a_small_constant_and_a_declared_weight(declare_weight):
     assert _shapes(out) == _shapes(_reshape_graph(declare_weight).transform(QonnxInferShapes()))
     assert [i.name for i in out.graph.initializer] == ["W", "shape"]
     assert [i.name for i in out.graph.input] == ["x"]
+
+
+def test_a_wide_batch_norm_still_runs_in_the_reference_executor():
+    """qonnx's execute_onnx declares a standard node's inputs from value_info: a 512-channel
+    BatchNormalization's parameters (large, so inferred as graph inputs) must get theirs."""
+    from qonnx.core.onnx_exec import execute_onnx
+
+    c = 512
+    rng = np.random.default_rng(0)
+    params = [rng.random(c).astype(np.float32) + 0.5 for _ in range(4)]
+    graph = helper.make_graph(
+        [helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])],
+        "bn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[
+            helper.make_tensor(n, TensorProto.FLOAT, [c], p)
+            for n, p in zip("sbmv", params, strict=True)
+        ],
+    )
+    m = ModelWrapper(helper.make_model(graph)).transform(InferShapes())
+    x = rng.random((1, c, 2, 2)).astype(np.float32)
+    y = execute_onnx(m, {"x": x})["y"]
+    s, b, mean, var = (p.reshape(1, c, 1, 1) for p in params)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-5) * s + b, rtol=1e-5, atol=1e-6)
